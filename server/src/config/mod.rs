@@ -1,0 +1,85 @@
+//! Configuration: the typed settings a session runs with, and how they are
+//! layered from files and the editor.
+//!
+//! Owns: the `Config` schema and its defaults, loading config files with
+//! exact error positions, merging layers. Must never know LSP: the LSP layer
+//! converts byte spans into editor positions itself.
+
+mod layers;
+
+pub use layers::{parse_editor_settings, ConfigError, ConfigFile, Layers};
+
+use serde::{Deserialize, Serialize};
+
+/// The effective settings of one session. Every key is documented in
+/// docs/configuration.md; keep the two in step.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    pub exec: ExecConfig,
+    pub store: StoreConfig,
+    pub stream: StreamConfig,
+}
+
+/// How `run` steps execute commands.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ExecConfig {
+    /// Run commands in a pseudo-terminal; `false` uses plain pipes.
+    pub pty: bool,
+    /// `TERM` given to commands run in the pseudo-terminal.
+    pub term: String,
+    /// Terminal width in columns.
+    pub cols: u16,
+    /// Terminal height in rows.
+    pub rows: u16,
+}
+
+impl Default for ExecConfig {
+    fn default() -> Self {
+        Self {
+            pty: true,
+            term: "xterm-256color".into(),
+            cols: 120,
+            rows: 40,
+        }
+    }
+}
+
+/// How runs are checkpointed.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct StoreConfig {
+    /// Output kept per step, in bytes; past it the tail is kept with a marker.
+    pub max_output_bytes: u64,
+}
+
+impl Default for StoreConfig {
+    fn default() -> Self {
+        Self {
+            max_output_bytes: 8 * 1024 * 1024,
+        }
+    }
+}
+
+/// How live output is streamed to the editor.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct StreamConfig {
+    /// At most this many `agent/output` notifications per run per second.
+    pub output_per_second: u32,
+    /// At most this many progress reports per run per second.
+    pub progress_per_second: u32,
+    /// Output waiting for a slow editor, per run, before the middle is skipped.
+    pub max_pending_bytes: u64,
+}
+
+impl Default for StreamConfig {
+    fn default() -> Self {
+        Self {
+            output_per_second: 20,
+            progress_per_second: 10,
+            max_pending_bytes: 1024 * 1024,
+        }
+    }
+}

@@ -1,0 +1,159 @@
+//! Sessions: one per workspace folder, plus one for files outside every
+//! folder. A session owns its configuration, open documents and (later) its
+//! store and runs; nothing in one session is reachable from another.
+//!
+//! Must never know LSP: documents are keyed by their URI string and
+//! positions are `agentls_text` types.
+
+mod registry;
+
+pub use registry::Sessions;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
+
+use agentls_text::Document;
+use serde_json::Value;
+
+use crate::config::{Config, ConfigFile, Layers};
+use crate::state::{self, WorkspaceId};
+
+/// An open document and the file it stands for, when it is a file.
+#[derive(Debug)]
+pub struct OpenDocument {
+    pub path: Option<PathBuf>,
+    pub doc: Document,
+}
+
+/// One workspace folder's isolated state.
+#[derive(Debug)]
+pub struct Session {
+    root: Option<PathBuf>,
+    id: WorkspaceId,
+    documents: Mutex<HashMap<String, OpenDocument>>,
+    config: Mutex<SessionConfig>,
+}
+
+#[derive(Debug)]
+struct SessionConfig {
+    layers: Layers,
+    effective: Config,
+}
+
+/// What a configuration reload found, for the editor to be told.
+#[derive(Debug, Default)]
+pub struct ConfigReport {
+    /// Every config file of this session with its current error, if any.
+    pub files: Vec<ConfigFile>,
+    /// Whether the effective configuration changed.
+    pub changed: bool,
+}
+
+impl Session {
+    /// A session for `root` (`None`: files outside every folder), with its
+    /// config files read and the editor's layers applied.
+    pub fn new(root: Option<PathBuf>, init: Option<Value>, settings: Option<Value>) -> Self {
+        let mut layers = Layers {
+            user: Some(ConfigFile::new(state::user_config_file())),
+            workspace: root
+                .as_deref()
+                .map(|r| ConfigFile::new(state::workspace_config_file(r))),
+            init,
+            settings,
+        };
+        for file in [&mut layers.user, &mut layers.workspace]
+            .into_iter()
+            .flatten()
+        {
+            file.reload();
+        }
+        let effective = layers.effective();
+        Self {
+            id: WorkspaceId::for_root(root.as_deref()),
+            root,
+            documents: Mutex::new(HashMap::new()),
+            config: Mutex::new(SessionConfig { layers, effective }),
+        }
+    }
+
+    pub fn root(&self) -> Option<&Path> {
+        self.root.as_deref()
+    }
+
+    pub fn id(&self) -> &WorkspaceId {
+        &self.id
+    }
+
+    /// The session's open documents. Hold the guard briefly and never across
+    /// an `.await`: document changes must apply in arrival order.
+    pub fn documents(&self) -> MutexGuard<'_, HashMap<String, OpenDocument>> {
+        self.documents.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub fn config(&self) -> Config {
+        self.lock_config().effective.clone()
+    }
+
+    /// Config files that exist, with their errors.
+    pub fn config_files(&self) -> Vec<ConfigFile> {
+        self.lock_config()
+            .layers
+            .files()
+            .into_iter()
+            .cloned()
+            .collect()
+    }
+
+    /// Whether `path` is one of this session's config files.
+    pub fn is_config_file(&self, path: &Path) -> bool {
+        let config = self.lock_config();
+        let layers = &config.layers;
+        #[allow(clippy::let_and_return)] // the guard must outlive the iterator
+        let found = [&layers.user, &layers.workspace]
+            .into_iter()
+            .flatten()
+            .any(|f| f.path == path);
+        found
+    }
+
+    /// Like [`Session::is_config_file`], for documents that may not be files.
+    pub fn is_config_file_path(&self, path: Option<&Path>) -> bool {
+        path.is_some_and(|p| self.is_config_file(p))
+    }
+
+    /// Re-reads the config file at `path` (`text` is an editor buffer's
+    /// content, else the file is read from disk).
+    pub fn reload_config_file(&self, path: &Path, text: Option<String>) -> ConfigReport {
+        self.update_config(|layers| {
+            let files = [&mut layers.user, &mut layers.workspace];
+            for file in files.into_iter().flatten().filter(|f| f.path == path) {
+                match text.clone() {
+                    Some(text) => file.set_text(text),
+                    None => file.reload(),
+                };
+            }
+        })
+    }
+
+    /// Replaces the editor's layers (initializationOptions, settings).
+    pub fn set_editor_settings(&self, settings: Option<Value>) -> ConfigReport {
+        self.update_config(|layers| layers.settings = settings)
+    }
+
+    fn update_config(&self, change: impl FnOnce(&mut Layers)) -> ConfigReport {
+        let mut config = self.lock_config();
+        change(&mut config.layers);
+        let effective = config.layers.effective();
+        let changed = effective != config.effective;
+        config.effective = effective;
+        ConfigReport {
+            files: config.layers.files().into_iter().cloned().collect(),
+            changed,
+        }
+    }
+
+    fn lock_config(&self) -> MutexGuard<'_, SessionConfig> {
+        self.config.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
