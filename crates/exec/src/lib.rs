@@ -1,0 +1,44 @@
+//! agentls-exec: runs shell commands for workflow steps and command
+//! providers, in a pseudo-terminal when one can be had, with plain pipes
+//! otherwise, behind one interface: [`run`].
+//!
+//! What it owns: starting `/bin/sh -c` in the workspace root with a scrubbed
+//! environment, streaming raw output bytes through a bounded channel,
+//! timeouts and cancellation that end the whole process group, and
+//! [`strip_ansi`] for the plain-text view of output.
+//!
+//! Architecture invariant: this crate knows nothing of workflows, steps,
+//! SQLite or LSP. It gets a [`CommandSpec`] and returns an [`Outcome`];
+//! what the command means is the engine's business.
+//!
+//! Terminal or pipes:
+//! - [`PtyMode::Auto`] opens a pseudo-terminal per command (`test -t 1` is
+//!   true, `TERM` is set, the size is [`TerminalSize`]). Its stdin is the
+//!   terminal with an end-of-file already typed, so a command that prompts
+//!   reads end of input instead of hanging until its timeout.
+//! - Pipes are used when no terminal can be opened (logged once), when the
+//!   spec has stdin input, with [`PtyMode::Off`], or when the environment has
+//!   `AGENTLS_PTY=off` ([`PTY_ENV_VAR`]). stdout and stderr share one pipe,
+//!   so their order is kept; stdin is `/dev/null` unless given.
+//!
+//! Output is read on a dedicated thread in 64 KiB chunks, byte for byte (a
+//! terminal turns `\n` into `\r\n`; [`strip_ansi`] undoes that).
+
+#![cfg(unix)]
+
+mod ansi;
+mod error;
+mod outcome;
+mod run;
+mod spawn;
+mod spec;
+mod sys;
+mod threads;
+
+pub use ansi::strip_ansi;
+pub use error::ExecError;
+pub use outcome::{Outcome, Termination};
+pub use run::run;
+pub use spawn::probe_pty;
+pub use spec::{CommandSpec, PtyMode, TerminalSize, DEFAULT_SECRET_VARS, PTY_ENV_VAR};
+pub use tokio_util::sync::CancellationToken;

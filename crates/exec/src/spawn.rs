@@ -1,0 +1,156 @@
+//! Starting `/bin/sh -c <command>` in a pseudo-terminal or with pipes.
+//!
+//! Both paths hand the runner the same thing: a child that leads its own
+//! session and process group (`setsid`),
+//! one descriptor carrying all its output, and the stdin to feed, if any.
+
+use std::os::fd::OwnedFd;
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use portable_pty::{native_pty_system, CommandBuilder, PtySize};
+
+use crate::sys::{self, ProcessGroup};
+use crate::{CommandSpec, ExecError, PtyMode};
+
+pub(crate) struct Spawned {
+    pub(crate) pid: u32,
+    pub(crate) group: ProcessGroup,
+    /// Read end of everything the command writes (stdout and stderr).
+    pub(crate) output: OwnedFd,
+    /// Write end of the child's stdin, when the spec has input.
+    pub(crate) stdin: Option<OwnedFd>,
+    pub(crate) used_pty: bool,
+}
+
+/// Starts the command the way the spec (and `AGENTLS_PTY`) asks.
+pub(crate) fn spawn(spec: &CommandSpec) -> Result<Spawned, ExecError> {
+    let mode = spec.pty.with_env_override();
+    if mode == PtyMode::Auto {
+        if spec.stdin.is_some() {
+            tracing::debug!("command has stdin input: using pipes, a terminal would echo it");
+        } else {
+            match spawn_pty(spec) {
+                Ok(spawned) => return Ok(spawned),
+                Err(reason) => log_fallback(&reason),
+            }
+        }
+    }
+    spawn_pipes(spec)
+}
+
+/// Whether a pseudo-terminal can be opened here (for `agentls doctor`).
+pub fn probe_pty() -> Result<(), ExecError> {
+    native_pty_system()
+        .openpty(PtySize::default())
+        .map(drop)
+        .map_err(|err| ExecError::Pty {
+            reason: format!("{err:#}"),
+        })
+}
+
+/// Logged once per process at warn (every run would repeat it), then at debug.
+fn log_fallback(reason: &str) {
+    static WARNED: AtomicBool = AtomicBool::new(false);
+    if WARNED.swap(true, Ordering::Relaxed) {
+        tracing::debug!(reason, "no pseudo-terminal; using pipes");
+    } else {
+        tracing::warn!(
+            reason,
+            "cannot run commands in a pseudo-terminal; falling back to plain pipes \
+             (set AGENTLS_PTY=off to choose pipes explicitly)"
+        );
+    }
+}
+
+/// Errors are reasons to fall back, hence plain text.
+fn spawn_pty(spec: &CommandSpec) -> Result<Spawned, String> {
+    let size = PtySize {
+        rows: spec.size.rows,
+        cols: spec.size.cols,
+        pixel_width: 0,
+        pixel_height: 0,
+    };
+    let pair = native_pty_system()
+        .openpty(size)
+        .map_err(|err| format!("{err:#}"))?;
+    let master = pair
+        .master
+        .as_raw_fd()
+        .ok_or("the terminal has no file descriptor")?;
+    let output = sys::dup(master).map_err(|err| format!("cannot duplicate the terminal: {err}"))?;
+    sys::send_terminal_eof(&output)
+        .map_err(|err| format!("cannot configure the terminal: {err}"))?;
+
+    let mut cmd = CommandBuilder::new("/bin/sh");
+    cmd.arg("-c");
+    cmd.arg(&spec.command);
+    cmd.cwd(&spec.cwd);
+    for name in &spec.remove_env {
+        cmd.env_remove(name);
+    }
+    cmd.env("TERM", &spec.term);
+    for (name, value) in &spec.env {
+        cmd.env(name, value);
+    }
+    let child = pair
+        .slave
+        .spawn_command(cmd)
+        .map_err(|err| format!("{err:#}"))?;
+    // Only the command may hold the terminal's slave side: once it and its
+    // descendants close it, reading the master reports end of file.
+    drop(pair);
+    let pid = child
+        .process_id()
+        .ok_or("the terminal child has no process id")?;
+    let group = ProcessGroup::of_leader(pid).map_err(|err| err.to_string())?;
+    Ok(Spawned {
+        pid,
+        group,
+        output,
+        stdin: None,
+        used_pty: true,
+    })
+}
+
+fn spawn_pipes(spec: &CommandSpec) -> Result<Spawned, ExecError> {
+    let io_error = |action| move |source| ExecError::Io { action, source };
+    let (output, stdout) = sys::pipe().map_err(io_error("create an output pipe"))?;
+    // One pipe for both streams keeps their relative order, as `2>&1` does.
+    let stderr = stdout
+        .try_clone()
+        .map_err(io_error("create an output pipe"))?;
+
+    let mut cmd = Command::new("/bin/sh");
+    cmd.arg("-c")
+        .arg(&spec.command)
+        .current_dir(&spec.cwd)
+        .stdout(Stdio::from(stdout))
+        .stderr(Stdio::from(stderr))
+        .stdin(if spec.stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        });
+    for name in &spec.remove_env {
+        cmd.env_remove(name);
+    }
+    for (name, value) in &spec.env {
+        cmd.env(name, value);
+    }
+    sys::new_session_before_exec(&mut cmd);
+    let mut child = cmd.spawn().map_err(|source| ExecError::Spawn { source })?;
+    // `cmd` holds our copies of the write ends; end of file must come when
+    // the command's processes close theirs.
+    drop(cmd);
+    let stdin = child.stdin.take().map(OwnedFd::from);
+    let pid = child.id();
+    let group = ProcessGroup::of_leader(pid).map_err(io_error("track the child process"))?;
+    Ok(Spawned {
+        pid,
+        group,
+        output,
+        stdin,
+        used_pty: false,
+    })
+}
