@@ -1,0 +1,32 @@
+//! agentls-store: the durable checkpoint store of agentls, and the run model
+//! (ids, statuses, records) the engine re-exports.
+//!
+//! Owns: one SQLite database per workspace (the caller picks the path, e.g.
+//! `<state-dir>/agentls.db`), its schema and migrations, the legal status
+//! transitions of runs and steps, and the per-step output cap.
+//!
+//! Architecture invariant: this crate knows nothing of LSP, PTYs, providers
+//! or workflow syntax. Step kinds and provider names are opaque text here.
+//! Every write is a committed transaction when the call returns, so callers
+//! may announce a transition as soon as the store accepted it.
+
+mod error;
+mod id;
+mod model;
+mod output;
+mod schema;
+mod sql;
+mod status;
+mod store;
+mod write;
+
+pub use error::StoreError;
+pub use id::RunId;
+pub use model::{
+    NewRun, NewStep, RunRecord, RunSummary, StepRecord, StepResult, Usage, WorkflowSource,
+};
+pub use output::{OutputBuffer, DEFAULT_OUTPUT_CAP};
+pub use schema::SCHEMA_VERSION;
+pub use status::{RunStatus, StepStatus, UnknownName};
+pub use store::Store;
+pub use write::WriteTx;
