@@ -1,0 +1,345 @@
+//! Cassettes: recorded answers, for offline demos and tests.
+//!
+//! A cassette is a JSON file:
+//!
+//! ```json
+//! {
+//!   "version": 1,
+//!   "entries": [
+//!     {
+//!       "provider": "claude",
+//!       "model": "claude-sonnet-4-5",
+//!       "prompt": "Say hello",
+//!       "chunks": ["Hel", "lo!"],
+//!       "usage": {"input_tokens": 9, "output_tokens": 3, "cached_tokens": 0},
+//!       "stop_reason": "end_turn",
+//!       "request_id": "req_011"
+//!     }
+//!   ]
+//! }
+//! ```
+//!
+//! Matching rule: a `replay` provider named `P` serves the entries whose
+//! `provider` is `P`, in file order, one per call; the prompt is kept for
+//! people reading the file and is not compared. Asking for more answers
+//! than were recorded is an error.
+//!
+//! [`Recorder`] wraps any provider and appends each successful answer to a
+//! [`CassetteWriter`] (one per run, shared by every wrapped provider), which
+//! rewrites the file atomically after each entry. Failed and cancelled calls
+//! are not recorded.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use futures::future::BoxFuture;
+use serde::{Deserialize, Serialize};
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use crate::{Chunk, Completion, Provider, ProviderError, Request, Usage};
+
+/// The cassette format version this crate reads and writes.
+pub const CASSETTE_VERSION: u32 = 1;
+
+/// A cassette file's content.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Cassette {
+    /// Format version ([`CASSETTE_VERSION`]).
+    pub version: u32,
+    /// Recorded answers in the order they completed.
+    #[serde(default)]
+    pub entries: Vec<CassetteEntry>,
+}
+
+/// One recorded answer.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CassetteEntry {
+    /// Name of the provider that gave it.
+    pub provider: String,
+    /// The model that answered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
+    /// The prompt that was asked (for readers; not used for matching).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prompt: Option<String>,
+    /// The answer's text chunks as they streamed.
+    pub chunks: Vec<String>,
+    /// Token usage.
+    #[serde(default)]
+    pub usage: Usage,
+    /// Why the model stopped.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stop_reason: Option<String>,
+    /// The vendor's request id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
+}
+
+impl Default for Cassette {
+    fn default() -> Self {
+        Cassette {
+            version: CASSETTE_VERSION,
+            entries: Vec::new(),
+        }
+    }
+}
+
+impl Cassette {
+    /// Reads and checks a cassette file.
+    pub fn load(path: &Path) -> Result<Cassette, ProviderError> {
+        let error = |message: String| ProviderError::Cassette {
+            path: path.to_path_buf(),
+            message,
+        };
+        let text =
+            std::fs::read_to_string(path).map_err(|err| error(format!("cannot read: {err}")))?;
+        let cassette: Cassette =
+            serde_json::from_str(&text).map_err(|err| error(format!("not a cassette: {err}")))?;
+        if cassette.version != CASSETTE_VERSION {
+            return Err(error(format!(
+                "format version {} is not supported (this agentls reads version {CASSETTE_VERSION})",
+                cassette.version
+            )));
+        }
+        Ok(cassette)
+    }
+
+    /// Writes the cassette atomically (a temporary file, then rename), so
+    /// a crash never leaves half a file.
+    pub fn save(&self, path: &Path) -> Result<(), ProviderError> {
+        let error = |message: String| ProviderError::Cassette {
+            path: path.to_path_buf(),
+            message,
+        };
+        let dir = match path.parent() {
+            Some(dir) if !dir.as_os_str().is_empty() => dir,
+            _ => Path::new("."),
+        };
+        let mut text = serde_json::to_string_pretty(self)
+            .map_err(|err| error(format!("cannot encode: {err}")))?;
+        text.push('\n');
+        let mut file = tempfile::NamedTempFile::new_in(dir)
+            .map_err(|err| error(format!("cannot write in {}: {err}", dir.display())))?;
+        std::io::Write::write_all(&mut file, text.as_bytes())
+            .map_err(|err| error(format!("cannot write: {err}")))?;
+        file.persist(path)
+            .map_err(|err| error(format!("cannot write: {}", err.error)))?;
+        Ok(())
+    }
+
+    /// The entries recorded for `provider`, in order.
+    pub fn entries_for<'a>(&'a self, provider: &'a str) -> impl Iterator<Item = &'a CassetteEntry> {
+        self.entries.iter().filter(move |e| e.provider == provider)
+    }
+}
+
+/// The cassette being recorded during one run; share it (in an `Arc`)
+/// between the [`Recorder`]s of that run.
+#[derive(Debug)]
+pub struct CassetteWriter {
+    path: PathBuf,
+    cassette: Mutex<Cassette>,
+}
+
+impl CassetteWriter {
+    /// Starts a cassette at `path`, writing an empty one at once so an
+    /// unwritable path fails before any model is called. An existing file
+    /// is replaced.
+    pub fn create(path: impl Into<PathBuf>) -> Result<Arc<CassetteWriter>, ProviderError> {
+        let path = path.into();
+        let cassette = Cassette::default();
+        cassette.save(&path)?;
+        Ok(Arc::new(CassetteWriter {
+            path,
+            cassette: Mutex::new(cassette),
+        }))
+    }
+
+    /// The file being written.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Appends an entry and rewrites the file.
+    pub fn record(&self, entry: CassetteEntry) -> Result<(), ProviderError> {
+        // A poisoned lock only means another recorder panicked mid-push;
+        // the vector itself is still whole.
+        let mut cassette = self.cassette.lock().unwrap_or_else(|p| p.into_inner());
+        cassette.entries.push(entry);
+        cassette.save(&self.path)
+    }
+
+    /// What has been recorded so far.
+    pub fn snapshot(&self) -> Cassette {
+        self.cassette
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+}
+
+/// A provider wrapper that passes every stream through unchanged and
+/// records each successful answer into a cassette (`agentls run --record`).
+pub struct Recorder {
+    inner: Arc<dyn Provider>,
+    tape: Arc<CassetteWriter>,
+}
+
+impl Recorder {
+    /// Wraps `inner`; its answers are recorded under `inner.name()`.
+    pub fn new(inner: Arc<dyn Provider>, tape: Arc<CassetteWriter>) -> Recorder {
+        Recorder { inner, tape }
+    }
+
+    async fn run(
+        &self,
+        request: Request,
+        chunks: mpsc::Sender<Chunk>,
+        cancel: CancellationToken,
+    ) -> Result<Completion, ProviderError> {
+        let prompt = request.prompt.clone();
+        let (tee, mut tapped) = mpsc::channel(64);
+        let answer = self.inner.stream(request, tee, cancel);
+        let forward = async move {
+            let mut texts = Vec::new();
+            while let Some(chunk) = tapped.recv().await {
+                if let Chunk::Text(text) = &chunk {
+                    texts.push(text.clone());
+                }
+                let _ = chunks.send(chunk).await;
+            }
+            texts
+        };
+        let (result, texts) = tokio::join!(answer, forward);
+        let completion = result?;
+        self.tape.record(CassetteEntry {
+            provider: self.inner.name().to_string(),
+            model: completion.model.clone(),
+            prompt: Some(prompt),
+            chunks: texts,
+            usage: completion.usage,
+            stop_reason: completion.stop_reason.clone(),
+            request_id: completion.request_id.clone(),
+        })?;
+        Ok(completion)
+    }
+}
+
+impl Provider for Recorder {
+    fn name(&self) -> &str {
+        self.inner.name()
+    }
+
+    fn stream(
+        &self,
+        request: Request,
+        chunks: mpsc::Sender<Chunk>,
+        cancel: CancellationToken,
+    ) -> BoxFuture<'_, Result<Completion, ProviderError>> {
+        Box::pin(self.run(request, chunks, cancel))
+    }
+}
+
+/// The `replay` provider: serves its entries of a cassette in order.
+pub(crate) struct ReplayProvider {
+    name: String,
+    path: PathBuf,
+    entries: Vec<CassetteEntry>,
+    /// Index of the next entry; per instance, so per session.
+    next: AtomicUsize,
+}
+
+impl ReplayProvider {
+    /// Loads `path` and keeps the entries recorded for `name`; a cassette
+    /// without any is an error now rather than at the first prompt.
+    pub(crate) fn load(name: &str, path: PathBuf) -> Result<ReplayProvider, ProviderError> {
+        let cassette = Cassette::load(&path)?;
+        let entries: Vec<CassetteEntry> = cassette.entries_for(name).cloned().collect();
+        if entries.is_empty() {
+            let mut names: Vec<&str> = cassette
+                .entries
+                .iter()
+                .map(|e| e.provider.as_str())
+                .collect();
+            names.sort_unstable();
+            names.dedup();
+            let has = if names.is_empty() {
+                "no answers at all".to_string()
+            } else {
+                format!("answers for {}", names.join(", "))
+            };
+            return Err(ProviderError::Cassette {
+                path,
+                message: format!(
+                    "no answers recorded for provider `{name}` (it has {has}); \
+                     a replay provider serves the answers recorded under its own name"
+                ),
+            });
+        }
+        Ok(ReplayProvider {
+            name: name.to_string(),
+            path,
+            entries,
+            next: AtomicUsize::new(0),
+        })
+    }
+
+    async fn run(
+        &self,
+        chunks: mpsc::Sender<Chunk>,
+        cancel: CancellationToken,
+    ) -> Result<Completion, ProviderError> {
+        let started = Instant::now();
+        let index = self.next.fetch_add(1, Ordering::Relaxed);
+        let entry = self
+            .entries
+            .get(index)
+            .ok_or_else(|| ProviderError::ReplayExhausted {
+                provider: self.name.clone(),
+                path: self.path.clone(),
+                recorded: self.entries.len(),
+            })?;
+        let mut first_chunk = None;
+        for chunk in &entry.chunks {
+            if cancel.is_cancelled() {
+                return Err(ProviderError::Cancelled {
+                    provider: self.name.clone(),
+                });
+            }
+            first_chunk.get_or_insert_with(|| started.elapsed());
+            let _ = chunks.send(Chunk::Text(chunk.clone())).await;
+            // Let consumers see chunks one by one, as they streamed.
+            tokio::task::yield_now().await;
+        }
+        Ok(Completion {
+            text: entry.chunks.concat(),
+            usage: entry.usage,
+            stop_reason: entry.stop_reason.clone(),
+            request_id: entry.request_id.clone(),
+            model: entry.model.clone(),
+            attempts: 1,
+            first_chunk,
+            latency: started.elapsed(),
+        })
+    }
+}
+
+impl Provider for ReplayProvider {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn stream(
+        &self,
+        _request: Request,
+        chunks: mpsc::Sender<Chunk>,
+        cancel: CancellationToken,
+    ) -> BoxFuture<'_, Result<Completion, ProviderError>> {
+        Box::pin(self.run(chunks, cancel))
+    }
+}
