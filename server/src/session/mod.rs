@@ -13,6 +13,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 
+use agentls_engine::{Engine, EngineOptions};
 use agentls_text::Document;
 use serde_json::Value;
 
@@ -33,6 +34,9 @@ pub struct Session {
     id: WorkspaceId,
     documents: Mutex<HashMap<String, OpenDocument>>,
     config: Mutex<SessionConfig>,
+    /// Opened on first use: a session that never runs a workflow never
+    /// opens SQLite.
+    engine: Mutex<Option<Engine>>,
 }
 
 #[derive(Debug)]
@@ -74,6 +78,7 @@ impl Session {
             root,
             documents: Mutex::new(HashMap::new()),
             config: Mutex::new(SessionConfig { layers, effective }),
+            engine: Mutex::new(None),
         }
     }
 
@@ -141,11 +146,50 @@ impl Session {
         self.update_config(|layers| layers.settings = settings)
     }
 
+    /// The session's state directory.
+    pub fn state_dir(&self) -> PathBuf {
+        state::workspace_state_dir(&self.id)
+    }
+
+    /// The workflow engine of this workspace, opened on first use.
+    pub fn engine(&self) -> Result<Engine, String> {
+        let mut engine = self.engine.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(engine) = engine.as_ref() {
+            return Ok(engine.clone());
+        }
+        let Some(root) = &self.root else {
+            return Err(
+                "this file is outside every workspace folder; open its folder to run workflows"
+                    .into(),
+            );
+        };
+        let opened = Engine::open(root, &self.state_dir(), engine_options(&self.config()))
+            .map_err(|e| format!("cannot open the workflow store: {e}"))?;
+        *engine = Some(opened.clone());
+        Ok(opened)
+    }
+
+    /// Every workflow this session can run (built-in, user, workspace).
+    pub fn workflows(&self) -> agentls_workflow::Catalog {
+        let user = agentls_workflow::default_user_dir();
+        agentls_workflow::load_all(self.root.as_deref(), user.as_deref())
+    }
+
     fn update_config(&self, change: impl FnOnce(&mut Layers)) -> ConfigReport {
         let mut config = self.lock_config();
         change(&mut config.layers);
         let effective = config.layers.effective();
         let changed = effective != config.effective;
+        if changed {
+            if let Some(engine) = self
+                .engine
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .as_ref()
+            {
+                engine.set_options(engine_options(&effective));
+            }
+        }
         config.effective = effective;
         ConfigReport {
             files: config.layers.files().into_iter().cloned().collect(),
@@ -155,5 +199,17 @@ impl Session {
 
     fn lock_config(&self) -> MutexGuard<'_, SessionConfig> {
         self.config.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// The engine settings a configuration asks for.
+pub fn engine_options(config: &Config) -> EngineOptions {
+    EngineOptions {
+        pty: config.exec.pty,
+        term: config.exec.term.clone(),
+        cols: config.exec.cols,
+        rows: config.exec.rows,
+        max_output_bytes: usize::try_from(config.store.max_output_bytes).unwrap_or(usize::MAX),
+        ..EngineOptions::default()
     }
 }

@@ -1,0 +1,387 @@
+//! Driving one run: its steps in order, from wherever it stands. Every
+//! transition is committed to the store, then announced.
+
+use std::io::Write;
+use std::sync::Arc;
+use std::time::Duration;
+
+use agentls_store::{RunId, RunRecord, RunStatus, StepResult, StepStatus, Usage};
+use agentls_workflow::{Context, Step, StepState, Workflow};
+use tokio_util::sync::CancellationToken;
+
+use crate::context;
+use crate::engine::Inner;
+use crate::error::EngineError;
+use crate::event::Event;
+use crate::steps::{self, Outcome};
+
+/// The longest wait between automatic retries.
+const MAX_BACKOFF: Duration = Duration::from_secs(30);
+
+/// Drives `run` until it completes, pauses (failed, waiting) or is cancelled.
+pub async fn drive(inner: &Arc<Inner>, run: &RunId, cancel: &CancellationToken) {
+    if let Err(err) = drive_steps(inner, run, cancel).await {
+        // Only the store can fail here; the run stays as last committed and
+        // shows up as interrupted at the next start.
+        tracing::error!("run {run}: {err}");
+    }
+}
+
+async fn drive_steps(
+    inner: &Arc<Inner>,
+    run: &RunId,
+    cancel: &CancellationToken,
+) -> Result<(), EngineError> {
+    let record = inner.store.run(run)?;
+    let name = record.workflow_name.clone();
+    inner.store.write(|tx| {
+        tx.set_owner(run, &inner.owner.id)?;
+        if record.status != RunStatus::Running {
+            tx.set_run_status(run, RunStatus::Running, None)?;
+        }
+        Ok(())
+    })?;
+    if record.status != RunStatus::Running {
+        inner.emit_run(run, &name, RunStatus::Running, None);
+    }
+    let workflow = match snapshot(&record) {
+        Ok(workflow) => workflow,
+        Err(message) => {
+            let error = format!("its workflow snapshot no longer parses: {message}");
+            inner
+                .store
+                .set_run_status(run, RunStatus::Failed, Some(&error))?;
+            inner.emit_run(run, &name, RunStatus::Failed, Some(error));
+            return Ok(());
+        }
+    };
+    let mut ctx = context::for_run(inner, &record);
+    for (idx, step) in workflow.steps.iter().enumerate() {
+        let status = record.steps[idx].status;
+        if matches!(
+            status,
+            StepStatus::Completed | StepStatus::Skipped | StepStatus::Cancelled
+        ) {
+            continue;
+        }
+        if cancel.is_cancelled() {
+            return cancelled(inner, &record, None);
+        }
+        let mut driver = StepDriver {
+            inner,
+            record: &record,
+            idx,
+            step,
+            cancel,
+            attempt: record.steps[idx].attempt,
+        };
+        if status == StepStatus::Pending {
+            match driver.check_when(&ctx)? {
+                When::Run => {}
+                When::Skipped(state) => {
+                    ctx.steps.insert(step.id.to_string(), state);
+                    continue;
+                }
+                When::Failed => return Ok(()),
+            }
+        }
+        match driver.run(&ctx).await? {
+            Next::Continue(state) => {
+                ctx.steps.insert(step.id.to_string(), state);
+            }
+            Next::Stop => return Ok(()),
+        }
+    }
+    inner
+        .store
+        .set_run_status(run, RunStatus::Completed, None)?;
+    inner.emit_run(run, &name, RunStatus::Completed, None);
+    Ok(())
+}
+
+/// The workflow exactly as it was when the run started.
+fn snapshot(record: &RunRecord) -> Result<Workflow, String> {
+    let kind = match record.workflow_source {
+        agentls_store::WorkflowSource::Builtin => agentls_workflow::SourceKind::Builtin,
+        agentls_store::WorkflowSource::User => agentls_workflow::SourceKind::User,
+        agentls_store::WorkflowSource::Workspace => agentls_workflow::SourceKind::Workspace,
+    };
+    let source = agentls_workflow::Source::new(
+        kind,
+        record.workflow_path.clone(),
+        record.workflow_content.clone(),
+    );
+    let parsed = agentls_workflow::parse(&record.workflow_name, source);
+    parsed.workflow.ok_or_else(|| {
+        parsed
+            .diagnostics
+            .first()
+            .map(|d| d.message.clone())
+            .unwrap_or_else(|| "invalid workflow".into())
+    })
+}
+
+fn cancelled(inner: &Inner, record: &RunRecord, step: Option<usize>) -> Result<(), EngineError> {
+    let error = "cancelled by the user";
+    inner.store.write(|tx| {
+        if let Some(idx) = step {
+            tx.set_step_status(&record.id, idx, StepStatus::Cancelled, Some(error))?;
+        }
+        tx.set_run_status(&record.id, RunStatus::Cancelled, Some(error))
+    })?;
+    if let Some(idx) = step {
+        inner.emit_step(record, idx, StepStatus::Cancelled, None, Some(error.into()));
+    }
+    inner.emit_run(
+        &record.id,
+        &record.workflow_name,
+        RunStatus::Cancelled,
+        Some(error.into()),
+    );
+    Ok(())
+}
+
+enum When {
+    Run,
+    Skipped(StepState),
+    Failed,
+}
+
+enum Next {
+    Continue(StepState),
+    Stop,
+}
+
+struct StepDriver<'a> {
+    inner: &'a Arc<Inner>,
+    record: &'a RunRecord,
+    idx: usize,
+    step: &'a Step,
+    cancel: &'a CancellationToken,
+    attempt: u32,
+}
+
+impl StepDriver<'_> {
+    fn announce(&self, status: StepStatus, exit_code: Option<i32>, error: Option<String>) {
+        self.inner.emit(&Event::Step {
+            run: self.record.id.clone(),
+            index: self.idx,
+            total: self.record.steps.len(),
+            step: self.step.id.to_string(),
+            title: self.step.title.clone(),
+            status,
+            attempt: self.attempt,
+            exit_code,
+            error,
+        });
+    }
+
+    /// Skips the step when its `when` is false. A `when` that cannot be
+    /// evaluated fails the step (and pauses the run) with the template error.
+    fn check_when(&mut self, ctx: &Context) -> Result<When, EngineError> {
+        let Some(expr) = &self.step.when else {
+            return Ok(When::Run);
+        };
+        match self
+            .inner
+            .templates
+            .eval_when(self.step.id.as_str(), expr, ctx)
+        {
+            Ok(true) => Ok(When::Run),
+            Ok(false) => {
+                let reason = format!("skipped: `when = {expr:?}` is false");
+                self.inner.store.set_step_status(
+                    &self.record.id,
+                    self.idx,
+                    StepStatus::Skipped,
+                    Some(&reason),
+                )?;
+                self.announce(StepStatus::Skipped, None, Some(reason));
+                Ok(When::Skipped(StepState {
+                    status: StepStatus::Skipped.as_str().into(),
+                    ..StepState::default()
+                }))
+            }
+            Err(err) => {
+                self.fail_without_running(&err.to_string())?;
+                Ok(When::Failed)
+            }
+        }
+    }
+
+    fn fail_without_running(&mut self, error: &str) -> Result<(), EngineError> {
+        self.inner.store.start_step(&self.record.id, self.idx)?;
+        self.attempt += 1;
+        self.inner.store.commit_step(
+            &self.record.id,
+            self.idx,
+            &failed_result(error),
+            Some((RunStatus::Failed, Some(&step_error(self.step, error)))),
+        )?;
+        self.announce(StepStatus::Failed, None, Some(error.into()));
+        self.inner.emit_run(
+            &self.record.id,
+            &self.record.workflow_name,
+            RunStatus::Failed,
+            Some(step_error(self.step, error)),
+        );
+        Ok(())
+    }
+
+    /// Runs the step, with its automatic retries.
+    async fn run(&mut self, ctx: &Context) -> Result<Next, EngineError> {
+        let attempts = self.step.retries + 1;
+        let mut tries = 0;
+        loop {
+            tries += 1;
+            self.inner.store.start_step(&self.record.id, self.idx)?;
+            self.attempt += 1;
+            self.announce(StepStatus::Running, None, None);
+            let outcome =
+                steps::execute(self.inner, self.record, self.step, ctx, self.cancel).await;
+            self.write_transcript(&outcome);
+            match outcome {
+                Outcome::Done(result) | Outcome::Failed { result, .. }
+                    if result.status == StepStatus::Completed =>
+                {
+                    return self.complete(result);
+                }
+                Outcome::Failed { result, retriable } => {
+                    if self.step.allow_failure {
+                        let mut result = result;
+                        result.status = StepStatus::Completed;
+                        return self.complete(result);
+                    }
+                    let error = result.error.clone().unwrap_or_else(|| "failed".into());
+                    if retriable && tries < attempts && !self.cancel.is_cancelled() {
+                        self.inner
+                            .store
+                            .finish_step(&self.record.id, self.idx, &result)?;
+                        self.announce(
+                            StepStatus::Failed,
+                            result.exit_code,
+                            Some(format!("{error} (attempt {tries} of {attempts}; retrying)")),
+                        );
+                        let wait = backoff(self.inner.options().retry_backoff, tries);
+                        tokio::select! {
+                            _ = tokio::time::sleep(wait) => continue,
+                            _ = self.cancel.cancelled() => {
+                                cancelled(self.inner, self.record, None)?;
+                                return Ok(Next::Stop);
+                            }
+                        }
+                    }
+                    let run_error = step_error(self.step, &error);
+                    self.inner.store.commit_step(
+                        &self.record.id,
+                        self.idx,
+                        &result,
+                        Some((RunStatus::Failed, Some(&run_error))),
+                    )?;
+                    self.announce(StepStatus::Failed, result.exit_code, Some(error));
+                    self.inner.emit_run(
+                        &self.record.id,
+                        &self.record.workflow_name,
+                        RunStatus::Failed,
+                        Some(run_error),
+                    );
+                    return Ok(Next::Stop);
+                }
+                Outcome::Done(result) => return self.complete(result),
+                Outcome::Waiting(message) => {
+                    self.inner.store.write(|tx| {
+                        tx.set_step_status(&self.record.id, self.idx, StepStatus::Waiting, None)?;
+                        tx.set_run_status(&self.record.id, RunStatus::Waiting, None)
+                    })?;
+                    self.announce(StepStatus::Waiting, None, Some(message.clone()));
+                    self.inner.emit_run(
+                        &self.record.id,
+                        &self.record.workflow_name,
+                        RunStatus::Waiting,
+                        Some(message),
+                    );
+                    return Ok(Next::Stop);
+                }
+                Outcome::Cancelled => {
+                    cancelled(self.inner, self.record, Some(self.idx))?;
+                    return Ok(Next::Stop);
+                }
+            }
+        }
+    }
+
+    fn complete(&mut self, result: StepResult) -> Result<Next, EngineError> {
+        self.inner
+            .store
+            .finish_step(&self.record.id, self.idx, &result)?;
+        self.announce(
+            StepStatus::Completed,
+            result.exit_code,
+            result.error.clone(),
+        );
+        Ok(Next::Continue(StepState {
+            output: result.output,
+            outputs: result
+                .outputs
+                .and_then(|o| serde_json::from_value(o).ok())
+                .unwrap_or_default(),
+            exit_code: result.exit_code,
+            status: StepStatus::Completed.as_str().into(),
+        }))
+    }
+
+    /// Appends the step's output to the run's transcript (plain text).
+    fn write_transcript(&self, outcome: &Outcome) {
+        let (status, output, error) = match outcome {
+            Outcome::Done(r) | Outcome::Failed { result: r, .. } => {
+                (r.status.as_str(), r.output.as_str(), r.error.as_deref())
+            }
+            Outcome::Waiting(m) => ("waiting", m.as_str(), None),
+            Outcome::Cancelled => ("cancelled", "", None),
+        };
+        let path = self.inner.transcript_path(&self.record.id);
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path);
+        let written = file.and_then(|mut f| {
+            let title = self
+                .step
+                .title
+                .as_deref()
+                .map(|t| format!(" — {t}"))
+                .unwrap_or_default();
+            writeln!(
+                f,
+                "## step `{}`{title} (attempt {}, {status})",
+                self.step.id, self.attempt
+            )?;
+            if !output.is_empty() {
+                writeln!(f, "{}", output.trim_end_matches('\n'))?;
+            }
+            if let Some(error) = error {
+                writeln!(f, "[{error}]")?;
+            }
+            writeln!(f)
+        });
+        if let Err(err) = written {
+            tracing::warn!("cannot write transcript {}: {err}", path.display());
+        }
+    }
+}
+
+fn failed_result(error: &str) -> StepResult {
+    let mut result = StepResult::new(StepStatus::Failed, "");
+    result.error = Some(error.into());
+    result.usage = Usage::default();
+    result
+}
+
+fn step_error(step: &Step, error: &str) -> String {
+    format!("step `{}` failed: {error}", step.id)
+}
+
+fn backoff(base: Duration, tries: u32) -> Duration {
+    base.saturating_mul(1 << (tries - 1).min(16))
+        .min(MAX_BACKOFF)
+}

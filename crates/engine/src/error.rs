@@ -1,0 +1,39 @@
+//! Errors a caller of the engine can act on.
+
+use agentls_store::{RunStatus, StoreError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("cannot create the state directory {path}: {source}")]
+    StateDir {
+        path: std::path::PathBuf,
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Untrusted(#[from] crate::TrustRequired),
+    #[error("workflow `{workflow}`: {message}")]
+    Params { workflow: String, message: String },
+    #[error("run {run} is {status}; {action} needs a run that is {expected}")]
+    WrongState {
+        run: String,
+        status: RunStatus,
+        action: &'static str,
+        expected: &'static str,
+    },
+    #[error("run {run} is being driven right now; cancel it first or wait for it")]
+    Busy { run: String },
+    #[error("run {run} has no step `{step}`")]
+    UnknownStep { run: String, step: String },
+    #[error("run {run}: step `{step}` is {status}; {action} applies to a {expected} step")]
+    WrongStep {
+        run: String,
+        step: String,
+        status: agentls_store::StepStatus,
+        action: &'static str,
+        expected: &'static str,
+    },
+    #[error("run {run}: its workflow snapshot no longer parses: {message}")]
+    Snapshot { run: String, message: String },
+}

@@ -1,0 +1,35 @@
+//! The run state machine of agentls.
+//!
+//! Owns: starting runs, driving their steps (run, prompt, edit, approve),
+//! retries with backoff, timeouts, `allow_failure`, pausing on failure,
+//! approvals, cancellation, and the operations a person applies to a run
+//! (retry, skip, override, resume, approve, reject, cancel).
+//!
+//! Architecture invariants: the engine knows nothing of LSP or terminals; it
+//! emits typed [`Event`]s to [`Subscriber`]s (the LSP bridge, the CLI
+//! renderer, telemetry). A step transition is committed to the store before
+//! any subscriber hears of it. One [`Engine`] serves one workspace; engines
+//! of different workspaces share nothing.
+
+mod context;
+mod driver;
+mod editor;
+mod engine;
+mod error;
+mod event;
+mod inputs;
+mod models;
+mod owner;
+mod steps;
+mod trust;
+
+pub use agentls_store::{
+    RunId, RunRecord, RunStatus, RunSummary, StepRecord, StepStatus, Store, Usage,
+};
+pub use editor::{DiskEditor, EditRequest, Editor};
+pub use engine::{Engine, EngineOptions, StartRequest};
+pub use error::EngineError;
+pub use event::{Event, Subscriber};
+pub use inputs::{FileInput, Inputs, SelectionInput};
+pub use models::{Models, PromptCall, PromptOutcome};
+pub use trust::{untrusted_actions, TrustRequired};

@@ -1,0 +1,45 @@
+//! How `prompt` steps reach models. The engine asks a [`Models`]
+//! implementation (the providers crate, wired by the server); without one, a
+//! prompt step fails with "no provider configured".
+
+use std::collections::BTreeMap;
+
+use agentls_store::Usage;
+use agentls_workflow::Pick;
+use futures::future::BoxFuture;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+/// One prompt step's call, rendered.
+#[derive(Clone, Debug)]
+pub struct PromptCall {
+    pub step: String,
+    pub prompt: String,
+    /// Provider names; empty means the configured default.
+    pub providers: Vec<String>,
+    pub pick: Pick,
+}
+
+/// What the models answered.
+#[derive(Clone, Debug, Default)]
+pub struct PromptOutcome {
+    pub output: String,
+    /// Each provider's answer, by provider name.
+    pub outputs: BTreeMap<String, String>,
+    pub usage: Usage,
+}
+
+pub trait Models: Send + Sync {
+    /// Streams the answer's text into `output` as it arrives. An error is a
+    /// message a user can act on.
+    fn prompt(
+        &self,
+        call: PromptCall,
+        output: mpsc::Sender<Vec<u8>>,
+        cancel: CancellationToken,
+    ) -> BoxFuture<'_, Result<PromptOutcome, String>>;
+
+    /// Which of these provider names run local programs (`command` kind):
+    /// an untrusted workflow may not use them.
+    fn command_providers(&self, names: &[String]) -> Vec<String>;
+}

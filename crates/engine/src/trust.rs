@@ -1,0 +1,59 @@
+//! Workspace trust: a workflow file that came with the workspace (a cloned
+//! repository can carry `.agentls/`) may not run commands, use `command`
+//! providers or edit anything but the run's own selection until the user has
+//! approved its exact content once (remembered by content hash).
+
+use agentls_workflow::{EditSpec, SourceKind, StepKind, Workflow};
+
+use crate::Models;
+
+/// A run refused because its workflow needs approval first.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error(
+    "workflow `{workflow}` comes from this workspace ({path}) and has not been approved; \
+     it would: {}. Approve it once (agentls run --trust, or the editor's prompt) to run it",
+    actions.join("; ")
+)]
+pub struct TrustRequired {
+    pub workflow: String,
+    pub path: String,
+    pub hash: String,
+    /// What the workflow would do that needs trust, for the user to review.
+    pub actions: Vec<String>,
+}
+
+/// What `workflow` would do that an untrusted workflow may not; empty when it
+/// needs no trust (or is not from the workspace).
+pub fn untrusted_actions(workflow: &Workflow, models: Option<&dyn Models>) -> Vec<String> {
+    if workflow.source.kind != SourceKind::Workspace {
+        return Vec::new();
+    }
+    let mut actions = Vec::new();
+    for step in &workflow.steps {
+        match &step.kind {
+            StepKind::Run { command, .. } => {
+                actions.push(format!("run `{command}` (step `{}`)", step.id))
+            }
+            StepKind::Edit(EditSpec::File { path, .. }) => {
+                actions.push(format!("write {path} (step `{}`)", step.id))
+            }
+            StepKind::Edit(EditSpec::Patch { .. }) => actions.push(format!(
+                "apply a patch to workspace files (step `{}`)",
+                step.id
+            )),
+            StepKind::Prompt { providers, .. } => {
+                for name in models
+                    .map(|m| m.command_providers(providers))
+                    .unwrap_or_default()
+                {
+                    actions.push(format!(
+                        "run the command provider `{name}` (step `{}`)",
+                        step.id
+                    ));
+                }
+            }
+            StepKind::Edit(EditSpec::Selection { .. }) | StepKind::Approve { .. } => {}
+        }
+    }
+    actions
+}
