@@ -189,7 +189,7 @@ impl StepDriver<'_> {
         {
             Ok(true) => Ok(When::Run),
             Ok(false) => {
-                let reason = format!("skipped: `when = {expr:?}` is false");
+                let reason = format!("`when = {expr:?}` is false");
                 self.inner.store.set_step_status(
                     &self.record.id,
                     self.idx,

@@ -27,6 +27,10 @@ pub struct PromptOutcome {
     /// Each provider's answer, by provider name.
     pub outputs: BTreeMap<String, String>,
     pub usage: Usage,
+    /// A note kept with the completed step (its `error` field, shown next to
+    /// the output), e.g. a provider of a fan-out that failed while the
+    /// others answered. `None` for a clean answer.
+    pub warning: Option<String>,
 }
 
 pub trait Models: Send + Sync {

@@ -1,12 +1,23 @@
-//! The command line: `agentls [serve] [--stdio]`, `agentls doctor`, ...
-//! The only place that turns errors into exit codes and text for a shell.
+//! The command line: `agentls [serve] [--stdio]`, `agentls run`, `runs`,
+//! `show`, `resume`, `retry`, `skip`, `override`, `approve`, `reject`,
+//! `workflows`, `check`, `doctor`. The only place that turns errors into
+//! exit codes and text for a shell.
+//!
+//! Exit codes: 0 completed (or success), 1 failed or cancelled, 2 usage or
+//! configuration error, 3 the run waits for an approval.
 
+mod control;
 mod doctor;
+mod render;
+mod run;
+mod runs;
+mod workflows;
+mod workspace;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand};
 
 #[derive(Parser)]
 #[command(
@@ -18,14 +29,67 @@ struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
     /// Speak LSP on stdin/stdout (the default; accepted because editors pass it).
-    #[arg(long, global = true)]
+    #[arg(long, global = true, hide = true)]
     stdio: bool,
+}
+
+/// `--workspace DIR`, shared by every command that works on a workspace.
+#[derive(Args, Clone)]
+pub struct WorkspaceArg {
+    /// The workspace folder (default: the current directory).
+    #[arg(long, short = 'w', value_name = "DIR")]
+    pub workspace: Option<PathBuf>,
 }
 
 #[derive(Subcommand)]
 enum Command {
     /// Run the language server on stdin/stdout (what runs with no subcommand).
     Serve,
+    /// Run a workflow and follow it to its end.
+    Run(run::RunArgs),
+    /// List the workspace's runs, newest first.
+    Runs {
+        #[command(flatten)]
+        ws: WorkspaceArg,
+        /// How many runs to list.
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show one run: its steps, their status and output.
+    Show {
+        /// Run id (a unique prefix is enough).
+        run: String,
+        #[command(flatten)]
+        ws: WorkspaceArg,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Continue an interrupted run (the step a crash cut short runs again).
+    Resume(control::ControlArgs),
+    /// Run the failed step again and continue.
+    Retry(control::StepArgs),
+    /// Skip the failed step and continue.
+    Skip(control::StepArgs),
+    /// Replace a failed step's output with a file's content and continue.
+    Override(control::OverrideArgs),
+    /// Approve the waiting step and continue.
+    Approve(control::DecisionArgs),
+    /// Reject the waiting step (the run pauses as failed).
+    Reject(control::DecisionArgs),
+    /// List the workflows this workspace can run.
+    Workflows {
+        #[command(flatten)]
+        ws: WorkspaceArg,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Check workflow files: prints `path:line:col: message`, exit 1 on errors.
+    Check {
+        #[command(flatten)]
+        ws: WorkspaceArg,
+    },
     /// Check the installation: state directory, config files, PTY, provider keys.
     Doctor {
         /// Workspace whose `.agentls/config.toml` to check (default: the current directory).
@@ -34,15 +98,76 @@ enum Command {
     },
 }
 
-pub fn main() -> ExitCode {
-    let cli = Cli::parse();
-    match cli.command {
-        None | Some(Command::Serve) => serve(),
-        Some(Command::Doctor { workspace }) => {
-            crate::telemetry::init_logging(&crate::state::state_base(), "warn");
-            doctor::run(workspace)
+/// A command's failure: what to print and the exit code.
+#[derive(Debug)]
+pub struct Fail {
+    pub code: u8,
+    pub message: String,
+}
+
+impl Fail {
+    /// A usage or configuration error (exit 2).
+    pub fn usage(message: impl Into<String>) -> Self {
+        Self {
+            code: 2,
+            message: message.into(),
         }
     }
+}
+
+impl From<agentls_engine::EngineError> for Fail {
+    fn from(err: agentls_engine::EngineError) -> Self {
+        Fail::usage(err.to_string())
+    }
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let command = match cli.command {
+        None | Some(Command::Serve) => return serve(),
+        Some(Command::Doctor { workspace }) => {
+            crate::telemetry::init_logging(&crate::state::state_base(), "warn");
+            return doctor::run(workspace);
+        }
+        Some(command) => command,
+    };
+    crate::telemetry::init_logging(&crate::state::state_base(), "warn");
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            eprintln!("agentls: cannot start the async runtime: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async move {
+        match command {
+            Command::Run(args) => run::run(args).await,
+            Command::Runs { ws, limit, json } => runs::list(&ws, limit, json),
+            Command::Show { run, ws, json } => runs::show(&ws, &run, json),
+            Command::Resume(args) => control::resume(args).await,
+            Command::Retry(args) => control::retry(args).await,
+            Command::Skip(args) => control::skip(args).await,
+            Command::Override(args) => control::override_output(args).await,
+            Command::Approve(args) => control::approve(args).await,
+            Command::Reject(args) => control::reject(args).await,
+            Command::Workflows { ws, json } => workflows::list(&ws, json),
+            Command::Check { ws } => workflows::check(&ws),
+            Command::Serve | Command::Doctor { .. } => unreachable!("handled above"),
+        }
+    });
+    let code = match result {
+        Ok(code) => code,
+        Err(fail) => {
+            eprintln!("agentls: {}", fail.message);
+            fail.code
+        }
+    };
+    // Runs still being driven (none, normally) must not keep the process.
+    runtime.shutdown_timeout(std::time::Duration::from_millis(200));
+    ExitCode::from(code)
 }
 
 fn serve() -> ExitCode {

@@ -8,12 +8,13 @@ use tower_lsp_server::Client;
 use super::config;
 use super::convert;
 use super::server::State;
+use super::workflows;
 use crate::session::OpenDocument;
 
 pub async fn did_open(client: &Client, state: &State, params: DidOpenTextDocumentParams) {
     let item = params.text_document;
     let path = convert::path(&item.uri);
-    let text = {
+    let special = {
         let owner = state.owner(&item.uri);
         let doc = agentls_text::Document::new(&item.text, item.version, item.language_id);
         owner.documents().insert(
@@ -23,19 +24,27 @@ pub async fn did_open(client: &Client, state: &State, params: DidOpenTextDocumen
                 doc,
             },
         );
-        owner
-            .is_config_file_path(path.as_deref())
-            .then_some(item.text)
+        special_file(state, &owner, path.as_deref())
     };
-    if let (Some(path), Some(text)) = (path, text) {
-        config::check_buffer(client, state, &path, text).await;
+    if let (Some(special), Some(path)) = (special, path) {
+        check(
+            client,
+            state,
+            item.uri,
+            &path,
+            special,
+            item.text,
+            Some(item.version),
+        )
+        .await;
     }
 }
 
 pub async fn did_change(client: &Client, state: &State, params: DidChangeTextDocumentParams) {
     let uri = params.text_document.uri;
+    let version = params.text_document.version;
     let encoding = state.encoding();
-    let config_text = {
+    let checked = {
         let owner = state.owner(&uri);
         let mut docs = owner.documents();
         let Some(open) = docs.get_mut(uri.as_str()) else {
@@ -50,19 +59,28 @@ pub async fn did_change(client: &Client, state: &State, params: DidChangeTextDoc
             .into_iter()
             .map(convert::change)
             .collect();
-        open.doc
-            .apply_changes(&changes, params.text_document.version, encoding);
-        let is_config = owner.is_config_file_path(open.path.as_deref());
-        is_config.then(|| (open.path.clone(), open.doc.text()))
+        open.doc.apply_changes(&changes, version, encoding);
+        let path = open.path.clone();
+        let special = special_file(state, &owner, path.as_deref());
+        special
+            .zip(path)
+            .map(|(special, path)| (special, path, open.doc.text()))
     };
-    if let Some((Some(path), text)) = config_text {
-        config::check_buffer(client, state, &path, text).await;
+    if let Some((special, path, text)) = checked {
+        check(client, state, uri, &path, special, text, Some(version)).await;
     }
 }
 
 pub async fn did_save(client: &Client, state: &State, params: DidSaveTextDocumentParams) {
-    if let Some(path) = convert::path(&params.text_document.uri) {
-        config::reload_file(client, state, &path, None).await;
+    let uri = params.text_document.uri;
+    let Some(path) = convert::path(&uri) else {
+        return;
+    };
+    config::reload_file(client, state, &path, None).await;
+    if let Some(kind) = workflows::kind_of(state, &path) {
+        if let Ok(text) = std::fs::read_to_string(&path) {
+            workflows::check(client, state, uri, &path, kind, text, None).await;
+        }
     }
 }
 
@@ -72,5 +90,40 @@ pub async fn did_close(client: &Client, state: &State, params: DidCloseTextDocum
     if let Some(path) = closed.and_then(|c| c.path) {
         // What the buffer showed may not be what was saved: go back to disk.
         config::reload_file(client, state, &path, None).await;
+    }
+}
+
+/// What a document is to agentls beyond text.
+#[derive(Clone, Copy)]
+enum Special {
+    Config,
+    Workflow(agentls_workflow::SourceKind),
+}
+
+fn special_file(
+    state: &State,
+    owner: &crate::session::Session,
+    path: Option<&std::path::Path>,
+) -> Option<Special> {
+    if owner.is_config_file_path(path) {
+        return Some(Special::Config);
+    }
+    workflows::kind_of(state, path?).map(Special::Workflow)
+}
+
+async fn check(
+    client: &Client,
+    state: &State,
+    uri: Uri,
+    path: &std::path::Path,
+    special: Special,
+    text: String,
+    version: Option<i32>,
+) {
+    match special {
+        Special::Config => config::check_buffer(client, state, path, text).await,
+        Special::Workflow(kind) => {
+            workflows::check(client, state, uri, path, kind, text, version).await
+        }
     }
 }

@@ -9,6 +9,7 @@ mod convert;
 mod documents;
 mod server;
 mod transport;
+mod workflows;
 
 use std::time::Duration;
 

@@ -41,6 +41,7 @@ pub async fn execute(
             let mut result = StepResult::new(StepStatus::Completed, answer.output);
             result.outputs = serde_json::to_value(&answer.outputs).ok();
             result.usage = answer.usage;
+            result.error = answer.warning;
             Outcome::Done(result)
         }
         Err(_) if cancel.is_cancelled() => Outcome::Cancelled,

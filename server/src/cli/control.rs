@@ -1,0 +1,119 @@
+//! Applying a person's decision to a run from the shell, then following the
+//! run in the foreground like `agentls run` does.
+
+use std::path::PathBuf;
+
+use clap::Args;
+
+use super::run::{finish, Follow};
+use super::workspace::CliWorkspace;
+use super::{Fail, WorkspaceArg};
+
+#[derive(Args)]
+pub struct ControlArgs {
+    /// Run id (a unique prefix is enough).
+    run: String,
+    #[command(flatten)]
+    ws: WorkspaceArg,
+    /// Print the finished run as JSON on stdout.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Args)]
+pub struct StepArgs {
+    #[command(flatten)]
+    control: ControlArgs,
+    /// The step (default: the failed one).
+    #[arg(long)]
+    step: Option<String>,
+}
+
+#[derive(Args)]
+pub struct OverrideArgs {
+    #[command(flatten)]
+    control: ControlArgs,
+    /// The step whose output to replace.
+    #[arg(long)]
+    step: String,
+    /// The file holding the new output (`-` reads stdin).
+    #[arg(long, value_name = "FILE")]
+    output_file: PathBuf,
+}
+
+#[derive(Args)]
+pub struct DecisionArgs {
+    #[command(flatten)]
+    control: ControlArgs,
+    /// The step (default: the waiting one).
+    #[arg(long)]
+    step: Option<String>,
+    /// Why (kept with the step).
+    #[arg(long)]
+    reason: Option<String>,
+}
+
+/// Opens the workspace, resolves the run, applies `act`, then follows the
+/// run to where it stops.
+async fn apply(
+    args: &ControlArgs,
+    act: impl FnOnce(&agentls_engine::Engine, &agentls_engine::RunId) -> Result<(), Fail>,
+) -> Result<u8, Fail> {
+    let ws = CliWorkspace::open(args.ws.workspace.as_deref())?;
+    let engine = ws.engine()?;
+    let run = ws.resolve(&engine, &args.run)?;
+    let follow = Follow::new(&engine, args.json);
+    act(&engine, &run)?;
+    finish(&engine, &run, &follow).await
+}
+
+pub async fn resume(args: ControlArgs) -> Result<u8, Fail> {
+    apply(&args, |engine, run| Ok(engine.resume(run)?)).await
+}
+
+pub async fn retry(args: StepArgs) -> Result<u8, Fail> {
+    let step = args.step.clone();
+    apply(&args.control, |engine, run| {
+        Ok(engine.retry(run, step.as_deref())?)
+    })
+    .await
+}
+
+pub async fn skip(args: StepArgs) -> Result<u8, Fail> {
+    let step = args.step.clone();
+    apply(&args.control, |engine, run| {
+        Ok(engine.skip(run, step.as_deref())?)
+    })
+    .await
+}
+
+pub async fn override_output(args: OverrideArgs) -> Result<u8, Fail> {
+    let output = if args.output_file.as_os_str() == "-" {
+        std::io::read_to_string(std::io::stdin()).map_err(|e| Fail::usage(format!("stdin: {e}")))?
+    } else {
+        std::fs::read_to_string(&args.output_file).map_err(|e| {
+            Fail::usage(format!("--output-file {}: {e}", args.output_file.display()))
+        })?
+    };
+    let step = args.step.clone();
+    apply(&args.control, |engine, run| {
+        Ok(engine.override_output(run, &step, &output)?)
+    })
+    .await
+}
+
+pub async fn approve(args: DecisionArgs) -> Result<u8, Fail> {
+    let (step, reason) = (args.step.clone(), args.reason.clone());
+    apply(&args.control, |engine, run| {
+        Ok(engine.approve(run, step.as_deref(), reason.as_deref())?)
+    })
+    .await
+}
+
+pub async fn reject(args: DecisionArgs) -> Result<u8, Fail> {
+    let (step, reason) = (args.step.clone(), args.reason.clone());
+    apply(&args.control, |engine, run| {
+        Ok(engine.reject(run, step.as_deref(), reason.as_deref())?)
+    })
+    .await
+}

@@ -1,0 +1,101 @@
+//! `agentls runs` and `agentls show`: the workspace's run history.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use super::run::{exit_code, run_json};
+use super::workspace::CliWorkspace;
+use super::{Fail, WorkspaceArg};
+
+pub fn list(ws: &WorkspaceArg, limit: usize, json: bool) -> Result<u8, Fail> {
+    let ws = CliWorkspace::open(ws.workspace.as_deref())?;
+    let engine = ws.engine()?;
+    let runs = engine
+        .store()
+        .runs(limit)
+        .map_err(|e| Fail::usage(e.to_string()))?;
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&runs).unwrap_or_default()
+        );
+        return Ok(0);
+    }
+    if runs.is_empty() {
+        println!("no runs yet in {}", ws.root.display());
+    }
+    for run in runs {
+        println!(
+            "{}  {:<11}  {:>2}/{:<2}  {:>8}  {}{}",
+            run.id,
+            run.status.as_str(),
+            run.steps_done,
+            run.steps_total,
+            ago(run.created_at),
+            run.workflow_name,
+            run.error.map(|e| format!("  ({e})")).unwrap_or_default()
+        );
+    }
+    Ok(0)
+}
+
+pub fn show(ws: &WorkspaceArg, run: &str, json: bool) -> Result<u8, Fail> {
+    let ws = CliWorkspace::open(ws.workspace.as_deref())?;
+    let engine = ws.engine()?;
+    let id = ws.resolve(&engine, run)?;
+    let record = engine
+        .store()
+        .run(&id)
+        .map_err(|e| Fail::usage(e.to_string()))?;
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&run_json(&engine, &record)).unwrap_or_default()
+        );
+        return Ok(exit_code(record.status));
+    }
+    println!(
+        "run {}  {}  workflow {} ({})",
+        record.id, record.status, record.workflow_name, record.workflow_source
+    );
+    if let Some(error) = &record.error {
+        println!("  {error}");
+    }
+    for step in &record.steps {
+        let code = step
+            .exit_code
+            .map(|c| format!(", exit {c}"))
+            .unwrap_or_default();
+        let attempts = if step.attempt > 1 {
+            format!(", {} attempts", step.attempt)
+        } else {
+            String::new()
+        };
+        println!("\n## {} ({}{code}{attempts})", step.step_id, step.status);
+        if let Some(error) = &step.error {
+            println!("[{error}]");
+        }
+        let output = engine
+            .store()
+            .step_output_at(&id, step.idx)
+            .unwrap_or_default();
+        if !output.is_empty() {
+            println!("{}", output.trim_end_matches('\n'));
+        }
+    }
+    println!("\ntranscript: {}", engine.transcript_path(&id).display());
+    Ok(exit_code(record.status))
+}
+
+fn ago(ms: i64) -> String {
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(ms);
+    let secs = (now - ms).max(0) / 1000;
+    match secs {
+        0..=59 => format!("{secs}s ago"),
+        60..=3599 => format!("{}m ago", secs / 60),
+        3600..=86399 => format!("{}h ago", secs / 3600),
+        _ => format!("{}d ago", secs / 86400),
+    }
+}

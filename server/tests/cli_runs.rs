@@ -1,0 +1,351 @@
+//! `agentls run` and friends, driven as a user drives them from a shell.
+
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use support::TestEnv;
+
+fn run(cmd: &mut Command) -> Output {
+    cmd.output().expect("agentls runs")
+}
+
+fn text(out: &Output) -> String {
+    format!(
+        "status {:?}\n--- stdout\n{}\n--- stderr\n{}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+/// A user workflow (user workflows need no trust).
+fn user_workflow(env: &TestEnv, name: &str, toml: &str) {
+    env.write(&format!("config/agentls/workflows/{name}.toml"), toml);
+}
+
+fn json(out: &Output) -> Value {
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("not JSON ({e}):\n{}", text(out)))
+}
+
+fn store_path(env: &TestEnv) -> PathBuf {
+    let dirs: Vec<_> = std::fs::read_dir(env.state_dir())
+        .expect("state dir exists")
+        .filter_map(|e| e.ok())
+        .map(|e| e.path())
+        .filter(|p| p.join("agentls.db").exists())
+        .collect();
+    assert_eq!(dirs.len(), 1, "one workspace state dir: {dirs:?}");
+    dirs[0].join("agentls.db")
+}
+
+fn pid_alive(pid: i32) -> bool {
+    // SAFETY: signal 0 only checks that the process exists.
+    unsafe { libc::kill(pid, 0) == 0 }
+}
+
+fn wait_until(what: &str, timeout: Duration, mut done: impl FnMut() -> bool) {
+    let deadline = Instant::now() + timeout;
+    while !done() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+fn lines(path: &Path) -> Vec<String> {
+    std::fs::read_to_string(path)
+        .unwrap_or_default()
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
+
+const FIVE_STEPS: &str = r#"
+[[steps]]
+id = "s1"
+run = "echo s1 >> log; sleep 0.05"
+[[steps]]
+id = "s2"
+run = "echo s2 >> log; sleep 0.05"
+[[steps]]
+id = "s3"
+run = "echo s3 >> log; sleep 0.05"
+[[steps]]
+id = "s4"
+run = "echo s4 >> log; sleep 0.05"
+[[steps]]
+id = "s5"
+run = "echo s5 >> log; sleep 0.05"
+"#;
+
+/// Kills `agentls run` with SIGKILL, resumes, and checks the log and store.
+/// Returns whether the run existed when it was killed.
+fn crash_and_resume(kill: impl FnOnce(&mut Child, &Path)) -> bool {
+    let env = TestEnv::new();
+    user_workflow(&env, "five", FIVE_STEPS);
+    let log = env.root().join("log");
+    let mut child = env
+        .command()
+        .args(["run", "five"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    kill(&mut child, &log);
+    let _ = child.kill(); // SIGKILL
+    let _ = child.wait();
+
+    let runs = run(env.command().args(["runs", "--json"]));
+    let runs = json(&runs);
+    let Some(id) = runs
+        .as_array()
+        .and_then(|r| r.first())
+        .map(|r| r["id"].as_str().unwrap().to_string())
+    else {
+        // Killed before the run was created: nothing ran, nothing to resume.
+        assert!(lines(&log).is_empty());
+        return false;
+    };
+    let before = json(&run(env.command().args(["show", &id, "--json"])));
+    let completed: Vec<String> = before["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["status"] == "completed")
+        .map(|s| s["step_id"].as_str().unwrap().to_string())
+        .collect();
+    let status = before["status"].as_str().unwrap().to_string();
+    if status != "completed" {
+        assert_eq!(
+            status, "interrupted",
+            "a killed run reads as interrupted at the next start"
+        );
+        let resumed = run(env.command().args(["resume", &id]));
+        assert_eq!(resumed.status.code(), Some(0), "{}", text(&resumed));
+    }
+    let after = json(&run(env.command().args(["show", &id, "--json"])));
+    assert_eq!(after["status"], "completed");
+    let log = lines(&log);
+    for step in ["s1", "s2", "s3", "s4", "s5"] {
+        let n = log.iter().filter(|l| *l == step).count();
+        if completed.iter().any(|c| c == step) {
+            assert_eq!(n, 1, "completed step {step} ran again: {log:?}");
+        } else {
+            assert!((1..=2).contains(&n), "step {step} ran {n} times: {log:?}");
+        }
+    }
+    let twice = log
+        .iter()
+        .filter(|l| log.iter().filter(|m| m == l).count() > 1)
+        .count();
+    assert!(
+        twice <= 2,
+        "only the interrupted step may run again: {log:?}"
+    );
+    let store = agentls_store::Store::open(&store_path(&env)).unwrap();
+    // `integrity_check` lists the problems PRAGMA integrity_check found; it
+    // is empty exactly when SQLite answered "ok".
+    let problems = store.integrity_check().unwrap();
+    assert!(problems.is_empty(), "integrity_check: {problems:?}");
+    true
+}
+
+#[test]
+fn sigkill_inside_each_step_then_resume_runs_every_step_once() {
+    for k in 1..=5 {
+        let existed = crash_and_resume(|_, log| {
+            wait_until(&format!("{k} log lines"), Duration::from_secs(20), || {
+                lines(log).len() >= k
+            })
+        });
+        assert!(existed);
+    }
+}
+
+#[test]
+fn sigkill_at_arbitrary_times_then_resume_runs_every_step_once() {
+    // Kill points spread over the run: before it exists, between steps,
+    // during commits. The exact point is what varies; nothing is awaited.
+    let mut killed_runs = 0;
+    for ms in [0, 3, 10, 25, 40, 60, 90, 130, 180, 240, 300, 400] {
+        killed_runs += usize::from(crash_and_resume(|_, _| {
+            std::thread::sleep(Duration::from_millis(ms))
+        }));
+    }
+    assert!(
+        killed_runs >= 6,
+        "most kill points must hit a live run, {killed_runs} did"
+    );
+}
+
+#[test]
+fn run_exit_codes_follow_the_run_status() {
+    let env = TestEnv::new();
+    user_workflow(&env, "ok", "[[steps]]\nid = \"a\"\nrun = \"echo fine\"\n");
+    user_workflow(&env, "bad", "[[steps]]\nid = \"a\"\nrun = \"exit 7\"\n");
+    let ok = run(env.command().args(["run", "ok"]));
+    assert_eq!(ok.status.code(), Some(0), "{}", text(&ok));
+    assert!(String::from_utf8_lossy(&ok.stdout).contains("fine"));
+    let bad = run(env.command().args(["run", "bad", "--json"]));
+    assert_eq!(bad.status.code(), Some(1), "{}", text(&bad));
+    let record = json(&bad);
+    assert_eq!(record["status"], "failed");
+    assert_eq!(record["steps"][0]["exit_code"], 7);
+    let usage = run(env.command().args(["run", "nope"]));
+    assert_eq!(usage.status.code(), Some(2), "{}", text(&usage));
+    assert!(String::from_utf8_lossy(&usage.stderr).contains("no workflow named `nope`"));
+}
+
+#[test]
+fn failed_run_is_retried_skipped_and_overridden_from_the_shell() {
+    let env = TestEnv::new();
+    user_workflow(
+        &env,
+        "fragile",
+        "[[steps]]\nid = \"check\"\nrun = \"test -e flag\"\n[[steps]]\nid = \"use\"\nrun = \"echo saw {{ steps.check.output }}\"\n",
+    );
+    let first = json(&run(env.command().args(["run", "fragile", "--json"])));
+    let id = first["id"].as_str().unwrap().to_string();
+    assert_eq!(first["status"], "failed");
+    std::fs::write(env.root().join("flag"), "").unwrap();
+    let retried = run(env.command().args(["retry", &id, "--json"]));
+    assert_eq!(retried.status.code(), Some(0), "{}", text(&retried));
+
+    std::fs::remove_file(env.root().join("flag")).unwrap();
+    let second = json(&run(env.command().args(["run", "fragile", "--json"])));
+    let id = second["id"].as_str().unwrap().to_string();
+    std::fs::write(env.root().join("answer.txt"), "by-hand").unwrap();
+    let over = run(env.command().args([
+        "override",
+        &id,
+        "--step",
+        "check",
+        "--output-file",
+        "answer.txt",
+        "--json",
+    ]));
+    assert_eq!(over.status.code(), Some(0), "{}", text(&over));
+    assert_eq!(
+        json(&over)["steps"][1]["output"].as_str().unwrap().trim(),
+        "saw by-hand"
+    );
+
+    let third = json(&run(env.command().args(["run", "fragile", "--json"])));
+    let id = third["id"].as_str().unwrap().to_string();
+    let skipped = json(&run(env.command().args(["skip", &id, "--json"])));
+    assert_eq!(skipped["status"], "completed");
+    assert_eq!(skipped["steps"][0]["status"], "skipped");
+}
+
+#[test]
+fn approval_waits_with_exit_3_and_approve_continues() {
+    let env = TestEnv::new();
+    user_workflow(&env, "gate", "[[steps]]\nid = \"ok\"\napprove = \"go?\"\n[[steps]]\nid = \"after\"\nrun = \"echo after\"\n");
+    let waiting = run(env
+        .command()
+        .args(["run", "gate", "--json"])
+        .stdin(Stdio::null()));
+    assert_eq!(waiting.status.code(), Some(3), "{}", text(&waiting));
+    let id = json(&waiting)["id"].as_str().unwrap().to_string();
+    let approved = run(env
+        .command()
+        .args(["approve", &id, "--json"])
+        .stdin(Stdio::null()));
+    assert_eq!(approved.status.code(), Some(0), "{}", text(&approved));
+}
+
+#[test]
+fn workspace_workflow_asks_for_trust_and_a_changed_file_asks_again() {
+    let env = TestEnv::new();
+    let wf = env.write(
+        ".agentls/workflows/mine.toml",
+        "[[steps]]\nid = \"a\"\nrun = \"touch ran\"\n",
+    );
+    let refused = run(env.command().args(["run", "mine"]).stdin(Stdio::null()));
+    assert_eq!(refused.status.code(), Some(2), "{}", text(&refused));
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("touch ran"),
+        "{}",
+        text(&refused)
+    );
+    assert!(!env.root().join("ran").exists());
+
+    let trusted = run(env.command().args(["run", "mine", "--trust"]));
+    assert_eq!(trusted.status.code(), Some(0), "{}", text(&trusted));
+    assert!(env.root().join("ran").exists());
+    std::fs::remove_file(env.root().join("ran")).unwrap();
+    let again = run(env.command().args(["run", "mine"]).stdin(Stdio::null()));
+    assert_eq!(
+        again.status.code(),
+        Some(0),
+        "approval is remembered: {}",
+        text(&again)
+    );
+
+    std::fs::write(
+        &wf,
+        "[[steps]]\nid = \"a\"\nrun = \"touch ran; echo changed\"\n",
+    )
+    .unwrap();
+    std::fs::remove_file(env.root().join("ran")).unwrap();
+    let changed = run(env.command().args(["run", "mine"]).stdin(Stdio::null()));
+    assert_eq!(changed.status.code(), Some(2), "{}", text(&changed));
+    assert!(!env.root().join("ran").exists());
+}
+
+#[test]
+fn check_prints_exact_positions_and_exits_1() {
+    let env = TestEnv::new();
+    env.write(
+        ".agentls/workflows/broken.toml",
+        "[[steps]]\nid = \"a\"\nrun = \"x\"\n[[steps]]\nid = \"a\"\nrun = \"y\"\n",
+    );
+    let out = run(env.command().arg("check"));
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains(".agentls/workflows/broken.toml:5:6:"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("duplicate"), "{stdout}");
+    env.write(
+        ".agentls/workflows/broken.toml",
+        "[[steps]]\nid = \"a\"\nrun = \"x\"\n",
+    );
+    let ok = run(env.command().arg("check"));
+    assert_eq!(ok.status.code(), Some(0), "{}", text(&ok));
+}
+
+#[test]
+fn ctrl_c_cancels_the_run_and_leaves_no_process_behind() {
+    let env = TestEnv::new();
+    user_workflow(
+        &env,
+        "long",
+        "[[steps]]\nid = \"wait\"\nrun = \"sleep 1000 & echo $! > pid; wait\"\n",
+    );
+    let mut child = env
+        .command()
+        .args(["run", "long"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pidfile = env.root().join("pid");
+    wait_until("the grandchild's pid", Duration::from_secs(20), || {
+        lines(&pidfile).len() == 1
+    });
+    let grandchild: i32 = lines(&pidfile)[0].trim().parse().unwrap();
+    // SAFETY: sends SIGINT to the child we spawned.
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(1));
+    wait_until("the grandchild to die", Duration::from_secs(5), || {
+        !pid_alive(grandchild)
+    });
+    let runs = json(&run(env.command().args(["runs", "--json"])));
+    assert_eq!(runs[0]["status"], "cancelled");
+}
