@@ -30,6 +30,8 @@ mod error;
 mod http;
 mod interface;
 mod secret;
+#[cfg(feature = "testing")]
+pub mod testing;
 mod wire;
 
 pub use build::build;

@@ -44,6 +44,15 @@ impl std::fmt::Debug for Store {
     }
 }
 
+/// Whether a commit waits until it is on disk (`synchronous=FULL`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Durability {
+    /// Survives power loss once `write` returns.
+    Durable,
+    /// Survives a crash of the process; the next durable commit syncs it.
+    Relaxed,
+}
+
 impl Store {
     /// Opens (creating if needed) the database file at `path`. The directory
     /// must exist. Sets WAL, synchronous=FULL, foreign keys and a busy
@@ -100,8 +109,35 @@ impl Store {
         &self,
         f: impl FnOnce(&mut WriteTx<'_>) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
+        self.write_with(Durability::Durable, f)
+    }
+
+    /// Like [`Store::write`], choosing whether the commit waits for the disk.
+    /// [`Durability::Relaxed`] suits changes that a crash may lose without
+    /// harm (a step marked `running` that reverts to `pending`): the commit
+    /// is visible to every reader and survives a process crash, and the next
+    /// durable commit syncs it too (WAL frames are synced in order).
+    pub fn write_with<T>(
+        &self,
+        durability: Durability,
+        f: impl FnOnce(&mut WriteTx<'_>) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
         let mut guard = self.lock();
-        let Inner { conn, ids } = &mut *guard;
+        if durability == Durability::Relaxed {
+            guard.conn.pragma_update(None, "synchronous", "NORMAL")?;
+        }
+        let result = Self::transact(&mut guard, f);
+        if durability == Durability::Relaxed {
+            guard.conn.pragma_update(None, "synchronous", "FULL")?;
+        }
+        result
+    }
+
+    fn transact<T>(
+        guard: &mut MutexGuard<'_, Inner>,
+        f: impl FnOnce(&mut WriteTx<'_>) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let Inner { conn, ids } = &mut **guard;
         // IMMEDIATE takes the write lock up front: a deferred transaction that
         // read first could not wait for another process's writer (SQLite
         // returns BUSY at once when a read snapshot must become a write).
@@ -149,7 +185,9 @@ impl Store {
 
     /// Starts an attempt of step `idx` (see `WriteTx::start_step`).
     pub fn start_step(&self, run: &RunId, idx: usize) -> Result<(), StoreError> {
-        self.write(|tx| tx.start_step(run, idx))
+        // A crash loses nothing by forgetting that a step started: recovery
+        // turns a `running` step back into `pending` anyway.
+        self.write_with(Durability::Relaxed, |tx| tx.start_step(run, idx))
     }
 
     /// Records step `idx`'s result (see `WriteTx::finish_step`).
@@ -403,6 +441,23 @@ mod tests {
             .conn
             .pragma_query_value(None, name, |row| row.get(0))
             .unwrap()
+    }
+
+    #[test]
+    fn a_relaxed_write_leaves_later_commits_durable_even_when_it_fails() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("agentls.db")).unwrap();
+        store.write_with(Durability::Relaxed, |_| Ok(())).unwrap();
+        assert_eq!(pragma(&store, "synchronous"), 2, "back to FULL");
+        let failed = store.write_with(Durability::Relaxed, |_| -> Result<(), StoreError> {
+            Err(StoreError::UnknownRun("x".into()))
+        });
+        assert!(failed.is_err());
+        assert_eq!(
+            pragma(&store, "synchronous"),
+            2,
+            "back to FULL after an error"
+        );
     }
 
     #[test]

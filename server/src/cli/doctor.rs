@@ -51,6 +51,23 @@ pub fn run(workspace: Option<PathBuf>) -> ExitCode {
         let set = std::env::var_os(name).is_some_and(|v| !v.is_empty());
         println!("{name}: {}", if set { "set" } else { "not set" });
     }
+    let session = crate::session::Session::new(Some(workspace.clone()), None, None);
+    let providers = session.config().providers();
+    println!("providers (default: {}):", providers.default_name());
+    for (name, config) in providers.effective() {
+        let model = config
+            .effective_model()
+            .map(|m| format!(" {m}"))
+            .unwrap_or_default();
+        let key = match config.key_env() {
+            Some(var) if std::env::var_os(var).is_some_and(|v| !v.is_empty()) => {
+                format!("key {var} set")
+            }
+            Some(var) => format!("key {var} NOT set"),
+            None => "no key needed".into(),
+        };
+        println!("  {name}: {}{model}, {key}", config.kind.as_str());
+    }
     match std::env::var("OTEL_EXPORTER_OTLP_ENDPOINT") {
         Ok(endpoint) if !endpoint.is_empty() => {
             println!("otlp endpoint: {}", redact_userinfo(&endpoint))

@@ -34,9 +34,13 @@ pub struct RunArgs {
     /// Print the finished run as JSON on stdout (progress goes to stderr).
     #[arg(long)]
     json: bool,
-    /// Approve this workspace workflow's exact content without asking.
+    /// Approve this workspace workflow's (and the workspace config's) exact content without asking.
     #[arg(long)]
     trust: bool,
+    /// Record every model stream of the run into this cassette file (replay it
+    /// with a `replay` provider).
+    #[arg(long, value_name = "FILE")]
+    record: Option<PathBuf>,
 }
 
 /// How to follow a run in the foreground.
@@ -84,7 +88,24 @@ pub async fn run(args: RunArgs) -> Result<u8, Fail> {
     };
     let params = parse_params(&args.params)?;
     let inputs = inputs(&ws, args.file.as_deref(), args.range.as_deref())?;
+    if let Some(path) = &args.record {
+        let tape = agentls_provider::CassetteWriter::create(path)
+            .map_err(|e| Fail::usage(format!("--record {}: {e}", path.display())))?;
+        ws.session.set_recorder(Some(tape));
+    }
     let engine = ws.engine()?;
+    let problems = ws.session.provider_problems();
+    if !problems.is_empty() {
+        if args.trust {
+            ws.session.trust_workspace_config().map_err(Fail::usage)?;
+        } else {
+            eprintln!(
+                "agentls: the providers of this workspace's .agentls/config.toml are not used until you approve \
+                 it (--trust): {}",
+                problems.join("; ")
+            );
+        }
+    }
     let follow = Follow::new(&engine, args.json);
     let request = StartRequest {
         workflow: workflow.clone(),

@@ -9,6 +9,9 @@ mod layers;
 
 pub use layers::{parse_editor_settings, ConfigError, ConfigFile, Layers};
 
+use std::collections::BTreeMap;
+
+use agentls_provider::{ProviderConfig, ProvidersConfig};
 use serde::{Deserialize, Serialize};
 
 /// The effective settings of one session. Every key is documented in
@@ -16,9 +19,26 @@ use serde::{Deserialize, Serialize};
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Config {
+    /// The provider prompt steps use when they name none (default `claude`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub default_provider: Option<String>,
+    /// Named model providers (`[providers.NAME]`), beside the built-in
+    /// `claude`, `gpt` and `gemini`. See docs/providers.md.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub providers: BTreeMap<String, ProviderConfig>,
     pub exec: ExecConfig,
     pub store: StoreConfig,
     pub stream: StreamConfig,
+}
+
+impl Config {
+    /// The provider settings, as the providers crate takes them.
+    pub fn providers(&self) -> ProvidersConfig {
+        ProvidersConfig {
+            default_provider: self.default_provider.clone(),
+            providers: self.providers.clone(),
+        }
+    }
 }
 
 /// How `run` steps execute commands.
@@ -72,6 +92,10 @@ pub struct StreamConfig {
     pub progress_per_second: u32,
     /// Output waiting for a slow editor, per run, before the middle is skipped.
     pub max_pending_bytes: u64,
+    /// How long the server waits for the editor to answer one of its
+    /// requests (applyEdit, showDocument, workDoneProgress/create) before it
+    /// gives up on it and goes on.
+    pub request_timeout_ms: u64,
 }
 
 impl Default for StreamConfig {
@@ -80,6 +104,7 @@ impl Default for StreamConfig {
             output_per_second: 20,
             progress_per_second: 10,
             max_pending_bytes: 1024 * 1024,
+            request_timeout_ms: 30_000,
         }
     }
 }

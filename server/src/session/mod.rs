@@ -13,7 +13,11 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 
+use std::sync::Arc;
+
 use agentls_engine::{Engine, EngineOptions};
+use agentls_models::SessionModels;
+use agentls_provider::CassetteWriter;
 use agentls_text::Document;
 use serde_json::Value;
 
@@ -37,6 +41,10 @@ pub struct Session {
     /// Opened on first use: a session that never runs a workflow never
     /// opens SQLite.
     engine: Mutex<Option<Engine>>,
+    /// Set by `agentls run --record FILE`: every provider stream is taped.
+    recorder: Mutex<Option<Arc<CassetteWriter>>>,
+    /// Why the workspace config's providers are not in use, when they are not.
+    provider_problems: Mutex<Vec<String>>,
 }
 
 #[derive(Debug)]
@@ -79,6 +87,8 @@ impl Session {
             documents: Mutex::new(HashMap::new()),
             config: Mutex::new(SessionConfig { layers, effective }),
             engine: Mutex::new(None),
+            recorder: Mutex::new(None),
+            provider_problems: Mutex::new(Vec::new()),
         }
     }
 
@@ -165,8 +175,112 @@ impl Session {
         };
         let opened = Engine::open(root, &self.state_dir(), engine_options(&self.config()))
             .map_err(|e| format!("cannot open the workflow store: {e}"))?;
+        self.apply_models(&opened);
         *engine = Some(opened.clone());
         Ok(opened)
+    }
+
+    /// Tapes every provider stream of this session's runs into `tape`.
+    pub fn set_recorder(&self, tape: Option<Arc<CassetteWriter>>) {
+        *self.recorder.lock().unwrap_or_else(|e| e.into_inner()) = tape;
+        if let Some(engine) = self
+            .engine
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .as_ref()
+        {
+            self.apply_models(engine);
+        }
+    }
+
+    /// Why the workspace config's providers are ignored (empty: they are not).
+    pub fn provider_problems(&self) -> Vec<String> {
+        self.provider_problems
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Approves the workspace config file's exact content, so its providers
+    /// apply even where they would send a key elsewhere or run a program.
+    pub fn trust_workspace_config(&self) -> Result<(), String> {
+        let engine = self.engine()?;
+        let Some((path, hash)) = self.workspace_config_hash() else {
+            return Ok(());
+        };
+        engine
+            .store()
+            .trust(&hash, &path)
+            .map_err(|e| e.to_string())?;
+        self.apply_models(&engine);
+        Ok(())
+    }
+
+    fn workspace_config_hash(&self) -> Option<(PathBuf, String)> {
+        let config = self.lock_config();
+        let file = config.layers.workspace.as_ref()?;
+        file.good.as_ref()?;
+        Some((file.path.clone(), agentls_workflow::sha256_hex(&file.text)))
+    }
+
+    /// Builds this session's model providers from its configuration. A
+    /// workspace config that would hand a key to another host, or define a
+    /// `command` provider, is left out until its content is approved.
+    fn apply_models(&self, engine: &Engine) {
+        let (config, user_side, workspace_side) = {
+            let config = self.lock_config();
+            let mut without_workspace = config.layers.clone();
+            without_workspace.workspace = None;
+            let workspace_side = config
+                .layers
+                .workspace
+                .as_ref()
+                .and_then(|f| f.good.clone())
+                .and_then(|v| serde_json::from_value::<Config>(v).ok())
+                .map(|c| c.providers())
+                .unwrap_or_default();
+            (
+                config.effective.clone(),
+                without_workspace.effective(),
+                workspace_side,
+            )
+        };
+        let mut providers = config.providers();
+        let mut problems =
+            agentls_models::untrusted_config_problems(&user_side.providers(), &workspace_side);
+        if !problems.is_empty() {
+            let trusted = self
+                .workspace_config_hash()
+                .map(|(_, hash)| engine.store().is_trusted(&hash).unwrap_or(false))
+                .unwrap_or(false);
+            if trusted {
+                problems.clear();
+            } else {
+                tracing::warn!(
+                    "workspace config providers not applied until approved: {}",
+                    problems.join("; ")
+                );
+                providers = user_side.providers();
+            }
+        }
+        *self
+            .provider_problems
+            .lock()
+            .unwrap_or_else(|e| e.into_inner()) = problems;
+        let root = self.root.clone().unwrap_or_default();
+        let mut models = SessionModels::from_process_env(providers, root);
+        if let Some(tape) = self
+            .recorder
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+        {
+            models = models.with_recorder(tape);
+        }
+        let mut options = engine_options(&config);
+        options.secret_vars.extend(models.key_vars());
+        engine.set_options(options);
+        engine.set_models(Some(Arc::new(models)));
     }
 
     /// Every workflow this session can run (built-in, user, workspace).
@@ -176,25 +290,28 @@ impl Session {
     }
 
     fn update_config(&self, change: impl FnOnce(&mut Layers)) -> ConfigReport {
-        let mut config = self.lock_config();
-        change(&mut config.layers);
-        let effective = config.layers.effective();
-        let changed = effective != config.effective;
+        let (changed, files) = {
+            let mut config = self.lock_config();
+            change(&mut config.layers);
+            let effective = config.layers.effective();
+            let changed = effective != config.effective;
+            config.effective = effective;
+            (
+                changed,
+                config.layers.files().into_iter().cloned().collect(),
+            )
+        };
         if changed {
-            if let Some(engine) = self
+            let engine = self
                 .engine
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
-                .as_ref()
-            {
-                engine.set_options(engine_options(&effective));
+                .clone();
+            if let Some(engine) = engine {
+                self.apply_models(&engine);
             }
         }
-        config.effective = effective;
-        ConfigReport {
-            files: config.layers.files().into_iter().cloned().collect(),
-            changed,
-        }
+        ConfigReport { files, changed }
     }
 
     fn lock_config(&self) -> MutexGuard<'_, SessionConfig> {

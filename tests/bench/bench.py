@@ -1,0 +1,187 @@
+#!/usr/bin/env python3
+"""agentls benchmarks. Each prints medians and ratios from one run; the
+numbers and the command that produced them go into docs/benchmarks.md.
+
+    python3 tests/bench/bench.py startup  [--bin target/release/agentls]
+    python3 tests/bench/bench.py steps    [--bin ...] [--repeat 15]
+    python3 tests/bench/bench.py pty      [--bin ...] [--mib 200]
+
+Everything runs locally; nothing touches the network.
+"""
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+
+def frame(obj):
+    body = json.dumps(obj).encode()
+    return b"Content-Length: %d\r\n\r\n" % len(body) + body
+
+
+def read_frame(stream):
+    header = b""
+    while not header.endswith(b"\r\n\r\n"):
+        byte = stream.read(1)
+        if not byte:
+            raise EOFError("server closed stdout")
+        header += byte
+    length = int(header.split(b"Content-Length:")[1].split(b"\r\n")[0])
+    return json.loads(stream.read(length))
+
+
+def rss_kib(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+def hermetic_env(tmp):
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": os.path.join(tmp, "home"),
+        "XDG_CONFIG_HOME": os.path.join(tmp, "config"),
+        "AGENTLS_STATE_DIR": os.path.join(tmp, "state"),
+        "AGENTLS_LOG": "warn",
+    }
+    for d in ("home", "config"):
+        os.makedirs(os.path.join(tmp, d), exist_ok=True)
+    return env
+
+
+def startup(args):
+    """Spawn -> initialize response, and resident memory after initialize
+    and after opening 200 documents of 20 KB."""
+    times, rss_init, rss_docs = [], [], []
+    doc = ("fn main() { println!(\"hello\"); }\n" * 700)[:20 * 1024]
+    for _ in range(args.repeat):
+        with tempfile.TemporaryDirectory() as tmp:
+            ws = os.path.join(tmp, "ws")
+            os.makedirs(ws)
+            start = time.perf_counter()
+            proc = subprocess.Popen([args.bin], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                    stderr=subprocess.DEVNULL, env=hermetic_env(tmp))
+            proc.stdin.write(frame({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+                "capabilities": {}, "workspaceFolders": [{"uri": "file://" + ws, "name": "ws"}]}}))
+            proc.stdin.flush()
+            while read_frame(proc.stdout).get("id") != 1:
+                pass
+            times.append((time.perf_counter() - start) * 1000)
+            proc.stdin.write(frame({"jsonrpc": "2.0", "method": "initialized", "params": {}}))
+            proc.stdin.flush()
+            rss_init.append(rss_kib(proc.pid))
+            for i in range(200):
+                proc.stdin.write(frame({"jsonrpc": "2.0", "method": "textDocument/didOpen", "params": {
+                    "textDocument": {"uri": f"file://{ws}/f{i}.rs", "languageId": "rust", "version": 1, "text": doc}}}))
+            # A request after the notifications: answered once all are applied.
+            proc.stdin.write(frame({"jsonrpc": "2.0", "id": 2, "method": "workspace/executeCommand", "params": {
+                "command": "agent.document", "arguments": [{"uri": f"file://{ws}/f199.rs"}]}}))
+            proc.stdin.flush()
+            while read_frame(proc.stdout).get("id") != 2:
+                pass
+            rss_docs.append(rss_kib(proc.pid))
+            proc.stdin.write(frame({"jsonrpc": "2.0", "id": 3, "method": "shutdown"}))
+            proc.stdin.write(frame({"jsonrpc": "2.0", "method": "exit"}))
+            proc.stdin.flush()
+            proc.wait(timeout=5)
+    print(f"spawn -> initialize response: median {statistics.median(times):.1f} ms "
+          f"(min {min(times):.1f}, max {max(times):.1f}, n={len(times)})")
+    print(f"RSS after initialize: median {statistics.median(rss_init) / 1024:.1f} MiB")
+    print(f"RSS after 200 x 20 KB documents: median {statistics.median(rss_docs) / 1024:.1f} MiB")
+
+
+def steps(args):
+    """A workflow of 50 `true` steps against a shell script running `true`
+    50 times; the difference per step is agentls's overhead (PTY, template,
+    two SQLite commits with synchronous=FULL, events)."""
+    n = 50
+    with tempfile.TemporaryDirectory() as tmp:
+        env = hermetic_env(tmp)
+        ws = os.path.join(tmp, "ws")
+        os.makedirs(os.path.join(env["XDG_CONFIG_HOME"], "agentls", "workflows"))
+        os.makedirs(ws)
+        with open(os.path.join(env["XDG_CONFIG_HOME"], "agentls", "workflows", "fifty.toml"), "w") as f:
+            for i in range(n):
+                f.write(f'[[steps]]\nid = "s{i}"\nrun = "true"\n\n')
+        script = os.path.join(tmp, "fifty.sh")
+        with open(script, "w") as f:
+            f.write("#!/bin/sh\n" + "/bin/sh -c true\n" * n)
+        os.chmod(script, 0o755)
+        agentls, shell = [], []
+        for _ in range(args.repeat):
+            start = time.perf_counter()
+            subprocess.run([args.bin, "run", "fifty", "--json"], cwd=ws, env=env, check=True,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            agentls.append(time.perf_counter() - start)
+            start = time.perf_counter()
+            subprocess.run([script], cwd=ws, env=env, check=True)
+            shell.append(time.perf_counter() - start)
+    a, s = statistics.median(agentls), statistics.median(shell)
+    print(f"agentls run (50 `true` steps): median {a * 1000:.1f} ms")
+    print(f"shell script (50 x sh -c true): median {s * 1000:.1f} ms")
+    print(f"ratio {a / s:.2f}; overhead per step {(a - s) / n * 1000:.2f} ms (n={args.repeat})")
+
+
+def pty(args):
+    """A step printing N MiB through the PTY against `cat` of the same data
+    to /dev/null."""
+    with tempfile.TemporaryDirectory() as tmp:
+        env = hermetic_env(tmp)
+        ws = os.path.join(tmp, "ws")
+        os.makedirs(os.path.join(env["XDG_CONFIG_HOME"], "agentls", "workflows"))
+        os.makedirs(ws)
+        data = os.path.join(tmp, "data")
+        line = b"0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789abcdefghijklmnopqrstuvwxyz\n"
+        with open(data, "wb") as f:
+            chunk = line * (1024 * 1024 // len(line) + 1)
+            for _ in range(args.mib):
+                f.write(chunk[:1024 * 1024])
+        with open(os.path.join(env["XDG_CONFIG_HOME"], "agentls", "workflows", "big.toml"), "w") as f:
+            f.write(f'[[steps]]\nid = "print"\nrun = "cat {data}"\n')
+        through, pipes, kernel, plain = [], [], [], []
+        for _ in range(args.repeat):
+            start = time.perf_counter()
+            subprocess.run([args.bin, "run", "big", "--json"], cwd=ws, env=env, check=True,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            through.append(time.perf_counter() - start)
+            start = time.perf_counter()
+            subprocess.run([args.bin, "run", "big", "--json"], cwd=ws, env=dict(env, AGENTLS_PTY="off"),
+                           check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            pipes.append(time.perf_counter() - start)
+            # The kernel's own PTY path, for reference: util-linux `script`.
+            start = time.perf_counter()
+            subprocess.run(["script", "-qc", f"cat {data}", "/dev/null"], check=True, stdout=subprocess.DEVNULL)
+            kernel.append(time.perf_counter() - start)
+            start = time.perf_counter()
+            subprocess.run(f"cat {data} > /dev/null", shell=True, check=True)
+            plain.append(time.perf_counter() - start)
+    a, p, k, c = (statistics.median(x) for x in (through, pipes, kernel, plain))
+    print(f"agentls step printing {args.mib} MiB through the PTY: median {a:.2f} s ({args.mib / a:.0f} MiB/s)")
+    print(f"agentls, same step with AGENTLS_PTY=off (pipes): median {p:.2f} s ({args.mib / p:.0f} MiB/s)")
+    print(f"script -qc 'cat FILE' /dev/null (the kernel PTY alone): median {k:.2f} s")
+    print(f"cat of the same file to /dev/null: median {c:.3f} s")
+    print(f"ratios to cat: PTY {a / c:.1f}, pipes {p / c:.1f}; PTY to script {a / k:.2f} (n={args.repeat})")
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("what", choices=["startup", "steps", "pty"])
+    parser.add_argument("--bin", default=os.path.join(os.path.dirname(__file__), "../../target/release/agentls"))
+    parser.add_argument("--repeat", type=int, default=None)
+    parser.add_argument("--mib", type=int, default=200)
+    args = parser.parse_args()
+    args.bin = os.path.abspath(args.bin)
+    if not os.path.exists(args.bin):
+        sys.exit(f"{args.bin} not found: cargo build --release -p agentls")
+    args.repeat = args.repeat or {"startup": 20, "steps": 15, "pty": 3}[args.what]
+    {"startup": startup, "steps": steps, "pty": pty}[args.what](args)
+
+
+if __name__ == "__main__":
+    main()
