@@ -53,11 +53,12 @@ suite "vscode: lint" bash -c 'cd editors/vscode && npm run --silent lint'
 suite "vscode: unit tests" bash -c 'cd editors/vscode && npm test --silent'
 suite "vscode: package .vsix" bash -c \
   'cd editors/vscode && rm -f agentls.vsix && npm run --silent package && test -s agentls.vsix'
+# The protocol test loads the extension's compiled modules (editors/vscode/out).
 suite "vscode: protocol path against agentls" bash -c \
-  'cd tests/vscode-protocol && node --test --test-concurrency=1 .'
+  '(cd editors/vscode && npm run --silent compile) && cd tests/vscode-protocol && node --test --test-concurrency=1 .'
 suite "nvim: headless Neovim against agentls" bash -c \
   'cd tests/nvim && node --test --test-concurrency=1 nvim.test.mjs'
-suite "helix: languages.toml and keys" python3 -m unittest discover -s tests/helix -v
+suite "helix: languages.toml and keys" env PYTHONDONTWRITEBYTECODE=1 python3 -m unittest discover -s tests/helix -v
 
 if [ ${#failed[@]} -gt 0 ]; then
   echo "== editor tests FAILED: ${failed[*]}"

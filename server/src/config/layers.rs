@@ -107,28 +107,30 @@ pub fn parse_toml(path: &Path, text: &str) -> Result<Value, ConfigError> {
 /// Validates settings sent by the editor (initializationOptions or
 /// didChangeConfiguration). Accepts `{"agentls": {...}}` or the keys bare.
 pub fn parse_editor_settings(origin: &str, value: &Value) -> Result<Option<Value>, ConfigError> {
-    let value = match value {
-        Value::Null => return Ok(None),
-        Value::Object(map) => match map.get("agentls") {
-            Some(Value::Null) => return Ok(None),
-            Some(inner) => inner.clone(),
-            None if map.is_empty() => return Ok(None),
-            None => value.clone(),
-        },
-        _ => {
-            return Err(ConfigError {
-                origin: origin.into(),
-                message: "settings must be an object".into(),
-                span: None,
-            })
-        }
-    };
-    serde_json::from_value::<Config>(value.clone()).map_err(|err| ConfigError {
+    let error = |message: String| ConfigError {
         origin: origin.into(),
-        message: err.to_string(),
+        message,
         span: None,
-    })?;
-    Ok(Some(value))
+    };
+    let inner = match value {
+        Value::Object(map) => match map.get("agentls") {
+            Some(inner) => inner,
+            None if map.is_empty() => return Ok(None),
+            None => value,
+        },
+        other => other,
+    };
+    match inner {
+        Value::Null => Ok(None),
+        // Neovim encodes an empty Lua table as `[]`: no settings.
+        Value::Array(items) if items.is_empty() => Ok(None),
+        Value::Object(map) if map.is_empty() => Ok(None),
+        Value::Object(_) => {
+            serde_json::from_value::<Config>(inner.clone()).map_err(|err| error(err.to_string()))?;
+            Ok(Some(inner.clone()))
+        }
+        other => Err(error(format!("settings must be an object, not {other}"))),
+    }
 }
 
 /// All layers of one session, lowest first.
@@ -235,5 +237,15 @@ mod tests {
         assert_eq!(ns.unwrap(), bare.unwrap());
         assert!(parse_editor_settings("init", &json!({"exec": {"cols": "x"}})).is_err());
         assert_eq!(parse_editor_settings("init", &Value::Null).unwrap(), None);
+    }
+
+    #[test]
+    fn empty_editor_settings_are_no_settings_and_non_objects_are_refused() {
+        for empty in [json!([]), json!({}), json!({"agentls": []}), json!({"agentls": {}}), json!({"agentls": null})] {
+            assert_eq!(parse_editor_settings("settings", &empty).unwrap(), None, "{empty}");
+        }
+        for bad in [json!({"agentls": [1]}), json!({"agentls": "x"}), json!(3)] {
+            assert!(parse_editor_settings("settings", &bad).is_err(), "{bad}");
+        }
     }
 }

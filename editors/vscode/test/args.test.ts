@@ -1,0 +1,93 @@
+// Command arguments as the extension sends them: one object, no undefined
+// fields, an empty selection left out, interrupted runs resumed.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+
+import {
+  approveCall,
+  cancelCall,
+  overrideCall,
+  rejectCall,
+  retryCall,
+  runCall,
+  runIdOf,
+  runsCall,
+  skipCall,
+  workflowsCall,
+} from '../src/args';
+
+const uri = 'file:///work/src/lib.rs';
+const range = { start: { line: 2, character: 4 }, end: { line: 5, character: 0 } };
+
+test('run_passes_workflow_uri_and_selection', () => {
+  assert.deepEqual(runCall('fix', { uri, range }), {
+    command: 'agent.run',
+    arguments: [{ workflow: 'fix', uri, range }],
+  });
+});
+
+test('run_leaves_out_an_empty_selection', () => {
+  const cursor = { start: { line: 3, character: 1 }, end: { line: 3, character: 1 } };
+  assert.deepEqual(runCall('fix', { uri, range: cursor }).arguments, [{ workflow: 'fix', uri }]);
+});
+
+test('run_sends_diagnostics_only_with_a_selection', () => {
+  const diagnostic = { range, message: 'unused variable', severity: 2 };
+  assert.deepEqual(runCall('fix', { uri, range, diagnostics: [diagnostic] }).arguments, [
+    { workflow: 'fix', uri, range, diagnostics: [diagnostic] },
+  ]);
+  assert.deepEqual(runCall('fix', { uri, diagnostics: [diagnostic] }).arguments, [{ workflow: 'fix', uri }]);
+  assert.deepEqual(runCall('fix', { uri, range, diagnostics: [] }).arguments, [{ workflow: 'fix', uri, range }]);
+});
+
+test('run_without_editor_sends_only_the_workflow', () => {
+  assert.deepEqual(runCall('test').arguments, [{ workflow: 'test' }]);
+});
+
+test('run_sends_params_only_when_there_are_some', () => {
+  assert.deepEqual(runCall('notes', {}, {}).arguments, [{ workflow: 'notes' }]);
+  assert.deepEqual(runCall('notes', {}, { target: 'a.md' }).arguments, [
+    { workflow: 'notes', params: { target: 'a.md' } },
+  ]);
+});
+
+test('retry_of_an_interrupted_run_resumes_it', () => {
+  assert.deepEqual(retryCall('r1', undefined, true), {
+    command: 'agent.resume',
+    arguments: [{ runId: 'r1' }],
+  });
+  assert.deepEqual(retryCall('r1', 'test'), {
+    command: 'agent.retry',
+    arguments: [{ runId: 'r1', step: 'test' }],
+  });
+});
+
+test('run_control_commands_take_run_and_optional_step', () => {
+  assert.deepEqual(cancelCall('r1').arguments, [{ runId: 'r1' }]);
+  assert.deepEqual(skipCall('r1').arguments, [{ runId: 'r1' }]);
+  assert.deepEqual(skipCall('r1', 'lint').command, 'agent.skip');
+  assert.deepEqual(approveCall('r1', 'confirm').arguments, [{ runId: 'r1', step: 'confirm' }]);
+  assert.deepEqual(overrideCall('r1', 'fix', 'diff').arguments, [
+    { runId: 'r1', step: 'fix', output: 'diff' },
+  ]);
+});
+
+test('reject_drops_a_blank_reason', () => {
+  assert.deepEqual(rejectCall('r1', undefined, '   ').arguments, [{ runId: 'r1' }]);
+  assert.deepEqual(rejectCall('r1', 's', ' too risky ').arguments, [
+    { runId: 'r1', step: 's', reason: 'too risky' },
+  ]);
+});
+
+test('listing_commands_default_to_empty_objects', () => {
+  assert.deepEqual(workflowsCall().arguments, [{}]);
+  assert.deepEqual(workflowsCall(uri).arguments, [{ uri }]);
+  assert.deepEqual(runsCall(undefined, 50).arguments, [{ limit: 50 }]);
+});
+
+test('run_id_is_read_from_the_run_answer_only', () => {
+  assert.equal(runIdOf({ runId: 'abc' }), 'abc');
+  assert.equal(runIdOf({ runId: 3 }), undefined);
+  assert.equal(runIdOf(null), undefined);
+  assert.equal(runIdOf('abc'), undefined);
+});

@@ -1,0 +1,107 @@
+// package.json and the code agree: menus name declared commands, every
+// registered command is declared, and the inline actions' `viewItem`
+// conditions match exactly the rows that accept those actions.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { test } from 'node:test';
+
+import { RunState } from '../src/protocol';
+import { runTreeItem, stepTreeItem } from '../src/runs';
+
+const root = path.join(__dirname, '..', '..');
+interface MenuItem {
+  command: string;
+  when?: string;
+  group?: string;
+}
+interface Manifest {
+  main: string;
+  contributes: {
+    commands: { command: string; title: string; category?: string }[];
+    menus: Record<string, MenuItem[]>;
+    configuration: { properties: Record<string, { type: string; default: unknown }> };
+  };
+}
+const manifest = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as Manifest;
+const declared = new Set(manifest.contributes.commands.map((c) => c.command));
+
+test('menus_only_name_declared_commands', () => {
+  for (const [menu, items] of Object.entries(manifest.contributes.menus)) {
+    for (const item of items) {
+      assert.ok(declared.has(item.command), `${menu} names ${item.command}`);
+    }
+  }
+});
+
+test('every_registered_command_is_declared_and_in_the_agent_category', () => {
+  const source = readFileSync(path.join(root, 'src', 'commands.ts'), 'utf8');
+  const registered = [...source.matchAll(/register\('([\w.]+)'/g)].map((m) => m[1]);
+  assert.ok(registered.length >= 10);
+  for (const name of registered) {
+    assert.ok(declared.has(name), `${name} is registered but not declared`);
+  }
+  for (const command of manifest.contributes.commands) {
+    assert.equal(command.category, 'Agent', command.command);
+  }
+});
+
+test('palette_has_the_commands_the_issue_names', () => {
+  const titles = manifest.contributes.commands.map((c) => `${c.category}: ${c.title}`);
+  for (const wanted of ['Agent: Run Workflow…', 'Cancel', 'Retry', 'Skip', 'Override', 'Approve', 'Reject', 'Show Output', 'Show Runs']) {
+    assert.ok(titles.some((t) => t.includes(wanted)), `${wanted} in ${titles.join(', ')}`);
+  }
+});
+
+/** The `viewItem =~ /.../` regex of a menu item's when clause. */
+function viewItemRegex(item: MenuItem): RegExp {
+  const match = /viewItem =~ \/(.+)\/$/.exec(item.when ?? '');
+  assert.ok(match, `no viewItem regex in ${item.when}`);
+  return new RegExp(match[1]);
+}
+
+function run(status: RunState['status'], step: RunState['steps'][number]['status']): RunState {
+  return { runId: 'r', workflow: 'w', status, steps: [{ id: 's', status: step }] };
+}
+
+test('inline_actions_show_exactly_on_rows_that_accept_them', () => {
+  const rows = [
+    { state: run('failed', 'failed'), accepts: ['retry', 'skip', 'override', 'cancel'], stepAccepts: ['retry', 'skip', 'override'] },
+    { state: run('waiting', 'waiting'), accepts: ['approve', 'reject', 'cancel'], stepAccepts: ['approve', 'reject'] },
+    { state: run('running', 'running'), accepts: ['cancel'], stepAccepts: [] },
+    { state: run('completed', 'completed'), accepts: [], stepAccepts: [] },
+  ];
+  const items = manifest.contributes.menus['view/item/context'].filter((i) => i.command !== 'agentls.showOutput');
+  for (const item of items) {
+    const action = item.command.replace('agentls.', '');
+    const regex = viewItemRegex(item);
+    for (const row of rows) {
+      const runRow = runTreeItem(row.state).contextValue;
+      const stepRow = stepTreeItem(row.state, row.state.steps[0]).contextValue;
+      assert.equal(regex.test(runRow), row.accepts.includes(action), `${item.command} on ${runRow}`);
+      if (action !== 'cancel') {
+        assert.equal(regex.test(stepRow), row.stepAccepts.includes(action), `${item.command} on ${stepRow}`);
+      } else {
+        assert.equal(regex.test(stepRow), false, 'cancel is offered on runs, not steps');
+      }
+    }
+  }
+});
+
+test('settings_have_defaults_matching_the_code', () => {
+  const properties = manifest.contributes.configuration.properties;
+  assert.deepEqual(Object.keys(properties).sort(), [
+    'agentls.coalescingInterval',
+    'agentls.defaultProvider',
+    'agentls.logLevel',
+    'agentls.path',
+    'agentls.trace.server',
+  ]);
+  assert.equal(properties['agentls.coalescingInterval'].default, 50);
+  assert.equal(properties['agentls.logLevel'].default, 'info');
+});
+
+test('main_points_at_the_compiled_entry_point', () => {
+  assert.equal(manifest.main, './out/src/extension.js');
+  assert.ok(readFileSync(path.join(root, 'out', 'src', 'extension.js'), 'utf8').includes('activate'));
+});

@@ -1,0 +1,298 @@
+-- What a user does in Neovim, scripted: one scenario per Neovim process,
+-- chosen by $AGENTLS_TEST_SCENARIO. Neovim was started with the user's
+-- init.lua from docs/editors.md and the file to edit; this file only types
+-- keys and commands and looks at buffers, windows and events. Results go to
+-- $AGENTLS_TEST_RESULT as JSON: { checks = { {name, ok, detail} }, error }.
+local expect = vim.json.decode(os.getenv("AGENTLS_TEST_EXPECT") or "{}")
+local checks = {}
+
+local function check(name, ok, detail)
+  table.insert(checks, { name = name, ok = ok and true or false, detail = (not ok and detail ~= nil) and vim.inspect(detail) or nil })
+end
+
+local function wait(what, ms, condition)
+  if not vim.wait(ms, condition, 5) then
+    error(("timed out after %d ms waiting for %s"):format(ms, what), 2)
+  end
+end
+
+local function lines(buf)
+  return vim.api.nvim_buf_get_lines(buf, 0, -1, false)
+end
+
+local function text(buf)
+  return table.concat(lines(buf), "\n")
+end
+
+--- Types keys as the user would (mappings apply, `:` in Visual mode inserts '<,'>).
+local function feed(keys)
+  vim.api.nvim_feedkeys(vim.keycode(keys), "xt", false)
+end
+
+local progress = {}
+vim.api.nvim_create_autocmd("LspProgress", {
+  callback = function(ev)
+    table.insert(progress, ev.data.params.value)
+  end,
+})
+local started = {}
+vim.api.nvim_create_autocmd("User", {
+  pattern = "AgentlsRunStarted",
+  callback = function(ev)
+    table.insert(started, ev.data.runId)
+  end,
+})
+
+local function wait_client()
+  wait("the agentls client to start", 20000, function()
+    local client = vim.lsp.get_clients({ name = "agentls", bufnr = 0 })[1]
+    return client and client.server_capabilities ~= nil
+  end)
+end
+
+local runs = function()
+  return require("agentls.runs")
+end
+
+local function wait_started(count)
+  wait("a run to start", 10000, function()
+    return #started >= count
+  end)
+  return started[count]
+end
+
+local function wait_status(id, statuses, ms)
+  local wanted = {}
+  for _, s in ipairs(statuses) do
+    wanted[s] = true
+  end
+  wait(("run %s to be %s"):format(id, table.concat(statuses, " or ")), ms or 20000, function()
+    local r = runs().by_id[id]
+    return r and wanted[r.status]
+  end)
+  return runs().by_id[id]
+end
+
+local function output_buf(id)
+  return vim.fn.bufnr("agentls://output/" .. id)
+end
+
+local scenarios = {}
+
+--- Visual selection, `:Agent run <expect.workflow>`; the edit and the
+--- streamed `expect.answer` arrive.
+function scenarios.visual_run_edits_selection_and_streams_answer()
+  local src = vim.api.nvim_get_current_buf()
+  local src_win = vim.api.nvim_get_current_win()
+  wait_client()
+  -- Line 2, linewise, then `:` and the command, as typed.
+  feed("2GV:Agent run " .. expect.workflow .. "<CR>")
+  local id = wait_started(1)
+  local run = wait_status(id, { "completed", "failed", "cancelled" })
+  check("the run completes", run.status == "completed", run)
+  wait("the edit to reach the buffer", 5000, function()
+    return vim.deep_equal(lines(src), expect.edited)
+  end)
+  check("the buffer holds the edited text", vim.deep_equal(lines(src), expect.edited), lines(src))
+  local out = output_buf(id)
+  check("the output buffer exists", out > 0)
+  check("the output buffer holds the streamed answer", text(out):find(expect.answer, 1, true) ~= nil, lines(out))
+  check("the output buffer is a scratch buffer", vim.bo[out].buftype == "nofile" and not vim.bo[out].modifiable)
+  local wins = vim.fn.win_findbuf(out)
+  check("the output opened in a window", #wins == 1, wins)
+  if #wins == 1 then
+    local row = vim.api.nvim_win_get_cursor(wins[1])[1]
+    check("the output window follows the end", row == vim.api.nvim_buf_line_count(out), { row = row, lines = lines(out) })
+  end
+  check("the cursor stayed in the source window", vim.api.nvim_get_current_win() == src_win)
+  local kinds = {}
+  -- The progress end may come after the final state: both are sent, in no set order.
+  vim.wait(5000, function()
+    for _, value in ipairs(progress) do
+      kinds[value.kind] = true
+    end
+    return kinds["end"]
+  end, 5)
+  check("progress arrived through LspProgress (begin and end)", kinds.begin and kinds["end"], progress)
+  check("the statusline is empty once the run is over", require("agentls").statusline() == "", require("agentls").statusline())
+
+  vim.cmd("Agent runs")
+  local list
+  wait("the run list", 5000, function()
+    list = vim.fn.bufnr("agentls://runs")
+    return list > 0 and text(list):find(id, 1, true) ~= nil
+  end)
+  check("the run list shows the run", text(list):find(expect.workflow .. "%s+completed") ~= nil, lines(list))
+end
+
+function scenarios.run_without_name_picks_and_approve_goes_on()
+  wait_client()
+  local offered = {}
+  vim.ui.select = function(items, _, on_choice)
+    for _, item in ipairs(items) do
+      table.insert(offered, item.name)
+    end
+    for _, item in ipairs(items) do
+      if item.name == "gate" then
+        return on_choice(item)
+      end
+    end
+    on_choice(nil)
+  end
+  local subcommands = vim.fn.getcompletion("Agent ru", "cmdline")
+  check("subcommands complete", vim.deep_equal(subcommands, { "run", "runs" }), subcommands)
+  local names = vim.fn.getcompletion("Agent run sh", "cmdline")
+  check("workflow names complete from the server", vim.deep_equal(names, { "shout", "shout_local" }), names)
+  vim.cmd("Agent run")
+  local id = wait_started(1)
+  table.sort(offered)
+  check("vim.ui.select offers the workflows", vim.tbl_contains(offered, "gate") and vim.tbl_contains(offered, "shout"), offered)
+  wait_status(id, { "waiting" })
+  check("the statusline says the run waits", require("agentls").statusline():find("waits for approval", 1, true) ~= nil, require("agentls").statusline())
+  wait("the waiting line", 5000, function()
+    return text(output_buf(id)):find("waiting at confirm", 1, true) ~= nil
+  end)
+  vim.cmd("Agent approve")
+  local run = wait_status(id, { "completed", "failed", "cancelled" })
+  check("approving lets the run complete", run.status == "completed", run)
+  wait("the approved output", 5000, function()
+    return text(output_buf(id)):find("approved", 1, true) ~= nil
+  end)
+end
+
+function scenarios.cancel_stops_a_long_run()
+  wait_client()
+  vim.cmd("Agent run slow")
+  local id = wait_started(1)
+  wait("the command to print", 10000, function()
+    local buf = output_buf(id)
+    return buf > 0 and text(buf):find("waiting", 1, true) ~= nil
+  end)
+  local t0 = vim.uv.hrtime()
+  -- The documented mapping for :Agent cancel.
+  feed("<leader>ac")
+  local run = wait_status(id, { "cancelled", "completed", "failed" }, 10000)
+  local ms = (vim.uv.hrtime() - t0) / 1e6
+  check("the run is cancelled", run.status == "cancelled", run)
+  check("cancelling takes under 5 s", ms < 5000, ms)
+  wait("the cancelled line", 5000, function()
+    return text(output_buf(id)):find("── cancelled ──", 1, true) ~= nil
+  end)
+end
+
+function scenarios.failed_step_is_retried()
+  wait_client()
+  vim.cmd("Agent run flaky")
+  local id = wait_started(1)
+  local failed = wait_status(id, { "failed" })
+  check("the first attempt fails", failed.status == "failed", failed)
+  vim.cmd("Agent retry")
+  local run = wait_status(id, { "completed", "cancelled" })
+  check("the retried run completes", run.status == "completed", run)
+  wait("the second attempt's output", 5000, function()
+    return text(output_buf(id)):find("second attempt passes", 1, true) ~= nil
+  end)
+  check("both attempts are in the output", text(output_buf(id)):find("first attempt fails", 1, true) ~= nil, lines(output_buf(id)))
+end
+
+function scenarios.checkhealth_reports_binary_state_and_keys()
+  wait_client()
+  vim.cmd("checkhealth agentls")
+  local report = text(0)
+  check("reports the binary and its version", report:find("agentls " .. expect.version, 1, true) ~= nil, report)
+  check("reports the state directory", report:find(expect.state_dir, 1, true) ~= nil, report)
+  check("reports a set key", report:find("OPENAI_API_KEY is set", 1, true) ~= nil, report)
+  check("reports an unset key", report:find("ANTHROPIC_API_KEY is not set", 1, true) ~= nil, report)
+  check("never shows a key's value", report:find(expect.secret, 1, true) == nil, report)
+  check("reports the running client", report:find("client %d+: root") ~= nil, report)
+end
+
+function scenarios.range_follows_selection_and_encoding()
+  local range = require("agentls.range")
+  local buf = vim.api.nvim_create_buf(true, false)
+  vim.api.nvim_set_current_buf(buf)
+  vim.api.nvim_buf_set_lines(buf, 0, -1, false, { "aé€b", "x" })
+  -- Characterwise from é to €: bytes 1..3, € being three bytes long.
+  feed("gg0lvl<Esc>")
+  local opts = { range = 2, line1 = 1, line2 = 1 }
+  check("utf-16 range covers é€", vim.deep_equal(range.from_command(buf, opts, "utf-16"), {
+    start = { line = 0, character = 1 },
+    ["end"] = { line = 0, character = 3 },
+  }), range.from_command(buf, opts, "utf-16"))
+  check("utf-8 range covers é€", vim.deep_equal(range.from_command(buf, opts, "utf-8"), {
+    start = { line = 0, character = 1 },
+    ["end"] = { line = 0, character = 6 },
+  }), range.from_command(buf, opts, "utf-8"))
+  feed("ggVj<Esc>")
+  local whole = range.from_command(buf, { range = 2, line1 = 1, line2 = 2 }, "utf-16")
+  check("a linewise selection covers whole lines", vim.deep_equal(whole, {
+    start = { line = 0, character = 0 },
+    ["end"] = { line = 1, character = 1 },
+  }), whole)
+  check("no range without a selection", range.from_command(buf, { range = 0, line1 = 1, line2 = 1 }, "utf-16") == nil)
+
+  local ns = vim.api.nvim_create_namespace("agentls-test")
+  vim.diagnostic.set(ns, buf, {
+    { lnum = 0, col = 3, end_col = 6, message = "on €", severity = vim.diagnostic.severity.WARN, source = "test" },
+    { lnum = 1, col = 0, message = "second line", severity = vim.diagnostic.severity.ERROR },
+  })
+  local first_line = { start = { line = 0, character = 0 }, ["end"] = { line = 0, character = 4 } }
+  local found = range.diagnostics(buf, first_line, "utf-16")
+  check("diagnostics on the selected lines go with the run, in the client's encoding", vim.deep_equal(found, {
+    {
+      range = { start = { line = 0, character = 2 }, ["end"] = { line = 0, character = 3 } },
+      severity = vim.diagnostic.severity.WARN,
+      message = "on €",
+      source = "test",
+    },
+  }), found)
+end
+
+--- Benchmark: from `:Agent run` (typed, on a visual selection) to the first
+--- streamed character in the run's output buffer, `expect.runs` times.
+--- Not a test: it reports `samples` (ms) and checks only that runs completed.
+local samples = {}
+function scenarios.bench_first_output()
+  local output = require("agentls.output")
+  local first = {}
+  local append = output.append
+  output.append = function(run_id, ...)
+    append(run_id, ...)
+    first[run_id] = first[run_id] or vim.uv.hrtime()
+  end
+  local src = vim.api.nvim_get_current_buf()
+  local src_win = vim.api.nvim_get_current_win()
+  wait_client()
+  local completed = 0
+  for i = 1, expect.runs do
+    vim.api.nvim_set_current_win(src_win)
+    vim.api.nvim_buf_set_lines(src, 0, -1, false, expect.sample)
+    local t0 = vim.uv.hrtime()
+    feed("2GV:Agent run " .. expect.workflow .. "<CR>")
+    local id = wait_started(i)
+    if not vim.wait(10000, function()
+      return first[id] ~= nil
+    end, 1) then
+      error("no output from run " .. id)
+    end
+    table.insert(samples, (first[id] - t0) / 1e6)
+    if wait_status(id, { "completed", "failed", "cancelled" }).status == "completed" then
+      completed = completed + 1
+    end
+  end
+  check("every benchmarked run completed", completed == expect.runs, completed)
+end
+
+local name = os.getenv("AGENTLS_TEST_SCENARIO")
+local ok, err = xpcall(function()
+  local scenario = scenarios[name]
+  if not scenario then
+    error("unknown scenario " .. tostring(name))
+  end
+  scenario()
+end, debug.traceback)
+
+local file = assert(io.open(os.getenv("AGENTLS_TEST_RESULT"), "w"))
+file:write(vim.json.encode({ checks = checks, samples = samples, error = (not ok) and err or vim.NIL }))
+file:close()
+vim.cmd(ok and "qall!" or "cquit! 1")
