@@ -349,7 +349,7 @@ pub enum EditSpec {
 /// How a prompt step with several providers picks its output.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Pick {
-    /// The first provider to answer successfully wins; the others are cancelled.
+    /// `output` is the first answer to finish; every answer stays in `outputs`.
     #[default]
     First,
     /// Wait for every provider; the output holds all answers.
