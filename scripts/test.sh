@@ -11,4 +11,7 @@ echo "== clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
 echo "== tests"
-cargo test --workspace --locked
+cargo test --workspace --locked --no-fail-fast
+
+echo "== editors"
+AGENTLS_BIN="$PWD/target/debug/agentls" ./scripts/test-editors.sh

@@ -18,6 +18,19 @@ use crate::template::Templates;
 pub const BUILTIN_FILES: &[(&str, &str)] = &[
     ("demo", include_str!("../builtin/demo.toml")),
     ("test", include_str!("../builtin/test.toml")),
+    // These use a model (the configured default provider).
+    ("explain", include_str!("../builtin/explain.toml")),
+    ("refactor", include_str!("../builtin/refactor.toml")),
+    (
+        "fix-diagnostic",
+        include_str!("../builtin/fix-diagnostic.toml"),
+    ),
+    ("write-tests", include_str!("../builtin/write-tests.toml")),
+    ("fix-tests", include_str!("../builtin/fix-tests.toml")),
+    (
+        "commit-message",
+        include_str!("../builtin/commit-message.toml"),
+    ),
 ];
 
 /// A workflow file with diagnostics (errors or only warnings).

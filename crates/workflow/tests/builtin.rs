@@ -85,3 +85,183 @@ fn demo_feeds_output_forward_and_skips_by_condition() {
     let done = run_command(t.render_kind(&wf.steps[3], &ctx).unwrap());
     assert_eq!(done, "echo 'demo finished: the previous step was skipped'");
 }
+
+fn prompt_of(kind: StepKind) -> String {
+    match kind {
+        StepKind::Prompt { prompt, .. } => prompt,
+        other => panic!("expected a prompt step, got {other:?}"),
+    }
+}
+
+fn editor_context() -> Context {
+    let mut ctx = Context {
+        selection: Some("fn add(a: i32, b: i32) -> i32 { a + b }".into()),
+        file: Some(agentls_workflow::FileContext {
+            path: "src/lib.rs".into(),
+            text: "fn add(a: i32, b: i32) -> i32 { a + b }\n".into(),
+            language: "rust".into(),
+        }),
+        ..Context::default()
+    };
+    ctx.workspace.root = "/src/app".into();
+    ctx
+}
+
+#[test]
+fn model_builtins_are_offered_where_they_apply() {
+    let catalog = load_all(None, None);
+    for name in ["explain", "refactor", "write-tests"] {
+        assert!(catalog.get(name).unwrap().applies.selection, "{name}");
+    }
+    assert!(catalog.get("fix-diagnostic").unwrap().applies.diagnostics);
+    for name in ["fix-tests", "commit-message", "test", "demo"] {
+        let applies = &catalog.get(name).unwrap().applies;
+        assert!(!applies.selection && !applies.diagnostics, "{name}");
+    }
+}
+
+#[test]
+fn explain_and_refactor_put_the_selection_in_the_prompt_and_replace_it_with_the_code() {
+    let catalog = load_all(None, None);
+    let t = Templates::new();
+    let mut ctx = editor_context();
+    let explain = prompt_of(
+        t.render_kind(&catalog.get("explain").unwrap().steps[0], &ctx)
+            .unwrap(),
+    );
+    assert!(explain.contains("File: src/lib.rs"), "{explain}");
+    assert!(explain.contains("fn add(a: i32, b: i32)"), "{explain}");
+
+    let refactor = catalog.get("refactor").unwrap();
+    ctx.params
+        .insert("instruction".into(), "use a macro".into());
+    let prompt = prompt_of(t.render_kind(&refactor.steps[0], &ctx).unwrap());
+    assert!(prompt.contains("Instruction: use a macro"), "{prompt}");
+    ctx.steps.insert(
+        "rewrite".into(),
+        StepState {
+            output: "Here:\n```rust\nfn add() {}\n```\n".into(),
+            status: "completed".into(),
+            ..StepState::default()
+        },
+    );
+    let edit = t.render_kind(&refactor.steps[1], &ctx).unwrap();
+    assert_eq!(
+        edit,
+        StepKind::Edit(agentls_workflow::EditSpec::Selection {
+            text: "fn add() {}".into()
+        }),
+        "a selection inside a line gets no newline"
+    );
+    ctx.selection = Some("fn add(a: i32, b: i32) -> i32 { a + b }\n".into());
+    let edit = t.render_kind(&refactor.steps[1], &ctx).unwrap();
+    assert_eq!(
+        edit,
+        StepKind::Edit(agentls_workflow::EditSpec::Selection {
+            text: "fn add() {}\n".into()
+        }),
+        "a selection of whole lines keeps its final newline"
+    );
+}
+
+#[test]
+fn refactor_without_a_selection_fails_with_what_to_do() {
+    let catalog = load_all(None, None);
+    let mut ctx = editor_context();
+    ctx.selection = None;
+    ctx.params.insert("instruction".into(), "anything".into());
+    let err = Templates::new()
+        .render_kind(&catalog.get("refactor").unwrap().steps[0], &ctx)
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("select the code to rewrite"),
+        "{err}"
+    );
+}
+
+#[test]
+fn fix_diagnostic_lists_the_diagnostics_and_applies_a_patch() {
+    let catalog = load_all(None, None);
+    let wf = catalog.get("fix-diagnostic").unwrap();
+    let mut ctx = editor_context();
+    ctx.diagnostics.push(agentls_workflow::DiagnosticContext {
+        message: "mismatched types".into(),
+        severity: "error".into(),
+        line: 1,
+        column: 34,
+        source: Some("rustc".into()),
+        code: Some("E0308".into()),
+    });
+    let prompt = prompt_of(Templates::new().render_kind(&wf.steps[0], &ctx).unwrap());
+    assert!(
+        prompt.contains("- line 1, column 34: error (rustc E0308): mismatched types"),
+        "{prompt}"
+    );
+    assert!(matches!(
+        wf.steps[1].kind,
+        StepKind::Edit(agentls_workflow::EditSpec::Patch { .. })
+    ));
+}
+
+#[test]
+fn write_tests_inserts_the_tests_after_the_function() {
+    let catalog = load_all(None, None);
+    let wf = catalog.get("write-tests").unwrap();
+    let mut ctx = editor_context();
+    ctx.steps.insert(
+        "tests".into(),
+        StepState {
+            output: "```rust\n#[test]\nfn adds() {}\n```".into(),
+            status: "completed".into(),
+            ..StepState::default()
+        },
+    );
+    let edit = Templates::new().render_kind(&wf.steps[1], &ctx).unwrap();
+    assert_eq!(
+        edit,
+        StepKind::Edit(agentls_workflow::EditSpec::Selection {
+            text: "fn add(a: i32, b: i32) -> i32 { a + b }\n\n#[test]\nfn adds() {}".into()
+        })
+    );
+}
+
+#[test]
+fn fix_tests_only_asks_the_model_when_the_tests_fail() {
+    let catalog = load_all(None, None);
+    let wf = catalog.get("fix-tests").unwrap();
+    let t = Templates::new();
+    let mut ctx = editor_context();
+    ctx.workspace.test_command = Some("cargo test".into());
+    assert_eq!(
+        run_command(t.render_kind(&wf.steps[0], &ctx).unwrap()),
+        "cargo test"
+    );
+    for (exit_code, runs) in [(0, false), (101, true)] {
+        ctx.steps.insert(
+            "test".into(),
+            StepState {
+                exit_code: Some(exit_code),
+                status: "completed".into(),
+                ..StepState::default()
+            },
+        );
+        for step in &wf.steps[1..] {
+            let when = step.when.as_deref().unwrap();
+            assert_eq!(t.eval_when(step.id.as_str(), when, &ctx).unwrap(), runs);
+        }
+    }
+}
+
+#[test]
+fn commit_message_reads_the_staged_diff_and_says_when_nothing_is_staged() {
+    let catalog = load_all(None, None);
+    let wf = catalog.get("commit-message").unwrap();
+    let command = run_command(
+        Templates::new()
+            .render_kind(&wf.steps[0], &Context::default())
+            .unwrap(),
+    );
+    assert!(command.contains("git diff --staged --quiet"), "{command}");
+    assert!(command.contains("nothing is staged"), "{command}");
+    assert!(matches!(wf.steps[1].kind, StepKind::Prompt { .. }));
+}

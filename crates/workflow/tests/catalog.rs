@@ -57,7 +57,8 @@ fn workspace_overrides_user_overrides_builtin() {
         catalog.get("demo").unwrap().source.kind,
         SourceKind::Builtin
     );
-    assert_eq!(catalog.workflows.len(), 3);
+    // Every built-in plus `mine`; `test` was overridden, not added.
+    assert_eq!(catalog.workflows.len(), BUILTIN_FILES.len() + 1);
 }
 
 #[test]

@@ -1,5 +1,6 @@
 //! Telling the editor about configuration: diagnostics on broken config
-//! files, messages for bad editor settings.
+//! files, messages for bad editor settings. Everything goes through the
+//! server's outbox (DESIGN invariant 6): nothing here waits on the editor.
 
 use std::path::Path;
 
@@ -8,12 +9,13 @@ use tower_lsp_server::ls_types::*;
 use tower_lsp_server::Client;
 
 use super::convert;
+use super::outbox::{publish_diagnostics, show_message};
 use super::server::State;
 use crate::config::{parse_editor_settings, ConfigError, ConfigFile};
 
 /// Publishes the diagnostics of each config file (an empty list clears old
 /// ones) and shows a message for each broken one.
-pub async fn publish(client: &Client, state: &State, files: &[ConfigFile], tell: Tell) {
+pub async fn publish(_client: &Client, state: &State, files: &[ConfigFile], tell: Tell) {
     for file in files {
         let Some(uri) = convert::uri(&file.path) else {
             continue;
@@ -43,18 +45,16 @@ pub async fn publish(client: &Client, state: &State, files: &[ConfigFile], tell:
                     + 1
             });
             let at = line.map(|l| format!(":{l}")).unwrap_or_default();
-            client
-                .show_message(
-                    MessageType::ERROR,
-                    format!(
-                        "agentls: {}{at}: {} (the last good configuration stays in use)",
-                        file.path.display(),
-                        err.message
-                    ),
-                )
-                .await;
+            state.notify(show_message(
+                MessageType::ERROR,
+                format!(
+                    "agentls: {}{at}: {} (the last good configuration stays in use)",
+                    file.path.display(),
+                    err.message
+                ),
+            ));
         }
-        client.publish_diagnostics(uri, diagnostics, None).await;
+        state.notify(publish_diagnostics(uri, diagnostics, None));
     }
 }
 
@@ -102,21 +102,21 @@ pub async fn reload_file(client: &Client, state: &State, path: &Path, text: Opti
     }
 }
 
-pub async fn did_change_configuration(client: &Client, state: &State, settings: Value) {
+pub async fn did_change_configuration(client: &Client, state: &State, mut settings: Value) {
+    // Editors often send the same object as initializationOptions.
+    super::client::strip_editor_keys(&mut settings);
     match parse_editor_settings("settings", &settings) {
         Ok(settings) => {
             state.set_settings(settings);
         }
-        Err(err) => report_editor_error(client, &err).await,
+        Err(err) => report_editor_error(client, state, &err).await,
     }
 }
 
-pub async fn report_editor_error(client: &Client, err: &ConfigError) {
+pub async fn report_editor_error(_client: &Client, state: &State, err: &ConfigError) {
     tracing::warn!("bad editor settings: {err}");
-    client
-        .show_message(
-            MessageType::ERROR,
-            format!("agentls: {err} (the last good configuration stays in use)"),
-        )
-        .await;
+    state.notify(show_message(
+        MessageType::ERROR,
+        format!("agentls: {err} (the last good configuration stays in use)"),
+    ));
 }

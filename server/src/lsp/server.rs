@@ -11,12 +11,28 @@ use tower_lsp_server::jsonrpc::Result;
 use tower_lsp_server::ls_types::*;
 use tower_lsp_server::{Client, LanguageServer};
 
-use super::{capabilities, commands, config, convert, documents};
+use super::client::{strip_editor_keys, ClientCaps};
+use super::outbox::{ClientSink, Outbox};
+use super::runs::{self, Surface, Surfaces};
+use super::stdout::OutGate;
+use super::{capabilities, code_actions, commands, config, convert, documents};
 use crate::config::parse_editor_settings as parse_settings;
 use crate::session::{Session, Sessions};
+use agentls_stream::Limits;
 
 /// Server-wide state: the sessions and what was negotiated at initialize.
 pub struct State {
+    client: Client,
+    /// What the editor can do, from `initialize`.
+    caps: RwLock<ClientCaps>,
+    /// The editor surface of each session that has run workflows.
+    surfaces: Surfaces,
+    /// Messages that belong to no workspace's runs (configuration problems).
+    notices: Outbox,
+    /// Room for notifications on the way to the editor.
+    gate: Arc<OutGate>,
+    /// The runtime that drives runs (see `lsp::serve`).
+    runs: tokio::runtime::Handle,
     sessions: RwLock<Sessions>,
     encoding: RwLock<PositionEncoding>,
     /// initializationOptions, the editor's base layer for new sessions.
@@ -55,7 +71,59 @@ impl State {
     pub fn owner(&self, uri: &Uri) -> Arc<Session> {
         self.sessions().owner(convert::path(uri).as_deref())
     }
+
+    /// Sends a notification through the server's outbox: never waits on
+    /// the editor.
+    pub fn notify(&self, message: agentls_stream::Message) {
+        self.notices.push(message);
+    }
+
+    pub fn caps(&self) -> ClientCaps {
+        self.caps.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// The editor surface of `session` (its engine, streaming and edits),
+    /// opened on first use.
+    pub fn surface(&self, session: &Arc<Session>) -> std::result::Result<Arc<Surface>, String> {
+        let caps = self.caps();
+        let ctx = runs::Context {
+            client: &self.client,
+            gate: &self.gate,
+            runs: &self.runs,
+            caps: &caps,
+            encoding: self.encoding(),
+        };
+        self.surfaces.get(&ctx, session)
+    }
+
+    /// Asks the user whether to trust a workspace workflow, from a task.
+    pub fn ask_trust(
+        &self,
+        surface: Arc<Surface>,
+        request: agentls_engine::StartRequest,
+        token: Option<ProgressToken>,
+        trust: &agentls_engine::TrustRequired,
+    ) {
+        super::trust::ask(surface.requests(), surface, request, token, trust);
+    }
+
+    /// `window/workDoneProgress/cancel`: cancels the run showing that
+    /// progress (in a task; nothing waits for it).
+    pub fn cancel_progress(&self, token: &ProgressToken) {
+        let key = super::outbox::progress_key(token);
+        for surface in self.surfaces.all() {
+            if let Some(run) = surface.run_for_progress(&key) {
+                tracing::info!("progress cancelled by the editor: cancelling run {run}");
+                drop(commands::cancel_in_task(surface.engine().clone(), run));
+                return;
+            }
+        }
+        tracing::debug!("workDoneProgress/cancel for a token no run shows: {key}");
+    }
 }
+
+/// How long `shutdown` waits for runs to stop before it answers anyway.
+const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(3);
 
 pub struct Backend {
     client: Client,
@@ -63,8 +131,14 @@ pub struct Backend {
 }
 
 impl Backend {
-    pub fn new(client: Client) -> Self {
+    pub fn new(client: Client, gate: Arc<OutGate>, runs: tokio::runtime::Handle) -> Self {
         let state = State {
+            client: client.clone(),
+            gate: gate.clone(),
+            runs,
+            caps: RwLock::new(ClientCaps::default()),
+            surfaces: Surfaces::default(),
+            notices: Outbox::spawn(Limits::default(), ClientSink::new(client.clone(), gate)),
             sessions: RwLock::new(Sessions::new(Session::new(None, None, None))),
             encoding: RwLock::new(PositionEncoding::Utf16),
             init: RwLock::new(None),
@@ -106,9 +180,14 @@ impl LanguageServer for Backend {
             .encoding
             .write()
             .unwrap_or_else(|e| e.into_inner()) = convert::encoding(&encoding);
+        *self.state.caps.write().unwrap_or_else(|e| e.into_inner()) =
+            ClientCaps::from_initialize(&params);
         let mut init_error = None;
         if let Some(options) = &params.initialization_options {
-            match parse_settings("initializationOptions", options) {
+            // `runEvents` is the editor's opt-in, not configuration.
+            let mut options = options.clone();
+            strip_editor_keys(&mut options);
+            match parse_settings("initializationOptions", &options) {
                 Ok(init) => *self.state.init.write().unwrap_or_else(|e| e.into_inner()) = init,
                 Err(err) => init_error = Some(err),
             }
@@ -146,7 +225,7 @@ impl LanguageServer for Backend {
             .unwrap_or_else(|e| e.into_inner())
             .take();
         if let Some(err) = init_error {
-            config::report_editor_error(&self.client, &err).await;
+            config::report_editor_error(&self.client, &self.state, &err).await;
         }
         let sessions: Vec<_> = self.state.sessions().all().cloned().collect();
         for session in sessions {
@@ -162,6 +241,18 @@ impl LanguageServer for Backend {
 
     async fn shutdown(&self) -> Result<()> {
         tracing::info!("shutdown requested");
+        // Nothing may outlive the server: kill every run's processes and
+        // record the runs cancelled (they can be looked at, not resumed).
+        let engines: Vec<_> = self
+            .state
+            .sessions()
+            .all()
+            .filter_map(|s| s.open_engine())
+            .collect();
+        let cancel_all = futures::future::join_all(engines.iter().map(|e| e.cancel_all()));
+        if tokio::time::timeout(SHUTDOWN_GRACE, cancel_all).await.is_err() {
+            tracing::warn!("runs still stopping after {SHUTDOWN_GRACE:?}; answering shutdown anyway");
+        }
         Ok(())
     }
 
@@ -217,13 +308,20 @@ impl LanguageServer for Backend {
         commands::execute(&self.state, params).await.map(Some)
     }
 
-    async fn code_action(&self, _params: CodeActionParams) -> Result<Option<CodeActionResponse>> {
-        // Workflows are offered here once they exist (the editor-surface issue).
-        Ok(Some(Vec::new()))
+    async fn code_action(&self, params: CodeActionParams) -> Result<Option<CodeActionResponse>> {
+        Ok(Some(code_actions::code_actions(&self.state, params)))
     }
 
     async fn code_action_resolve(&self, action: CodeAction) -> Result<CodeAction> {
-        Ok(action)
+        code_actions::resolve(action)
+    }
+}
+
+impl Backend {
+    /// `window/workDoneProgress/cancel` (not in tower-lsp-server's trait;
+    /// registered as a custom method).
+    pub async fn work_done_progress_cancel(&self, params: WorkDoneProgressCancelParams) {
+        self.state.cancel_progress(&params.token);
     }
 }
 

@@ -13,8 +13,10 @@ use std::sync::Arc;
 
 use serde_json::{json, Value};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::oneshot;
 use tower_lsp_server::jsonrpc::{Request, Response};
+
+use super::stdout::OutQueue;
 
 /// Frames larger than this are refused rather than buffered.
 const MAX_FRAME: usize = 64 * 1024 * 1024;
@@ -115,7 +117,7 @@ fn content_length(headers: &str) -> Result<usize, String> {
     length.ok_or_else(|| "missing Content-Length header".to_string())
 }
 
-fn encode(body: &[u8]) -> Vec<u8> {
+pub(super) fn encode(body: &[u8]) -> Vec<u8> {
     let mut frame = format!("Content-Length: {}\r\n\r\n", body.len()).into_bytes();
     frame.extend_from_slice(body);
     frame
@@ -166,7 +168,7 @@ fn check(body: &[u8]) -> Result<Value, Option<Vec<u8>>> {
 pub async fn read_client(
     mut input: impl AsyncRead + Unpin,
     mut to_server: impl AsyncWrite + Unpin,
-    out: mpsc::UnboundedSender<Vec<u8>>,
+    out: OutQueue,
     lifecycle: Lifecycle,
     exit_seen: oneshot::Sender<()>,
 ) {
@@ -183,7 +185,7 @@ pub async fn read_client(
                 Frame::Body(body) => body,
                 Frame::Bad(message) => {
                     tracing::warn!("bad frame from the client: {message}");
-                    let _ = out.send(error_frame(
+                    let _ = out.send_reply(error_frame(
                         Value::Null,
                         -32700,
                         &format!("Parse error: {message}"),
@@ -198,7 +200,7 @@ pub async fn read_client(
                         "bad message from the client: {}",
                         String::from_utf8_lossy(&body)
                     );
-                    let _ = out.send(reply);
+                    let _ = out.send_reply(reply);
                     continue;
                 }
                 Err(None) => continue,
@@ -220,11 +222,10 @@ pub async fn read_client(
     let _ = to_server.shutdown().await;
 }
 
-/// Splits the server's output stream into frames and queues them for stdout.
-pub async fn read_server(
-    mut from_server: impl AsyncRead + Unpin,
-    out: mpsc::UnboundedSender<Vec<u8>>,
-) {
+/// Splits the server's output stream into frames and queues them for
+/// stdout. Never waits on the editor: the outboxes' sinks wait for room
+/// (see `stdout.rs`) before they produce notifications.
+pub async fn read_server(mut from_server: impl AsyncRead + Unpin, out: OutQueue) {
     let mut framer = Framer::default();
     let mut chunk = vec![0u8; 64 * 1024];
     while let Ok(n) = from_server.read(&mut chunk).await {
@@ -234,22 +235,10 @@ pub async fn read_server(
         framer.push(&chunk[..n]);
         while let Some(frame) = framer.next() {
             if let Frame::Body(body) = frame {
-                if out.send(encode(&body)).is_err() {
+                if out.send_from_server(encode(&body), &body).is_err() {
                     return;
                 }
             }
-        }
-    }
-}
-
-/// Writes whole frames to the editor, one at a time, flushing each.
-pub async fn write_client(
-    mut output: impl AsyncWrite + Unpin,
-    mut frames: mpsc::UnboundedReceiver<Vec<u8>>,
-) {
-    while let Some(frame) = frames.recv().await {
-        if output.write_all(&frame).await.is_err() || output.flush().await.is_err() {
-            return;
         }
     }
 }

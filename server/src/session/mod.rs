@@ -180,6 +180,14 @@ impl Session {
         Ok(opened)
     }
 
+    /// The engine, if this session has opened it.
+    pub fn open_engine(&self) -> Option<Engine> {
+        self.engine
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
     /// Tapes every provider stream of this session's runs into `tape`.
     pub fn set_recorder(&self, tape: Option<Arc<CassetteWriter>>) {
         *self.recorder.lock().unwrap_or_else(|e| e.into_inner()) = tape;

@@ -92,6 +92,43 @@ impl InitParams {
         self
     }
 
+    /// Opts in to `agent/output` and `agent/state` through
+    /// `initializationOptions.agentls.runEvents`.
+    pub fn run_events(mut self) -> Self {
+        let options = &mut self.value["initializationOptions"];
+        if !options.is_object() {
+            *options = json!({});
+        }
+        if !options["agentls"].is_object() {
+            options["agentls"] = json!({});
+        }
+        options["agentls"]["runEvents"] = json!(true);
+        self
+    }
+
+    /// Removes the capability at a JSON pointer under `capabilities`
+    /// (`/window/showDocument`), as a client without it would send.
+    pub fn without_capability(mut self, pointer: &str) -> Self {
+        let (parent, key) = pointer.rsplit_once('/').expect("a /-separated pointer");
+        if let Some(obj) = self.value["capabilities"]
+            .pointer_mut(parent)
+            .and_then(Value::as_object_mut)
+        {
+            obj.remove(key);
+        }
+        self
+    }
+
+    /// Sets the capability at a JSON pointer under `capabilities`.
+    pub fn with_capability(mut self, pointer: &str, value: Value) -> Self {
+        let mut target = &mut self.value["capabilities"];
+        for part in pointer.trim_start_matches('/').split('/') {
+            target = &mut target[part];
+        }
+        *target = value;
+        self
+    }
+
     pub fn initialization_options(mut self, options: Value) -> Self {
         self.value["initializationOptions"] = options;
         self

@@ -9,10 +9,13 @@
 #![allow(dead_code, unused_imports)]
 
 mod lsp;
+mod responder;
+mod runs;
 mod server;
 mod transport;
 
 pub use lsp::{config_key, files_contain, InitParams};
+pub use runs::progress_of;
 pub use server::{
     Notification, Recorded, RpcError, ServerOptions, ServerRequest, TestServer, DEFAULT_TIMEOUT,
 };
@@ -20,13 +23,16 @@ pub use transport::encode_raw_frame;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::Arc;
 
 use tempfile::TempDir;
 
 /// A fresh temp directory with its own HOME, XDG config/state dirs and agentls
 /// state dir. Commands built from it see nothing of the developer's environment.
+/// Clones share the directory (removed when the last one goes).
+#[derive(Clone)]
 pub struct TestEnv {
-    dir: TempDir,
+    dir: Arc<TempDir>,
 }
 
 impl Default for TestEnv {
@@ -41,7 +47,7 @@ impl TestEnv {
             .prefix("agentls-test-")
             .tempdir()
             .expect("creating a temp dir");
-        let env = TestEnv { dir };
+        let env = TestEnv { dir: Arc::new(dir) };
         for d in [env.home(), env.xdg_config_home(), env.xdg_state_home()] {
             std::fs::create_dir_all(d).expect("creating a test env dir");
         }

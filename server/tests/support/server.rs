@@ -17,6 +17,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
+use super::responder::{answer_server_request, Responder};
 use super::transport::{encode_frame, read_frame};
 use super::TestEnv;
 
@@ -73,6 +74,8 @@ impl RpcError {
 pub struct Notification {
     pub method: String,
     pub params: Value,
+    /// When the reader thread parsed it (for rate and latency checks).
+    pub received: Instant,
 }
 
 /// A server-to-client request and the answer the harness gave.
@@ -82,6 +85,8 @@ pub struct ServerRequest {
     pub method: String,
     pub params: Value,
     pub answered_method_not_found: bool,
+    /// Left unanswered on purpose (see `TestServer::never_answer`).
+    pub unanswered: bool,
 }
 
 /// Everything the reader thread recorded. Tests read it through `wait_for`.
@@ -110,19 +115,21 @@ impl Recorded {
     }
 }
 
-/// How the harness answers server requests. Settable while the server runs.
-#[derive(Debug)]
-struct Responder {
-    /// `workspace/configuration` answers by `section` ("" for an item without one).
-    configuration: HashMap<String, Value>,
-    apply_edit: Value,
+/// The reader's "stop reading stdout" switch, for stalled-editor tests.
+#[derive(Debug, Default)]
+struct Pause {
+    paused: Mutex<bool>,
+    resumed: Condvar,
 }
 
 struct Shared {
     recorded: Mutex<Recorded>,
+    /// Notification methods recorded without their params (benchmarks).
+    light: Mutex<Vec<String>>,
     changed: Condvar,
     responder: Mutex<Responder>,
     stderr: Mutex<Vec<u8>>,
+    pause: Pause,
 }
 
 enum WriterMsg {
@@ -168,12 +175,16 @@ impl TestServer {
 
         let shared = Arc::new(Shared {
             recorded: Mutex::new(Recorded::default()),
+            light: Mutex::new(Vec::new()),
             changed: Condvar::new(),
             responder: Mutex::new(Responder {
                 configuration: HashMap::new(),
                 apply_edit: json!({ "applied": true }),
+                never_answer: Vec::new(),
+                answers: HashMap::new(),
             }),
             stderr: Mutex::new(Vec::new()),
+            pause: Pause::default(),
         });
 
         let (writer, writer_rx) = mpsc::channel::<WriterMsg>();
@@ -210,6 +221,17 @@ impl TestServer {
         }
     }
 
+    /// Kills the server (SIGKILL, as a crash) and starts a new one in the
+    /// same environment and state directory.
+    pub fn crash_and_respawn(&self, opts: ServerOptions) -> TestServer {
+        {
+            let mut child = lock(&self.child);
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        TestServer::spawn_in(self.env.clone(), opts)
+    }
+
     pub fn env(&self) -> &TestEnv {
         &self.env
     }
@@ -231,6 +253,45 @@ impl TestServer {
     /// Sets the answer to `workspace/applyEdit` (default `{"applied": true}`).
     pub fn set_apply_edit_response(&self, value: Value) {
         lock(&self.shared.responder).apply_edit = value;
+    }
+
+    /// Answers every later server request `method` with `result` (e.g. the
+    /// button a user picks in `window/showMessageRequest`).
+    pub fn answer_with(&self, method: &str, result: Value) {
+        lock(&self.shared.responder)
+            .answers
+            .insert(method.to_owned(), result);
+    }
+
+    /// Records notifications `method` with `params` null (only the arrival):
+    /// keeps a benchmark's memory flat.
+    pub fn record_without_params(&self, method: &str) {
+        lock(&self.shared.light).push(method.to_owned());
+    }
+
+    /// Server requests with this method are recorded but never answered,
+    /// as by an editor that ignores them.
+    pub fn never_answer(&self, method: &str) {
+        lock(&self.shared.responder)
+            .never_answer
+            .push(method.to_owned());
+    }
+
+    /// Stops reading the server's stdout (its pipe fills and its writes
+    /// block), as a stalled editor does. Messages already read stay recorded.
+    pub fn pause_reading(&self) {
+        *lock(&self.shared.pause.paused) = true;
+    }
+
+    /// Reads the server's stdout again after `pause_reading`.
+    pub fn resume_reading(&self) {
+        *lock(&self.shared.pause.paused) = false;
+        self.shared.pause.resumed.notify_all();
+    }
+
+    /// The server process id (for /proc checks).
+    pub fn pid(&self) -> u32 {
+        lock(&self.child).id()
     }
 
     /// Writes arbitrary bytes to the server's stdin (for malformed frames).
@@ -446,6 +507,16 @@ fn writer_loop(mut stdin: ChildStdin, rx: mpsc::Receiver<WriterMsg>) {
 fn reader_loop(stdout: std::process::ChildStdout, shared: Arc<Shared>, writer: Sender<WriterMsg>) {
     let mut reader = BufReader::new(stdout);
     loop {
+        {
+            let mut paused = lock(&shared.pause.paused);
+            while *paused {
+                paused = shared
+                    .pause
+                    .resumed
+                    .wait(paused)
+                    .unwrap_or_else(|e| e.into_inner());
+            }
+        }
         match read_frame(&mut reader) {
             Ok(Some(msg)) => handle_message(msg, &shared, &writer),
             Ok(None) => break,
@@ -472,7 +543,8 @@ fn handle_message(msg: Value, shared: &Shared, writer: &Sender<WriterMsg>) {
                     .protocol_errors
                     .push(format!("server request {method} has a non-integer id {id}"));
             }
-            let reply = answer_server_request(&method, &params, shared);
+            let unanswered = lock(&shared.responder).never_answer.contains(&method);
+            let reply = answer_server_request(&method, &params, &lock(&shared.responder));
             let not_found = reply.is_err();
             let frame = match reply {
                 Ok(result) => json!({ "jsonrpc": "2.0", "id": id, "result": result }),
@@ -483,14 +555,25 @@ fn handle_message(msg: Value, shared: &Shared, writer: &Sender<WriterMsg>) {
                 id,
                 method,
                 params,
-                answered_method_not_found: not_found,
+                answered_method_not_found: not_found && !unanswered,
+                unanswered,
             });
-            let _ = writer.send(WriterMsg::Bytes(encode_frame(&frame)));
+            if !unanswered {
+                let _ = writer.send(WriterMsg::Bytes(encode_frame(&frame)));
+            }
         }
         (Some(method), None) => {
-            lock(&shared.recorded)
-                .notifications
-                .push(Notification { method, params });
+            let received = Instant::now();
+            let params = if lock(&shared.light).contains(&method) {
+                Value::Null
+            } else {
+                params
+            };
+            lock(&shared.recorded).notifications.push(Notification {
+                method,
+                params,
+                received,
+            });
         }
         (None, id) => {
             let mut rec = lock(&shared.recorded);
@@ -501,38 +584,5 @@ fn handle_message(msg: Value, shared: &Shared, writer: &Sender<WriterMsg>) {
                 None => rec.orphan_responses.push(msg),
             }
         }
-    }
-}
-
-fn answer_server_request(method: &str, params: &Value, shared: &Shared) -> Result<Value, ()> {
-    let responder = lock(&shared.responder);
-    match method {
-        "workspace/configuration" => {
-            let items = params
-                .get("items")
-                .and_then(Value::as_array)
-                .cloned()
-                .unwrap_or_default();
-            Ok(Value::Array(
-                items
-                    .iter()
-                    .map(|item| {
-                        let section = item.get("section").and_then(Value::as_str).unwrap_or("");
-                        responder
-                            .configuration
-                            .get(section)
-                            .cloned()
-                            .unwrap_or(Value::Null)
-                    })
-                    .collect(),
-            ))
-        }
-        "workspace/applyEdit" => Ok(responder.apply_edit.clone()),
-        "window/showDocument" => Ok(json!({ "success": true })),
-        "window/workDoneProgress/create"
-        | "window/showMessageRequest"
-        | "client/registerCapability"
-        | "client/unregisterCapability" => Ok(Value::Null),
-        _ => Err(()),
     }
 }

@@ -1,25 +1,80 @@
 //! `workspace/executeCommand`: one file per command. Each takes one object
 //! argument (every field optional where a default makes sense) and answers
 //! with JSON, or a JSON-RPC error that says what was wrong.
+//!
+//! No command waits on the editor (DESIGN invariant 4): `agent.run` answers
+//! with the run id while the run goes on in a task; requests to the editor
+//! (progress, edits, documents) are sent from tasks.
 
+mod approve;
+mod cancel;
 mod config;
 mod document;
+mod output;
+mod override_output;
+mod reject;
+mod resume;
+mod retry;
+mod run;
+mod runs;
+mod skip;
+mod status;
+mod workflows;
 
+use agentls_engine::EngineError;
 use serde::de::DeserializeOwned;
-use serde_json::Value;
-use tower_lsp_server::jsonrpc::{Error, Result};
-use tower_lsp_server::ls_types::ExecuteCommandParams;
+use serde_json::{json, Value};
+use tower_lsp_server::jsonrpc::{Error, ErrorCode, Result};
+use tower_lsp_server::ls_types::{ExecuteCommandParams, ProgressToken};
 
 use super::server::State;
 
+pub use cancel::cancel_in_task;
+pub use run::NAME as RUN;
+
 /// Every command the server executes, as listed in its capabilities.
-pub const NAMES: &[&str] = &[config::NAME, document::NAME];
+pub const NAMES: &[&str] = &[
+    workflows::NAME,
+    run::NAME,
+    status::NAME,
+    runs::NAME,
+    output::NAME,
+    cancel::NAME,
+    retry::NAME,
+    skip::NAME,
+    override_output::NAME,
+    resume::NAME,
+    approve::NAME,
+    reject::NAME,
+    config::NAME,
+    document::NAME,
+];
+
+/// The JSON-RPC error code for an action the run's state does not allow,
+/// or a workflow that may not run as asked (see docs/protocol.md).
+pub const RUN_REFUSED: i64 = -32001;
 
 pub async fn execute(state: &State, params: ExecuteCommandParams) -> Result<Value> {
     let command = params.command.as_str();
+    let token = params.work_done_progress_params.work_done_token;
+    let arguments = params.arguments;
     match command {
-        config::NAME => config::run(state, args(command, params.arguments)?),
-        document::NAME => document::run(state, args(command, params.arguments)?),
+        workflows::NAME => workflows::run(state, args(command, arguments)?),
+        run::NAME => run::run(state, args(command, arguments)?, token),
+        status::NAME => status::run(state, args(command, arguments)?),
+        runs::NAME => runs::run(state, args(command, arguments)?),
+        output::NAME => output::run(state, args(command, arguments)?),
+        cancel::NAME => cancel::run(state, args(command, arguments)?).await,
+        retry::NAME => retry::run(state, args(command, arguments)?, token).await,
+        skip::NAME => skip::run(state, args(command, arguments)?, token).await,
+        override_output::NAME => {
+            override_output::run(state, args(command, arguments)?, token).await
+        }
+        resume::NAME => resume::run(state, args(command, arguments)?, token).await,
+        approve::NAME => approve::run(state, args(command, arguments)?, token).await,
+        reject::NAME => reject::run(state, args(command, arguments)?).await,
+        config::NAME => config::run(state, args(command, arguments)?),
+        document::NAME => document::run(state, args(command, arguments)?),
         _ => Err(Error::invalid_params(format!(
             "unknown command `{command}`; this server knows: {}",
             NAMES.join(", ")
@@ -41,4 +96,86 @@ fn args<T: DeserializeOwned + Default>(command: &str, arguments: Vec<Value>) -> 
         Some(value) => serde_json::from_value(value)
             .map_err(|err| Error::invalid_params(format!("`{command}`: bad argument: {err}"))),
     }
+}
+
+/// A JSON-RPC error for an engine refusal, with what a client needs to act
+/// on it in `data`.
+fn engine_error(err: EngineError) -> Error {
+    let message = err.to_string();
+    match err {
+        EngineError::Params { .. } => Error::invalid_params(message),
+        EngineError::Untrusted(trust) => Error {
+            code: ErrorCode::ServerError(RUN_REFUSED),
+            message: message.into(),
+            data: Some(json!({"trustRequired": {
+                "workflow": trust.workflow,
+                "path": trust.path,
+                "hash": trust.hash,
+                "actions": trust.actions,
+            }})),
+        },
+        EngineError::WrongState { .. }
+        | EngineError::Busy { .. }
+        | EngineError::UnknownStep { .. }
+        | EngineError::WrongStep { .. }
+        | EngineError::Snapshot { .. } => Error {
+            code: ErrorCode::ServerError(RUN_REFUSED),
+            message: message.into(),
+            data: None,
+        },
+        EngineError::Store(_) | EngineError::StateDir { .. } => Error {
+            code: ErrorCode::InternalError,
+            message: message.into(),
+            data: None,
+        },
+    }
+}
+
+/// Runs `action` on the run a command names, then answers with the run's
+/// state. `token`: the progress of the run's next drive.
+async fn act_on_run(
+    state: &State,
+    target: &RunTarget,
+    pick: super::runs::Pick,
+    token: Option<ProgressToken>,
+    action: impl Fn(
+        &agentls_engine::Engine,
+        &agentls_engine::RunId,
+    ) -> std::result::Result<(), EngineError>,
+) -> Result<Value> {
+    let (surface, run) =
+        super::runs::find_run(state, target.uri.as_ref(), target.run_id.as_deref(), pick)?;
+    surface.expect_drive(&run, token);
+    let mut result = surface.drive(|engine| action(engine, &run));
+    if matches!(result, Err(EngineError::Busy { .. })) && settling(&surface, &run) {
+        // The engine announces a pause just before its task lets go of the
+        // run: a command sent on seeing "waiting" can arrive in between.
+        let _ = tokio::time::timeout(SETTLE, surface.engine().wait(&run)).await;
+        result = surface.drive(|engine| action(engine, &run));
+    }
+    if let Err(err) = result {
+        surface.forget_token(&run);
+        return Err(engine_error(err));
+    }
+    surface.run_json(&run).map_err(engine_error)
+}
+
+/// How long a command waits for a run's task to let go after a pause.
+const SETTLE: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Whether the store already shows the run paused or done while a task
+/// still holds it (it is about to let go).
+fn settling(surface: &super::runs::Surface, run: &agentls_engine::RunId) -> bool {
+    surface
+        .engine()
+        .store()
+        .run(run)
+        .is_ok_and(|r| r.status != agentls_engine::RunStatus::Running)
+}
+
+/// The run a command names: `runId` (an id or a unique prefix), looked up
+/// in the workspace owning `uri` or in every workspace folder.
+struct RunTarget {
+    run_id: Option<String>,
+    uri: Option<tower_lsp_server::ls_types::Uri>,
 }

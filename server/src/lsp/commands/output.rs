@@ -1,0 +1,81 @@
+//! `agent.output {runId?, step?, uri?}`: the full stored output of a step
+//! (capped per step by `[store] max_output_bytes`), or, without `step`,
+//! every step's output under a heading. Without `runId`: the newest run.
+//! Output skipped in the live stream is all here.
+
+use serde::Deserialize;
+use serde_json::{json, Value};
+use tower_lsp_server::jsonrpc::Result;
+use tower_lsp_server::ls_types::Uri;
+
+use super::engine_error;
+use crate::lsp::runs::{self, Pick};
+use crate::lsp::server::State;
+
+pub const NAME: &str = "agent.output";
+
+#[derive(Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Args {
+    run_id: Option<String>,
+    step: Option<String>,
+    uri: Option<Uri>,
+}
+
+pub fn run(state: &State, args: Args) -> Result<Value> {
+    let (surface, run) = runs::find_run(
+        state,
+        args.uri.as_ref(),
+        args.run_id.as_deref(),
+        Pick::Latest,
+    )?;
+    let store = surface.engine().store();
+    let record = store.run(&run).map_err(|e| engine_error(e.into()))?;
+    if let Some(step) = args.step.as_deref() {
+        let found = record.step(step).ok_or_else(|| {
+            let ids: Vec<&str> = record.steps.iter().map(|s| s.step_id.as_str()).collect();
+            tower_lsp_server::jsonrpc::Error::invalid_params(format!(
+                "run {run} has no step `{step}`; its steps are: {}",
+                ids.join(", ")
+            ))
+        })?;
+        let text = store
+            .step_output(&run, step)
+            .map_err(|e| engine_error(e.into()))?;
+        return Ok(json!({
+            "runId": run,
+            "step": step,
+            "status": found.status,
+            "truncated": found.output_truncated,
+            "text": text,
+        }));
+    }
+    let mut text = String::new();
+    let mut truncated = false;
+    for step in &record.steps {
+        let output = store
+            .step_output_at(&run, step.idx)
+            .map_err(|e| engine_error(e.into()))?;
+        truncated |= step.output_truncated;
+        text.push_str(&format!(
+            "## step `{}` ({})\n",
+            step.step_id,
+            step.status.as_str()
+        ));
+        if !output.is_empty() {
+            text.push_str(output.trim_end_matches('\n'));
+            text.push('\n');
+        }
+        if let Some(error) = &step.error {
+            text.push_str(&format!("[{error}]\n"));
+        }
+        text.push('\n');
+    }
+    Ok(json!({
+        "runId": run,
+        "step": null,
+        "status": record.status,
+        "truncated": truncated,
+        "text": text,
+    }))
+}

@@ -1,0 +1,48 @@
+//! `agent.runs {uri?, limit?}`: the run history of the workspace owning
+//! `uri` (no uri: every workspace folder), newest first, `limit` runs
+//! (default 20). Each workspace's runs come from its own store only.
+
+use serde::Deserialize;
+use serde_json::Value;
+use tower_lsp_server::jsonrpc::{Error, Result};
+use tower_lsp_server::ls_types::Uri;
+
+use super::engine_error;
+use crate::lsp::runs;
+use crate::lsp::server::State;
+
+pub const NAME: &str = "agent.runs";
+
+const DEFAULT_LIMIT: usize = 20;
+
+#[derive(Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Args {
+    uri: Option<Uri>,
+    limit: Option<usize>,
+}
+
+pub fn run(state: &State, args: Args) -> Result<Value> {
+    let limit = args.limit.unwrap_or(DEFAULT_LIMIT);
+    let sessions = match &args.uri {
+        Some(uri) => vec![runs::session_for(state, Some(uri))?],
+        None => runs::folder_sessions(state),
+    };
+    let mut history = Vec::new();
+    for session in &sessions {
+        let surface = state.surface(session).map_err(Error::invalid_params)?;
+        let summaries = surface
+            .engine()
+            .store()
+            .runs(limit)
+            .map_err(|e| engine_error(e.into()))?;
+        history.extend(
+            summaries
+                .iter()
+                .map(|s| (s.id.clone(), runs::summary_json(s, surface.root()))),
+        );
+    }
+    history.sort_by(|a, b| b.0.cmp(&a.0));
+    history.truncate(limit);
+    Ok(Value::Array(history.into_iter().map(|(_, v)| v).collect()))
+}

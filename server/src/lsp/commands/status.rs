@@ -1,0 +1,49 @@
+//! `agent.status {runId?, uri?}`: one run with its steps, or, without
+//! `runId`, every run of the workspace(s) that is not finished (running,
+//! waiting, paused at a failure, interrupted), oldest first.
+
+use serde::Deserialize;
+use serde_json::Value;
+use tower_lsp_server::jsonrpc::{Error, Result};
+use tower_lsp_server::ls_types::Uri;
+
+use super::engine_error;
+use crate::lsp::runs::{self, Pick};
+use crate::lsp::server::State;
+
+pub const NAME: &str = "agent.status";
+
+#[derive(Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Args {
+    run_id: Option<String>,
+    uri: Option<Uri>,
+}
+
+pub fn run(state: &State, args: Args) -> Result<Value> {
+    if let Some(id) = args.run_id.as_deref() {
+        let (surface, run) = runs::find_run(state, args.uri.as_ref(), Some(id), Pick::Latest)?;
+        return surface.run_json(&run).map_err(engine_error);
+    }
+    let sessions = match &args.uri {
+        Some(uri) => vec![runs::session_for(state, Some(uri))?],
+        None => runs::folder_sessions(state),
+    };
+    let mut active = Vec::new();
+    for session in &sessions {
+        let surface = state.surface(session).map_err(Error::invalid_params)?;
+        let unfinished = surface
+            .engine()
+            .store()
+            .unfinished_runs()
+            .map_err(|e| engine_error(e.into()))?;
+        for summary in unfinished {
+            active.push((
+                summary.id.clone(),
+                surface.run_json(&summary.id).map_err(engine_error)?,
+            ));
+        }
+    }
+    active.sort_by(|a, b| a.0.cmp(&b.0));
+    Ok(Value::Array(active.into_iter().map(|(_, v)| v).collect()))
+}

@@ -1,0 +1,56 @@
+//! `agent.workflows {uri?}`: the workflows the workspace owning `uri` (no
+//! uri: the only workspace folder, else files outside folders) can run,
+//! built-in, user and workspace ones after overriding.
+
+use serde::Deserialize;
+use serde_json::{json, Value};
+use tower_lsp_server::jsonrpc::Result;
+use tower_lsp_server::ls_types::Uri;
+
+use crate::lsp::runs;
+use crate::lsp::server::State;
+
+pub const NAME: &str = "agent.workflows";
+
+#[derive(Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Args {
+    uri: Option<Uri>,
+}
+
+pub fn run(state: &State, args: Args) -> Result<Value> {
+    let session = match &args.uri {
+        Some(uri) => state.owner(uri),
+        None => match runs::session_for(state, None) {
+            Ok(session) => session,
+            // No single folder: what every workspace sees (built-in, user).
+            Err(_) => state.sessions().owner(None),
+        },
+    };
+    let catalog = session.workflows();
+    let list: Vec<Value> = catalog
+        .workflows
+        .values()
+        .map(|w| {
+            json!({
+                "name": w.name,
+                "title": w.title,
+                "description": w.description,
+                "source": w.source.kind.as_str(),
+                "path": w.source.path,
+                "params": w.params.iter().map(|p| json!({
+                    "name": p.name,
+                    "description": p.description,
+                    "default": p.default,
+                    "required": p.required,
+                })).collect::<Vec<_>>(),
+                "applies": {
+                    "languages": w.applies.languages,
+                    "selection": w.applies.selection,
+                    "diagnostics": w.applies.diagnostics,
+                },
+            })
+        })
+        .collect();
+    Ok(Value::Array(list))
+}

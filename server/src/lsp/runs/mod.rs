@@ -1,0 +1,216 @@
+//! Runs in the editor: one [`Surface`] per workspace session that has run
+//! anything, holding its engine, the subscriber that streams its runs to
+//! the editor, and the editor that applies its edits.
+//!
+//! A surface is opened on first use and keyed by the session's workspace
+//! id; it is never shared between sessions, so one workspace's runs, output
+//! and tokens cannot reach another's (DESIGN invariant 2).
+
+mod bridge;
+mod editor;
+pub mod inputs;
+mod lookup;
+mod rebase;
+mod shared;
+mod utf8;
+mod view;
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::{Arc, Mutex, Weak};
+
+use agentls_engine::{Engine, EngineError, RunId, StartRequest};
+use agentls_text::PositionEncoding;
+use serde_json::Value;
+use tower_lsp_server::ls_types::ProgressToken;
+use tower_lsp_server::Client;
+
+pub use lookup::{find_run, folder_sessions, session_for, Pick};
+pub use view::{record_json, summary_json};
+
+use self::bridge::Bridge;
+use self::editor::LspEditor;
+use self::shared::{lock, Shared, SharedParts};
+use self::view::RunView;
+use super::client::ClientCaps;
+use crate::session::Session;
+use crate::state::WorkspaceId;
+
+/// What every surface is built with: how to reach the editor and what it
+/// can do.
+pub struct Context<'a> {
+    pub client: &'a Client,
+    pub gate: &'a Arc<crate::lsp::stdout::OutGate>,
+    /// The runtime that drives runs.
+    pub runs: &'a tokio::runtime::Handle,
+    pub caps: &'a ClientCaps,
+    pub encoding: PositionEncoding,
+}
+
+/// A surface and the session it belongs to (which may have gone).
+type Entry = (Weak<Session>, Arc<Surface>);
+
+/// The surfaces of one server, by workspace.
+#[derive(Default)]
+pub struct Surfaces {
+    map: Mutex<HashMap<WorkspaceId, Entry>>,
+}
+
+impl Surfaces {
+    /// The surface of `session`, opening its engine on first use.
+    pub fn get(&self, ctx: &Context<'_>, session: &Arc<Session>) -> Result<Arc<Surface>, String> {
+        let mut map = lock(&self.map);
+        // A folder removed and added again is a new session with the same id.
+        map.retain(|_, (owner, _)| owner.strong_count() > 0);
+        if let Some((owner, surface)) = map.get(session.id()) {
+            if owner.upgrade().is_some_and(|s| Arc::ptr_eq(&s, session)) {
+                return Ok(surface.clone());
+            }
+        }
+        let surface = Arc::new(Surface::open(ctx, session)?);
+        map.insert(
+            session.id().clone(),
+            (Arc::downgrade(session), surface.clone()),
+        );
+        Ok(surface)
+    }
+
+    /// Every surface opened so far whose session is alive.
+    pub fn all(&self) -> Vec<Arc<Surface>> {
+        lock(&self.map)
+            .values()
+            .filter(|(owner, _)| owner.strong_count() > 0)
+            .map(|(_, surface)| surface.clone())
+            .collect()
+    }
+}
+
+/// One workspace's runs as the editor sees them.
+pub struct Surface {
+    engine: Engine,
+    shared: Arc<Shared>,
+    /// The engine's tasks are spawned here (see [`Surface::drive`]).
+    runs: tokio::runtime::Handle,
+    /// Serialises starts, so a new run's announcement claims the right
+    /// progress token (see `Shared::pending_start`).
+    start_lock: Mutex<()>,
+}
+
+impl Surface {
+    fn open(ctx: &Context<'_>, session: &Arc<Session>) -> Result<Self, String> {
+        let engine = session.engine()?;
+        // The engine names transcripts; ask it where they live.
+        let transcripts = RunId::parse("000000000000")
+            .ok()
+            .and_then(|id| engine.transcript_path(&id).parent().map(Path::to_path_buf))
+            .unwrap_or_else(|| session.state_dir().join("transcripts"));
+        let shared = Shared::new(SharedParts {
+            session: Arc::downgrade(session),
+            root: engine.root().to_path_buf(),
+            caps: ctx.caps.clone(),
+            encoding: ctx.encoding,
+            store: engine.store().clone(),
+            transcripts,
+            client: ctx.client.clone(),
+            gate: ctx.gate.clone(),
+            config: session.config().stream,
+        });
+        engine.subscribe(Arc::new(Bridge(shared.clone())));
+        engine.set_editor(Arc::new(LspEditor::new(shared.clone())));
+        Ok(Self {
+            engine,
+            shared,
+            runs: ctx.runs.clone(),
+            start_lock: Mutex::new(()),
+        })
+    }
+
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    /// Calls an engine operation that sets a run going (start, retry,
+    /// approve...): the engine spawns the run's task on the current
+    /// runtime, which here is the runs' runtime.
+    pub fn drive<T>(&self, operation: impl FnOnce(&Engine) -> T) -> T {
+        let _runs = self.runs.enter();
+        operation(&self.engine)
+    }
+
+    /// The workspace folder.
+    pub fn root(&self) -> &Path {
+        &self.shared.root
+    }
+
+    /// Starts a run; its progress uses `token` when the editor gave one.
+    pub fn start(
+        &self,
+        request: StartRequest,
+        token: Option<ProgressToken>,
+    ) -> Result<RunId, EngineError> {
+        let _serial = lock(&self.start_lock);
+        *lock(&self.shared.pending_start) = Some(token);
+        let started = self.drive(|engine| engine.start(request));
+        // A start refused before the run existed leaves its token unclaimed.
+        lock(&self.shared.pending_start).take();
+        started
+    }
+
+    /// Before a command sets a run going again (retry, skip, resume,
+    /// approve...): its next progress uses `token` when the editor gave one.
+    pub fn expect_drive(&self, run: &RunId, token: Option<ProgressToken>) {
+        let Some(token) = token else { return };
+        let mut runs = lock(&self.shared.runs);
+        if !runs.contains_key(run) {
+            match self.engine.store().run(run) {
+                Ok(record) => {
+                    runs.insert(run.clone(), RunView::new(&record, self.shared.outbox()));
+                }
+                Err(err) => {
+                    tracing::warn!("run {run}: {err}");
+                    return;
+                }
+            }
+        }
+        if let Some(view) = runs.get_mut(run) {
+            view.next_token = Some(token);
+        }
+    }
+
+    /// Drops a token [`Surface::expect_drive`] kept for a drive that the
+    /// engine then refused.
+    pub fn forget_token(&self, run: &RunId) {
+        if let Some(view) = lock(&self.shared.runs).get_mut(run) {
+            view.next_token = None;
+        }
+    }
+
+    /// The run as command results show it.
+    pub fn run_json(&self, run: &RunId) -> Result<Value, agentls_engine::EngineError> {
+        let record = self.engine.store().run(run)?;
+        Ok(record_json(
+            &record,
+            self.engine.is_active(run),
+            &self.shared.transcript(run),
+            self.root(),
+        ))
+    }
+
+    /// Tells the user something with `window/showMessage`, through the
+    /// workspace's outbox.
+    pub fn tell(&self, kind: tower_lsp_server::ls_types::MessageType, message: String) {
+        self.shared
+            .outbox()
+            .push(super::outbox::show_message(kind, message));
+    }
+
+    /// Requests to the editor, with the workspace's configured timeout.
+    pub fn requests(&self) -> super::requests::Requests {
+        self.shared.requests()
+    }
+
+    /// The run whose progress has this token (see `outbox::progress_key`).
+    pub fn run_for_progress(&self, key: &str) -> Option<RunId> {
+        lock(&self.shared.tokens).get(key).cloned()
+    }
+}

@@ -1,0 +1,137 @@
+//! What a workspace's editor surface shares between its command handlers,
+//! its engine subscriber and its editor: the client's abilities, the outbox,
+//! the runs being streamed and the progress tokens in use.
+//!
+//! Nothing here awaits: locks are held for a push or a map update only, so
+//! the engine's tasks (which call in through the subscriber) never wait on
+//! the editor.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
+use std::time::Duration;
+
+use agentls_engine::{RunId, Store};
+use agentls_stream::Limits;
+use agentls_text::PositionEncoding;
+use tokio::runtime::Handle;
+use tower_lsp_server::ls_types::ProgressToken;
+use tower_lsp_server::Client;
+
+use super::view::RunView;
+use crate::lsp::client::ClientCaps;
+use crate::lsp::outbox::{self, ClientSink, Outbox};
+use crate::lsp::requests::Requests;
+use crate::lsp::stdout::OutGate;
+use crate::session::Session;
+
+pub fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// The outbox new runs stream through, and the settings it was made with.
+struct Stream {
+    limits: Limits,
+    outbox: Outbox,
+    timeout: Duration,
+}
+
+pub struct Shared {
+    pub session: Weak<Session>,
+    /// The workspace folder, as the engine canonicalised it.
+    pub root: PathBuf,
+    pub caps: ClientCaps,
+    pub encoding: PositionEncoding,
+    pub store: Store,
+    /// Where the engine writes run transcripts.
+    pub transcripts: PathBuf,
+    /// The runtime, for tasks started from engine callbacks.
+    pub handle: Handle,
+    client: Client,
+    gate: Arc<OutGate>,
+    stream: Mutex<Stream>,
+    pub runs: Mutex<HashMap<RunId, RunView>>,
+    /// Progress key (see [`outbox::progress_key`]) to the run it shows.
+    pub tokens: Mutex<HashMap<String, RunId>>,
+    /// The progress token of the run being started right now (`Some(None)`:
+    /// a start without one). Starts are serialised, and the engine announces
+    /// a new run before `start` returns, so the announcement claims it.
+    pub pending_start: Mutex<Option<Option<ProgressToken>>>,
+}
+
+pub struct SharedParts {
+    pub session: Weak<Session>,
+    pub root: PathBuf,
+    pub caps: ClientCaps,
+    pub encoding: PositionEncoding,
+    pub store: Store,
+    pub transcripts: PathBuf,
+    pub client: Client,
+    pub gate: Arc<OutGate>,
+    pub config: crate::config::StreamConfig,
+}
+
+impl Shared {
+    pub fn new(parts: SharedParts) -> Arc<Self> {
+        let limits = outbox::limits(&parts.config);
+        let stream = Stream {
+            outbox: Outbox::spawn(
+                limits.clone(),
+                ClientSink::new(parts.client.clone(), parts.gate.clone()),
+            ),
+            limits,
+            timeout: Duration::from_millis(parts.config.request_timeout_ms),
+        };
+        Arc::new(Self {
+            session: parts.session,
+            root: parts.root,
+            caps: parts.caps,
+            encoding: parts.encoding,
+            store: parts.store,
+            transcripts: parts.transcripts,
+            handle: Handle::current(),
+            client: parts.client,
+            gate: parts.gate,
+            stream: Mutex::new(stream),
+            runs: Mutex::new(HashMap::new()),
+            tokens: Mutex::new(HashMap::new()),
+            pending_start: Mutex::new(None),
+        })
+    }
+
+    /// The outbox for a run seen from now on. A changed `[stream]`
+    /// configuration gets a new outbox; runs already streaming keep theirs.
+    pub fn outbox(&self) -> Outbox {
+        let config = self
+            .session
+            .upgrade()
+            .map(|s| s.config().stream)
+            .unwrap_or_default();
+        let limits = outbox::limits(&config);
+        let mut stream = lock(&self.stream);
+        if stream.limits != limits {
+            let sink = ClientSink::new(self.client.clone(), self.gate.clone());
+            stream.outbox = Outbox::spawn(limits.clone(), sink);
+            stream.limits = limits;
+        }
+        stream.timeout = Duration::from_millis(config.request_timeout_ms);
+        stream.outbox.clone()
+    }
+
+    /// Requests to the editor, with the configured timeout.
+    pub fn requests(&self) -> Requests {
+        let timeout = lock(&self.stream).timeout;
+        Requests::new(self.client.clone(), timeout)
+    }
+
+    /// A run's transcript file.
+    pub fn transcript(&self, run: &RunId) -> PathBuf {
+        self.transcripts.join(format!("{run}.log"))
+    }
+
+    pub fn session(&self) -> Result<Arc<Session>, String> {
+        self.session
+            .upgrade()
+            .ok_or_else(|| "the workspace folder was closed".to_owned())
+    }
+}

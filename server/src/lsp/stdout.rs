@@ -1,0 +1,207 @@
+//! The way to stdout: two lanes and a gate.
+//!
+//! Responses and the server's requests take the urgent lane and never wait
+//! behind notifications, so a command answers quickly even while runs
+//! stream. Notifications take the normal lane, and their bytes waiting for
+//! the editor are bounded by the [`OutGate`]: the outboxes' sinks wait for
+//! room before sending, so when the editor reads slowly (or not at all) the
+//! outboxes coalesce instead of queueing frames here (DESIGN invariant 6).
+//! Nothing on the way from tower-lsp-server to stdout ever blocks, so a
+//! response is never stuck behind a notification that waits for room.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use serde::de::IgnoredAny;
+use serde::Deserialize;
+use tokio::io::{AsyncWrite, AsyncWriteExt};
+use tokio::sync::{mpsc, Notify};
+
+/// Notification bytes that may wait for stdout before senders must wait.
+pub const OUT_BUDGET: usize = 2 * 1024 * 1024;
+
+/// How many notification bytes wait for the editor, and who waits for room.
+#[derive(Debug)]
+pub struct OutGate {
+    queued: AtomicUsize,
+    room: Notify,
+    budget: usize,
+}
+
+impl OutGate {
+    pub fn new(budget: usize) -> Arc<Self> {
+        Arc::new(Self {
+            queued: AtomicUsize::new(0),
+            room: Notify::new(),
+            budget,
+        })
+    }
+
+    /// Waits until the queued notifications are under the budget.
+    pub async fn room(&self) {
+        loop {
+            let room = self.room.notified();
+            tokio::pin!(room);
+            // Registered before looking, so a write in between is not missed.
+            room.as_mut().enable();
+            if self.queued.load(Ordering::Acquire) < self.budget {
+                return;
+            }
+            room.await;
+        }
+    }
+
+    /// Notification bytes waiting for stdout right now.
+    pub fn queued(&self) -> usize {
+        self.queued.load(Ordering::Acquire)
+    }
+
+    fn add(&self, bytes: usize) {
+        self.queued.fetch_add(bytes, Ordering::AcqRel);
+    }
+
+    fn written(&self, bytes: usize) {
+        self.queued.fetch_sub(bytes, Ordering::AcqRel);
+        self.room.notify_waiters();
+    }
+}
+
+struct Frame {
+    bytes: Vec<u8>,
+    /// Counted by the gate (a notification).
+    gated: bool,
+}
+
+/// The senders' end of the way to stdout.
+#[derive(Clone)]
+pub struct OutQueue {
+    urgent: mpsc::UnboundedSender<Frame>,
+    normal: mpsc::UnboundedSender<Frame>,
+    gate: Arc<OutGate>,
+}
+
+/// The writer's end.
+pub struct OutFrames {
+    urgent: mpsc::UnboundedReceiver<Frame>,
+    normal: mpsc::UnboundedReceiver<Frame>,
+    gate: Arc<OutGate>,
+}
+
+pub fn out_queue(gate: Arc<OutGate>) -> (OutQueue, OutFrames) {
+    let (urgent_tx, urgent) = mpsc::unbounded_channel();
+    let (normal_tx, normal) = mpsc::unbounded_channel();
+    (
+        OutQueue {
+            urgent: urgent_tx,
+            normal: normal_tx,
+            gate: gate.clone(),
+        },
+        OutFrames {
+            urgent,
+            normal,
+            gate,
+        },
+    )
+}
+
+/// The writer is gone (stdout closed).
+#[derive(Debug)]
+pub struct Closed;
+
+impl OutQueue {
+    /// Queues a frame the server produced; `body` is its JSON.
+    pub fn send_from_server(&self, frame: Vec<u8>, body: &[u8]) -> Result<(), Closed> {
+        if is_notification(body) {
+            self.gate.add(frame.len());
+            let len = frame.len();
+            self.normal
+                .send(Frame {
+                    bytes: frame,
+                    gated: true,
+                })
+                .map_err(|_| {
+                    self.gate.written(len);
+                    Closed
+                })
+        } else {
+            self.send_reply(frame)
+        }
+    }
+
+    /// Queues a response (e.g. to a frame that could not be parsed).
+    pub fn send_reply(&self, frame: Vec<u8>) -> Result<(), Closed> {
+        self.urgent
+            .send(Frame {
+                bytes: frame,
+                gated: false,
+            })
+            .map_err(|_| Closed)
+    }
+}
+
+/// A message with a method and no id. Scans the body without allocating.
+fn is_notification(body: &[u8]) -> bool {
+    #[derive(Deserialize)]
+    struct Probe {
+        #[serde(default)]
+        method: Option<IgnoredAny>,
+        #[serde(default)]
+        id: Option<IgnoredAny>,
+    }
+    serde_json::from_slice::<Probe>(body).is_ok_and(|p| p.method.is_some() && p.id.is_none())
+}
+
+/// Writes whole frames to the editor, one at a time, flushing each;
+/// responses and requests before notifications.
+pub async fn write_client(mut output: impl AsyncWrite + Unpin, mut frames: OutFrames) {
+    loop {
+        let frame = tokio::select! {
+            biased;
+            Some(frame) = frames.urgent.recv() => frame,
+            Some(frame) = frames.normal.recv() => frame,
+            else => return,
+        };
+        let written = output.write_all(&frame.bytes).await.is_ok() && output.flush().await.is_ok();
+        if frame.gated {
+            frames.gate.written(frame.bytes.len());
+        }
+        if !written {
+            return;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn notifications_are_told_from_responses_and_requests() {
+        assert!(is_notification(
+            br#"{"jsonrpc":"2.0","method":"agent/output","params":{"text":"x"}}"#
+        ));
+        assert!(!is_notification(
+            br#"{"jsonrpc":"2.0","method":"workspace/applyEdit","params":{},"id":3}"#
+        ));
+        assert!(!is_notification(
+            br#"{"jsonrpc":"2.0","result":null,"id":3}"#
+        ));
+    }
+
+    #[tokio::test]
+    async fn responses_overtake_queued_notifications_and_the_gate_counts_bytes() {
+        let gate = OutGate::new(10);
+        let (queue, frames) = out_queue(gate.clone());
+        let note = br#"{"jsonrpc":"2.0","method":"n"}"#;
+        queue.send_from_server(note.to_vec(), note).unwrap();
+        assert_eq!(gate.queued(), note.len());
+        let reply = br#"{"jsonrpc":"2.0","result":1,"id":1}"#;
+        queue.send_from_server(reply.to_vec(), reply).unwrap();
+        drop(queue);
+        let mut out = Vec::new();
+        write_client(&mut out, frames).await;
+        assert_eq!(out, [&reply[..], &note[..]].concat());
+        assert_eq!(gate.queued(), 0);
+        gate.room().await;
+    }
+}
