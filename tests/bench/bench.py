@@ -5,16 +5,19 @@ numbers and the command that produced them go into docs/benchmarks.md.
     python3 tests/bench/bench.py startup  [--bin target/release/agentls]
     python3 tests/bench/bench.py steps    [--bin ...] [--repeat 15]
     python3 tests/bench/bench.py pty      [--bin ...] [--mib 200]
+    python3 tests/bench/bench.py telemetry [--bin ...] [--repeat 21]
 
 Everything runs locally; nothing touches the network.
 """
 import argparse
+import http.server
 import json
 import os
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 
@@ -128,6 +131,67 @@ def steps(args):
     print(f"ratio {a / s:.2f}; overhead per step {(a - s) / n * 1000:.2f} ms (n={args.repeat})")
 
 
+class OtlpReceiver(http.server.BaseHTTPRequestHandler):
+    """A local OTLP/HTTP receiver: reads each export, counts it, answers
+    200 with an empty protobuf message (what a collector answers)."""
+    protocol_version = "HTTP/1.1"
+    counts = {}
+    bytes_received = 0
+
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        OtlpReceiver.counts[self.path] = OtlpReceiver.counts.get(self.path, 0) + 1
+        OtlpReceiver.bytes_received += len(body)
+        self.send_response(200)
+        self.send_header("Content-Type", "application/x-protobuf")
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *_):
+        pass
+
+
+def telemetry(args):
+    """The `steps` workflow (50 `true` steps) with telemetry exporting to a
+    local OTLP/HTTP receiver (default http/protobuf; every span and metric,
+    flushed before the CLI exits) against telemetry off, interleaved; the
+    ratio of the medians is the cost of telemetry."""
+    n = 50
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), OtlpReceiver)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    endpoint = f"http://127.0.0.1:{server.server_address[1]}"
+    with tempfile.TemporaryDirectory() as tmp:
+        env = hermetic_env(tmp)
+        ws = os.path.join(tmp, "ws")
+        os.makedirs(os.path.join(env["XDG_CONFIG_HOME"], "agentls", "workflows"))
+        os.makedirs(ws)
+        with open(os.path.join(env["XDG_CONFIG_HOME"], "agentls", "workflows", "fifty.toml"), "w") as f:
+            for i in range(n):
+                f.write(f'[[steps]]\nid = "s{i}"\nrun = "true"\n\n')
+        exported = dict(env, OTEL_EXPORTER_OTLP_ENDPOINT=endpoint)
+        off, on = [], []
+        for i in range(args.repeat):
+            # Alternate which goes first, so drift in load favours neither.
+            order = [(off, env), (on, exported)] if i % 2 == 0 else [(on, exported), (off, env)]
+            for samples, run_env in order:
+                start = time.perf_counter()
+                subprocess.run([args.bin, "run", "fifty", "--json"], cwd=ws, env=run_env, check=True,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                samples.append(time.perf_counter() - start)
+    server.shutdown()
+    a, b = statistics.median(off), statistics.median(on)
+    # Each pair ran back to back: the median of the pairs' ratios is less
+    # sensitive to load drifting during the benchmark.
+    paired = statistics.median(y / x for x, y in zip(off, on))
+    counts = OtlpReceiver.counts
+    print(f"agentls run (50 `true` steps), telemetry off: median {a * 1000:.1f} ms")
+    print(f"same, exporting to a local OTLP/HTTP receiver: median {b * 1000:.1f} ms")
+    print(f"ratio {b / a:.3f} (goal < 1.05), median of paired ratios {paired:.3f}; "
+          f"per step {(b - a) / n * 1000:.3f} ms (n={args.repeat})")
+    print(f"receiver got {counts.get('/v1/traces', 0)} trace and {counts.get('/v1/metrics', 0)} "
+          f"metric exports, {OtlpReceiver.bytes_received / 1024:.0f} KiB")
+
+
 def pty(args):
     """A step printing N MiB through the PTY against `cat` of the same data
     to /dev/null."""
@@ -171,7 +235,7 @@ def pty(args):
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("what", choices=["startup", "steps", "pty"])
+    parser.add_argument("what", choices=["startup", "steps", "pty", "telemetry"])
     parser.add_argument("--bin", default=os.path.join(os.path.dirname(__file__), "../../target/release/agentls"))
     parser.add_argument("--repeat", type=int, default=None)
     parser.add_argument("--mib", type=int, default=200)
@@ -179,8 +243,8 @@ def main():
     args.bin = os.path.abspath(args.bin)
     if not os.path.exists(args.bin):
         sys.exit(f"{args.bin} not found: cargo build --release -p agentls")
-    args.repeat = args.repeat or {"startup": 20, "steps": 15, "pty": 3}[args.what]
-    {"startup": startup, "steps": steps, "pty": pty}[args.what](args)
+    args.repeat = args.repeat or {"startup": 20, "steps": 15, "pty": 3, "telemetry": 21}[args.what]
+    {"startup": startup, "steps": steps, "pty": pty, "telemetry": telemetry}[args.what](args)
 
 
 if __name__ == "__main__":

@@ -8,9 +8,11 @@ use std::time::Duration;
 use agentls_store::{RunId, RunRecord, RunStatus, StepResult, StepStatus, Usage};
 use agentls_workflow::{Context, Step, StepState, Workflow};
 use tokio_util::sync::CancellationToken;
+use tracing::field::Empty;
+use tracing::Instrument;
 
 use crate::context;
-use crate::engine::Inner;
+use crate::engine::{kind_name, Inner};
 use crate::error::EngineError;
 use crate::event::Event;
 use crate::steps::{self, Outcome};
@@ -20,19 +22,51 @@ const MAX_BACKOFF: Duration = Duration::from_secs(30);
 
 /// Drives `run` until it completes, pauses (failed, waiting) or is cancelled.
 pub async fn drive(inner: &Arc<Inner>, run: &RunId, cancel: &CancellationToken) {
-    if let Err(err) = drive_steps(inner, run, cancel).await {
+    let record = match inner.store.run(run) {
+        Ok(record) => record,
+        Err(err) => {
+            tracing::error!("run {run}: {err}");
+            return;
+        }
+    };
+    let span = tracing::info_span!(
+        target: "agentls::trace",
+        "agentls.run",
+        otel.name = %format_args!("run {}", record.workflow_name),
+        agentls.run.id = %run,
+        agentls.workflow = %record.workflow_name,
+        agentls.workspace.hash = %inner.workspace_hash,
+        agentls.run.status = Empty,
+        otel.status_code = Empty,
+        error.type = Empty,
+    );
+    // The span is the steps' parent rather than entered around the whole
+    // drive: entering it on every poll of the driver would cost for nothing.
+    if let Err(err) = drive_steps(inner, record, cancel, &span).await {
         // Only the store can fail here; the run stays as last committed and
         // shows up as interrupted at the next start.
         tracing::error!("run {run}: {err}");
+    }
+    // Read back only when a telemetry layer listens: the status the run
+    // stopped in is what the committed store says.
+    if !span.is_disabled() {
+        if let Ok(status) = inner.store.run(run).map(|r| r.status) {
+            span.record("agentls.run.status", status.as_str());
+            if matches!(status, RunStatus::Failed | RunStatus::Interrupted) {
+                span.record("otel.status_code", "error");
+                span.record("error.type", "step_failed");
+            }
+        }
     }
 }
 
 async fn drive_steps(
     inner: &Arc<Inner>,
-    run: &RunId,
+    record: RunRecord,
     cancel: &CancellationToken,
+    run_span: &tracing::Span,
 ) -> Result<(), EngineError> {
-    let record = inner.store.run(run)?;
+    let run = &record.id;
     let name = record.workflow_name.clone();
     inner.store.write(|tx| {
         tx.set_owner(run, &inner.owner.id)?;
@@ -74,6 +108,7 @@ async fn drive_steps(
             step,
             cancel,
             attempt: record.steps[idx].attempt,
+            run_span,
         };
         if status == StepStatus::Pending {
             match driver.check_when(&ctx)? {
@@ -159,6 +194,7 @@ struct StepDriver<'a> {
     step: &'a Step,
     cancel: &'a CancellationToken,
     attempt: u32,
+    run_span: &'a tracing::Span,
 }
 
 impl StepDriver<'_> {
@@ -174,6 +210,25 @@ impl StepDriver<'_> {
             exit_code,
             error,
         });
+    }
+
+    /// The span of the attempt about to run (see docs/observability.md).
+    fn span(&self) -> tracing::Span {
+        tracing::info_span!(
+            target: "agentls::trace",
+            parent: self.run_span,
+            "agentls.step",
+            otel.name = %format_args!("step {}", self.step.id),
+            agentls.run.id = %self.record.id,
+            agentls.step.id = %self.step.id,
+            // Integers as i64: the OpenTelemetry layer writes u64 as text.
+            agentls.step.index = i64::try_from(self.idx).unwrap_or(i64::MAX),
+            agentls.step.kind = kind_name(&self.step.kind),
+            agentls.step.attempt = i64::from(self.attempt),
+            agentls.step.status = Empty,
+            otel.status_code = Empty,
+            error.type = Empty,
+        )
     }
 
     /// Skips the step when its `when` is false. A `when` that cannot be
@@ -237,8 +292,12 @@ impl StepDriver<'_> {
             self.inner.store.start_step(&self.record.id, self.idx)?;
             self.attempt += 1;
             self.announce(StepStatus::Running, None, None);
-            let outcome =
-                steps::execute(self.inner, self.record, self.step, ctx, self.cancel).await;
+            let span = self.span();
+            let outcome = steps::execute(self.inner, self.record, self.step, ctx, self.cancel)
+                .instrument(span.clone())
+                .await;
+            record_outcome(&span, &outcome);
+            drop(span);
             self.write_transcript(&outcome);
             match outcome {
                 Outcome::Done(result) | Outcome::Failed { result, .. }
@@ -367,6 +426,39 @@ impl StepDriver<'_> {
         if let Err(err) = written {
             tracing::warn!("cannot write transcript {}: {err}", path.display());
         }
+    }
+}
+
+/// What the attempt's span says of how it ended.
+fn record_outcome(span: &tracing::Span, outcome: &Outcome) {
+    if span.is_disabled() {
+        return;
+    }
+    let status = match outcome {
+        Outcome::Done(result) => result.status,
+        Outcome::Failed { result, retriable } => {
+            span.record("otel.status_code", "error");
+            span.record("error.type", error_type(result, *retriable));
+            result.status
+        }
+        Outcome::Waiting(_) => StepStatus::Waiting,
+        Outcome::Cancelled => StepStatus::Cancelled,
+    };
+    span.record("agentls.step.status", status.as_str());
+}
+
+/// A low-cardinality class of a failed attempt, for `error.type`.
+fn error_type(result: &StepResult, retriable: bool) -> &'static str {
+    let error = result.error.as_deref().unwrap_or_default();
+    if error.contains("timed out") {
+        "timeout"
+    } else if result.exit_code.is_some() {
+        "exit_code"
+    } else if !retriable {
+        // Templates that do not render, edits that cannot apply.
+        "invalid_step"
+    } else {
+        "step_failed"
     }
 }
 

@@ -80,6 +80,9 @@ pub(crate) struct Inner {
     models: RwLock<Option<Arc<dyn Models>>>,
     /// This process's claim on the runs it drives.
     pub owner: Owner,
+    /// What traces name the workspace by: a hash of its id (the state
+    /// directory's name), never its path.
+    pub workspace_hash: String,
 }
 
 struct Active {
@@ -128,8 +131,15 @@ impl Engine {
             Ok(editor) => Arc::new(editor),
             Err(message) => Arc::new(NoEditor(message)),
         };
+        let workspace_id = state_dir
+            .file_name()
+            .map(|name| name.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let mut workspace_hash = agentls_workflow::sha256_hex(&workspace_id);
+        workspace_hash.truncate(16);
         Ok(Engine {
             inner: Arc::new(Inner {
+                workspace_hash,
                 root,
                 state_dir: state_dir.to_path_buf(),
                 store,
@@ -433,9 +443,7 @@ impl Engine {
     /// Cancels every run this engine is driving (server shutdown, Ctrl-C).
     pub async fn cancel_all(&self) {
         let runs: Vec<RunId> = self.inner.lock_active().keys().cloned().collect();
-        for run in runs {
-            let _ = self.cancel(&run).await;
-        }
+        futures::future::join_all(runs.iter().map(|run| self.cancel(run))).await;
     }
 
     fn idle_run(&self, run: &RunId) -> Result<RunRecord, EngineError> {

@@ -10,6 +10,13 @@
 //! renderer, telemetry). A step transition is committed to the store before
 //! any subscriber hears of it. One [`Engine`] serves one workspace; engines
 //! of different workspaces share nothing.
+//!
+//! Observability: the engine opens `tracing` spans (target `agentls::trace`)
+//! for each run it drives (`agentls.run`), each step attempt
+//! (`agentls.step`) and each command (`agentls.command`), with the fields
+//! docs/observability.md lists. It never depends on OpenTelemetry: the
+//! server's telemetry layer turns the spans into traces and metrics, and
+//! when none is installed the spans are disabled and cost nothing.
 
 mod context;
 mod driver;
@@ -31,5 +38,5 @@ pub use engine::{Engine, EngineOptions, StartRequest};
 pub use error::EngineError;
 pub use event::{Event, Subscriber};
 pub use inputs::{FileInput, Inputs, SelectionInput};
-pub use models::{Models, PromptCall, PromptOutcome};
+pub use models::{CallLog, ModelCall, Models, PromptCall, PromptOutcome};
 pub use trust::{untrusted_actions, TrustRequired};

@@ -3,7 +3,9 @@
 //! prompt step fails with "no provider configured".
 
 use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
 
+pub use agentls_store::ModelCall;
 use agentls_store::Usage;
 use agentls_workflow::Pick;
 use futures::future::BoxFuture;
@@ -18,6 +20,32 @@ pub struct PromptCall {
     /// Provider names; empty means the configured default.
     pub providers: Vec<String>,
     pub pick: Pick,
+    /// Where the implementation records every call it makes.
+    pub calls: CallLog,
+}
+
+/// Where a [`Models`] implementation records each provider call as it
+/// ends, answered or failed. The engine keeps them with the step attempt
+/// (for usage statistics) whatever the step's outcome: a step that times
+/// out or fails keeps the calls that ended before.
+#[derive(Clone, Debug, Default)]
+pub struct CallLog(Arc<Mutex<Vec<ModelCall>>>);
+
+impl CallLog {
+    /// Records one call.
+    pub fn record(&self, call: ModelCall) {
+        self.lock().push(call);
+    }
+
+    /// The calls recorded so far, leaving the log empty.
+    pub fn take(&self) -> Vec<ModelCall> {
+        std::mem::take(&mut *self.lock())
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<ModelCall>> {
+        // A panic mid-push leaves a whole vector behind.
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
 }
 
 /// What the models answered.

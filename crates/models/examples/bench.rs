@@ -393,6 +393,7 @@ fn call(names: &[&str], pick: Pick) -> PromptCall {
         prompt: "Write a long answer".into(),
         providers: names.iter().map(|n| n.to_string()).collect(),
         pick,
+        calls: Default::default(),
     }
 }
 

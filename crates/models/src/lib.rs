@@ -16,6 +16,14 @@
 //! `SessionModels` belongs to one workspace session, and so does every
 //! provider (HTTP client, replay position) it builds.
 //!
+//! Observability: each provider call is a `tracing` span (`gen_ai.chat`,
+//! target `agentls::trace`) with the OpenTelemetry GenAI attributes, and a
+//! [`agentls_engine::ModelCall`] in the step's call log (for usage
+//! statistics). Prompt and answer text go out only as an `agentls::content`
+//! event, which only a telemetry layer that opted in enables, with the
+//! session's keys and credential-shaped text redacted. See
+//! docs/observability.md.
+//!
 //! Fan-out rules (documented for users in docs/workflows.md):
 //! - the providers run concurrently and every answer is kept in
 //!   `outputs.<name>`; `pick` only chooses what `output` is: `first` the
@@ -30,7 +38,9 @@
 
 mod error;
 mod live;
+mod observe;
 mod prompt;
+mod redact;
 mod session;
 mod trust;
 

@@ -16,8 +16,10 @@ use futures::stream::{BoxStream, FuturesUnordered};
 use futures::{FutureExt, StreamExt};
 use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
 
 use crate::live::{Item, Live};
+use crate::observe::{self, CallInfo};
 use crate::{ModelsError, SessionModels};
 
 /// Chunks buffered per provider before it waits for the live writer.
@@ -33,17 +35,22 @@ pub(crate) async fn answer(
     let fan_out = names.len() > 1;
     tracing::debug!(step = %call.step, providers = ?names, "asking models");
     let started = Instant::now();
-    let request = Request::new(call.prompt);
+    let request = Request::new(call.prompt.clone());
 
     let mut streams = Vec::with_capacity(names.len());
     let calls = FuturesUnordered::new();
+    let prompt: &str = &request.prompt;
     for (index, name) in names.iter().enumerate() {
         let (chunks, received) = mpsc::channel::<Chunk>(CHUNKS);
         let (done, failure) = oneshot::channel::<Option<String>>();
         streams.push(provider_stream(index, received, failure));
         let provider = models.provider(name);
+        let info = CallInfo::new(name, models.config().get(name).as_ref());
+        let span = info.span();
+        let log = call.calls.clone();
         let (request, cancel) = (request.clone(), cancel.clone());
-        calls.push(async move {
+        let ask = async move {
+            let started = Instant::now();
             let result = match provider {
                 Ok(provider) => provider
                     .stream(request, chunks, cancel)
@@ -51,6 +58,13 @@ pub(crate) async fn answer(
                     .map_err(ModelsError::from),
                 Err(err) => Err(err),
             };
+            log.record(observe::finish(
+                &tracing::Span::current(),
+                &info,
+                started,
+                &result,
+            ));
+            observe::content(prompt, &result, || models.secrets());
             // A fan-out tells the watcher which provider failed; a single
             // provider's failure is the step's error, shown by the engine.
             let note = match &result {
@@ -60,7 +74,8 @@ pub(crate) async fn answer(
             };
             let _ = done.send(note);
             (index, result)
-        });
+        };
+        calls.push(ask.instrument(span));
     }
 
     let mut live = Live::new(output, names.clone());

@@ -135,6 +135,16 @@ impl SessionModels {
         vars.into_iter().collect()
     }
 
+    /// The values of every configured key variable that is set: what
+    /// recorded prompt text must never contain.
+    pub(crate) fn secrets(&self) -> Vec<String> {
+        self.key_vars()
+            .iter()
+            .filter_map(|var| (self.env)(var))
+            .filter(|value| !value.is_empty())
+            .collect()
+    }
+
     fn lock_built(&self) -> std::sync::MutexGuard<'_, HashMap<String, Arc<dyn Provider>>> {
         // A poisoned lock only means a panic mid-insert; the map is whole.
         self.built.lock().unwrap_or_else(|p| p.into_inner())

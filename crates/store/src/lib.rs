@@ -10,6 +10,7 @@
 //! Every write is a committed transaction when the call returns, so callers
 //! may announce a transition as soon as the store accepted it.
 
+mod calls;
 mod error;
 mod id;
 mod model;
@@ -20,10 +21,12 @@ mod status;
 mod store;
 mod write;
 
+pub use calls::ModelStats;
 pub use error::StoreError;
 pub use id::RunId;
 pub use model::{
-    NewRun, NewStep, RunRecord, RunSummary, StepRecord, StepResult, Usage, WorkflowSource,
+    ModelCall, NewRun, NewStep, RunRecord, RunSummary, StepRecord, StepResult, Usage,
+    WorkflowSource,
 };
 pub use output::{OutputBuffer, DEFAULT_OUTPUT_CAP};
 pub use schema::SCHEMA_VERSION;

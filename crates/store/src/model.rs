@@ -134,6 +134,31 @@ pub struct StepResult {
     pub error: Option<String>,
     /// Token usage and provider details.
     pub usage: Usage,
+    /// Every model call the attempt made (recorded for `Store::model_stats`).
+    pub model_calls: Vec<ModelCall>,
+}
+
+/// One model call of a step attempt: one provider asked once (its own
+/// retries included), whether it answered or failed.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ModelCall {
+    /// The provider name from the configuration.
+    pub provider: String,
+    /// The model that answered, else the model asked for (if known).
+    pub model: Option<String>,
+    /// Prompt tokens, as the vendor reported them.
+    pub input_tokens: Option<u64>,
+    /// Completion tokens.
+    pub output_tokens: Option<u64>,
+    /// Prompt tokens served from the provider's cache.
+    pub cached_tokens: Option<u64>,
+    /// Wall time of the call, retries included.
+    pub latency_ms: u64,
+    /// From the call to the first piece of the answer.
+    pub first_chunk_ms: Option<u64>,
+    /// Why the call failed (a short class such as `http_429` or `timeout`);
+    /// `None` when it answered.
+    pub error_type: Option<String>,
 }
 
 impl StepResult {
@@ -147,6 +172,7 @@ impl StepResult {
             outputs: None,
             error: None,
             usage: Usage::default(),
+            model_calls: Vec::new(),
         }
     }
 }

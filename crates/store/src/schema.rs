@@ -64,6 +64,25 @@ CREATE TABLE trust (
     r#"
 ALTER TABLE runs ADD COLUMN owner TEXT;
 "#,
+    // 3: one row per model call (every attempt of every prompt step, each
+    // provider of a fan-out, failures included), for `agentls stats`.
+    r#"
+CREATE TABLE model_calls (
+    run_id         TEXT NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+    step_idx       INTEGER NOT NULL,
+    attempt        INTEGER NOT NULL,
+    provider       TEXT NOT NULL,
+    model          TEXT,
+    input_tokens   INTEGER,
+    output_tokens  INTEGER,
+    cached_tokens  INTEGER,
+    latency_ms     INTEGER NOT NULL,
+    first_chunk_ms INTEGER,
+    error_type     TEXT,
+    at             INTEGER NOT NULL
+);
+CREATE INDEX model_calls_by_time ON model_calls (at);
+"#,
 ];
 
 /// The schema version this build writes.

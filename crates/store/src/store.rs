@@ -33,8 +33,8 @@ pub struct Store {
     inner: Arc<Mutex<Inner>>,
 }
 
-struct Inner {
-    conn: Connection,
+pub(crate) struct Inner {
+    pub(crate) conn: Connection,
     ids: IdGen,
 }
 
@@ -95,7 +95,7 @@ impl Store {
         }
     }
 
-    fn lock(&self) -> MutexGuard<'_, Inner> {
+    pub(crate) fn lock(&self) -> MutexGuard<'_, Inner> {
         // A panic while holding the lock cannot leave a half-written
         // transaction behind (dropping it rolls back), so the connection is
         // still sound after poisoning.

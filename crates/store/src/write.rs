@@ -211,7 +211,7 @@ impl WriteTx<'_> {
                 usage.model,
                 to_i64(usage.latency_ms),
             ])?;
-        Ok(())
+        self.record_model_calls(run, idx, &result.model_calls)
     }
 
     /// Moves the step to `status` without touching its output, recording

@@ -1,7 +1,7 @@
 //! The command line: `agentls [serve] [--stdio]`, `agentls run`, `runs`,
 //! `show`, `resume`, `retry`, `skip`, `override`, `approve`, `reject`,
-//! `workflows`, `check`, `doctor`. The only place that turns errors into
-//! exit codes and text for a shell.
+//! `workflows`, `check`, `stats`, `doctor`. The only place that turns
+//! errors into exit codes and text for a shell.
 //!
 //! Exit codes: 0 completed (or success), 1 failed or cancelled, 2 usage or
 //! configuration error, 3 the run waits for an approval.
@@ -11,6 +11,7 @@ mod doctor;
 mod render;
 mod run;
 mod runs;
+mod stats;
 mod workflows;
 mod workspace;
 
@@ -90,6 +91,9 @@ enum Command {
         #[command(flatten)]
         ws: WorkspaceArg,
     },
+    /// Model usage from the store: calls, tokens, errors and p50/p95 latency
+    /// per provider and model.
+    Stats(stats::StatsArgs),
     /// Check the installation: state directory, config files, PTY, provider keys.
     Doctor {
         /// Workspace whose `.agentls/config.toml` to check (default: the current directory).
@@ -126,12 +130,12 @@ pub fn main() -> ExitCode {
     let command = match cli.command {
         None | Some(Command::Serve) => return serve(),
         Some(Command::Doctor { workspace }) => {
-            crate::telemetry::init_logging(&crate::state::state_base(), "warn");
+            let _telemetry = crate::telemetry::init_logging(&crate::state::state_base(), "warn");
             return doctor::run(workspace);
         }
         Some(command) => command,
     };
-    crate::telemetry::init_logging(&crate::state::state_base(), "warn");
+    let mut telemetry = crate::telemetry::init_logging(&crate::state::state_base(), "warn");
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -155,6 +159,7 @@ pub fn main() -> ExitCode {
             Command::Reject(args) => control::reject(args).await,
             Command::Workflows { ws, json } => workflows::list(&ws, json),
             Command::Check { ws } => workflows::check(&ws),
+            Command::Stats(args) => stats::run(args),
             Command::Serve | Command::Doctor { .. } => unreachable!("handled above"),
         }
     });
@@ -167,11 +172,14 @@ pub fn main() -> ExitCode {
     };
     // Runs still being driven (none, normally) must not keep the process.
     runtime.shutdown_timeout(std::time::Duration::from_millis(200));
+    // After the run's last span ended (a Ctrl-C cancels the run and comes
+    // here too): what is pending reaches the collector before exit.
+    telemetry.shutdown();
     ExitCode::from(code)
 }
 
 fn serve() -> ExitCode {
-    crate::telemetry::init_logging(&crate::state::state_base(), "info");
+    let mut telemetry = crate::telemetry::init_logging(&crate::state::state_base(), "info");
     tracing::info!("agentls {} serving LSP on stdio", env!("CARGO_PKG_VERSION"));
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -185,6 +193,8 @@ fn serve() -> ExitCode {
     };
     let code = runtime.block_on(crate::lsp::serve_stdio());
     tracing::info!("exiting with code {code}");
+    // `process::exit` runs no destructor: flush the telemetry first.
+    telemetry.shutdown();
     // The stdin reader sits in a blocking read that would keep a graceful
     // runtime shutdown waiting for the editor; `exit` means now.
     std::process::exit(code)

@@ -126,7 +126,8 @@ pub fn parse_editor_settings(origin: &str, value: &Value) -> Result<Option<Value
         Value::Array(items) if items.is_empty() => Ok(None),
         Value::Object(map) if map.is_empty() => Ok(None),
         Value::Object(_) => {
-            serde_json::from_value::<Config>(inner.clone()).map_err(|err| error(err.to_string()))?;
+            serde_json::from_value::<Config>(inner.clone())
+                .map_err(|err| error(err.to_string()))?;
             Ok(Some(inner.clone()))
         }
         other => Err(error(format!("settings must be an object, not {other}"))),
@@ -241,8 +242,18 @@ mod tests {
 
     #[test]
     fn empty_editor_settings_are_no_settings_and_non_objects_are_refused() {
-        for empty in [json!([]), json!({}), json!({"agentls": []}), json!({"agentls": {}}), json!({"agentls": null})] {
-            assert_eq!(parse_editor_settings("settings", &empty).unwrap(), None, "{empty}");
+        for empty in [
+            json!([]),
+            json!({}),
+            json!({"agentls": []}),
+            json!({"agentls": {}}),
+            json!({"agentls": null}),
+        ] {
+            assert_eq!(
+                parse_editor_settings("settings", &empty).unwrap(),
+                None,
+                "{empty}"
+            );
         }
         for bad in [json!({"agentls": [1]}), json!({"agentls": "x"}), json!(3)] {
             assert!(parse_editor_settings("settings", &bad).is_err(), "{bad}");

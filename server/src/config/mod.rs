@@ -29,6 +29,9 @@ pub struct Config {
     pub exec: ExecConfig,
     pub store: StoreConfig,
     pub stream: StreamConfig,
+    /// OpenTelemetry export (`[telemetry]`). Read from the user's config
+    /// file only: a workspace must not redirect the user's telemetry.
+    pub telemetry: agentls_telemetry::TelemetryConfig,
 }
 
 impl Config {

@@ -250,8 +250,13 @@ impl LanguageServer for Backend {
             .filter_map(|s| s.open_engine())
             .collect();
         let cancel_all = futures::future::join_all(engines.iter().map(|e| e.cancel_all()));
-        if tokio::time::timeout(SHUTDOWN_GRACE, cancel_all).await.is_err() {
-            tracing::warn!("runs still stopping after {SHUTDOWN_GRACE:?}; answering shutdown anyway");
+        if tokio::time::timeout(SHUTDOWN_GRACE, cancel_all)
+            .await
+            .is_err()
+        {
+            tracing::warn!(
+                "runs still stopping after {SHUTDOWN_GRACE:?}; answering shutdown anyway"
+            );
         }
         Ok(())
     }

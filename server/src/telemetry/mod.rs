@@ -1,28 +1,99 @@
-//! Logging (and, later, OpenTelemetry export).
+//! Logging and OpenTelemetry export.
 //!
-//! Owns: the tracing subscriber. Logs go to stderr and to a size-capped file
-//! in the state directory, never to stdout: in `serve`, stdout is JSON-RPC's.
+//! Owns: the process's tracing subscriber. Logs go to stderr and to a
+//! size-capped file in the state directory, never to stdout: in `serve`,
+//! stdout is JSON-RPC's. When the `OTEL_*` variables or the user's
+//! `[telemetry]` config name a collector, agentls's spans (runs, steps,
+//! commands, model calls) and the metrics derived from them are exported
+//! with OTLP/HTTP as well (see docs/observability.md); the returned
+//! [`TelemetryGuard`] flushes them before the process exits.
+//!
+//! Must never know: LSP. The run spans come from the engine and the models
+//! crate; this module only decides where they go.
 
 mod logfile;
+pub mod stats;
 
+pub use agentls_telemetry::{OutboxMeter, OutboxTotals};
 pub use logfile::CappedFile;
 
 use std::io::IsTerminal;
 use std::path::Path;
+use std::time::Duration;
 
+use agentls_telemetry::{Settings, Telemetry, TelemetryConfig, CONTENT_TARGET, TRACE_TARGET};
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::{fmt, EnvFilter, Layer};
 
+use crate::config::ConfigFile;
+
 /// The log file keeps at most this many bytes before it rolls over to `.1`.
 pub const LOG_FILE_CAP: u64 = 10 * 1024 * 1024;
 
-/// Installs the global subscriber: stderr plus `<state_base>/agentls.log`.
-/// The level comes from `AGENTLS_LOG` (EnvFilter syntax), default `info`.
-/// A log file that cannot be opened is reported on stderr and skipped.
-pub fn init_logging(state_base: &Path, default_level: &str) {
-    let filter =
-        || EnvFilter::try_from_env("AGENTLS_LOG").unwrap_or_else(|_| EnvFilter::new(default_level));
+/// How long the process waits at exit for telemetry to reach the collector.
+pub const FLUSH_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// Flushes the exported telemetry when dropped (or when
+/// [`TelemetryGuard::shutdown`] is called, e.g. before `process::exit`).
+/// Without export, it does nothing.
+#[must_use = "dropping the guard stops the telemetry export at once"]
+#[derive(Debug, Default)]
+pub struct TelemetryGuard {
+    telemetry: Option<Telemetry>,
+}
+
+impl TelemetryGuard {
+    /// Whether spans and metrics are being exported.
+    pub fn is_exporting(&self) -> bool {
+        self.telemetry.is_some()
+    }
+
+    /// Exports what is pending and stops, waiting at most [`FLUSH_TIMEOUT`].
+    /// Later calls do nothing.
+    pub fn shutdown(&mut self) {
+        if let Some(telemetry) = self.telemetry.take() {
+            if !telemetry.shutdown(FLUSH_TIMEOUT) {
+                tracing::warn!(
+                    "telemetry: not everything reached the collector within {}s",
+                    FLUSH_TIMEOUT.as_secs()
+                );
+            }
+        }
+    }
+}
+
+impl Drop for TelemetryGuard {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}
+
+/// Installs the global subscriber: stderr plus `<state_base>/agentls.log`,
+/// and OTLP export when configured. The log level comes from `AGENTLS_LOG`
+/// (EnvFilter syntax), default `default_level`. A log file that cannot be
+/// opened is reported on stderr and skipped; a telemetry setting that
+/// cannot work is logged and export stays off.
+pub fn init_logging(state_base: &Path, default_level: &str) -> TelemetryGuard {
+    let (telemetry, problem) =
+        match Settings::resolve(&user_telemetry_config(), |var| std::env::var(var).ok()) {
+            Ok(Some(settings)) => match Telemetry::start(&settings) {
+                Ok(telemetry) => (Some(telemetry), None),
+                Err(err) => (None, Some(err.to_string())),
+            },
+            Ok(None) => (None, None),
+            Err(err) => (None, Some(err.to_string())),
+        };
+    let filter = || {
+        let filter = EnvFilter::try_from_env("AGENTLS_LOG")
+            .unwrap_or_else(|_| EnvFilter::new(default_level));
+        // Spans and content are for the exporter, never for the log: the
+        // log stays as it was, and prompt text never reaches a log file.
+        [TRACE_TARGET, CONTENT_TARGET]
+            .into_iter()
+            .filter_map(|target| format!("{target}=off").parse().ok())
+            .fold(filter, EnvFilter::add_directive)
+    };
     let stderr = fmt::layer()
         .with_writer(std::io::stderr)
         .with_ansi(std::io::stderr().is_terminal())
@@ -40,8 +111,58 @@ pub fn init_logging(state_base: &Path, default_level: &str) {
             None
         }
     };
-    let _ = tracing_subscriber::registry()
+    let otel = telemetry.as_ref().map(|t| t.layer());
+    let installed = tracing_subscriber::registry()
         .with(stderr)
         .with(file)
-        .try_init();
+        .with(otel)
+        .try_init()
+        .is_ok();
+    if let Some(problem) = problem {
+        tracing::warn!("{problem}; telemetry is not exported");
+    }
+    let telemetry = telemetry.filter(|_| installed);
+    if let Some(telemetry) = &telemetry {
+        telemetry.install_global();
+        let settings = telemetry.settings();
+        tracing::debug!(
+            "telemetry: exporting {} to {} as {} (content {})",
+            settings.protocol.as_str(),
+            settings
+                .traces_endpoint
+                .as_deref()
+                .or(settings.metrics_endpoint.as_deref())
+                .unwrap_or_default(),
+            settings.service_name,
+            if settings.record_content {
+                "recorded, secrets redacted"
+            } else {
+                "not recorded"
+            }
+        );
+    }
+    TelemetryGuard { telemetry }
+}
+
+/// The `[telemetry]` section of the user's own config file. Workspace
+/// config files are not read for it: a cloned repository must not be able
+/// to send the user's traces (or, with content on, prompts) elsewhere. A
+/// broken file leaves telemetry to the environment variables.
+fn user_telemetry_config() -> TelemetryConfig {
+    let mut file = ConfigFile::new(crate::state::user_config_file());
+    file.reload();
+    file.good
+        .as_ref()
+        .and_then(|value| value.get("telemetry"))
+        .and_then(|section| serde_json::from_value(section.clone()).ok())
+        .unwrap_or_default()
+}
+
+/// The outbox's counters as the telemetry meter takes them.
+pub fn outbox_totals(stats: &agentls_stream::Stats) -> OutboxTotals {
+    OutboxTotals {
+        sent: stats.sent,
+        coalesced: stats.coalesced,
+        dropped: stats.dropped,
+    }
 }

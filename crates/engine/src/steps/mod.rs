@@ -11,6 +11,7 @@ use agentls_workflow::{Context, Step, StepKind};
 use tokio_util::sync::CancellationToken;
 
 use crate::engine::Inner;
+use crate::models::{CallLog, PromptCall};
 
 /// How one attempt of a step ended.
 pub enum Outcome {
@@ -46,6 +47,9 @@ pub async fn execute(
         Ok(kind) => kind,
         Err(err) => return Outcome::failed(err.to_string(), false),
     };
+    // Shared with the models: the calls that ended are kept even when the
+    // step times out below.
+    let calls = CallLog::default();
     let work = async {
         match kind {
             StepKind::Run { command, env } => {
@@ -55,8 +59,21 @@ pub async fn execute(
                 prompt,
                 providers,
                 pick,
-            } => prompt::execute(inner, record, step, prompt, providers, pick, cancel).await,
-            StepKind::Edit(spec) => edit::execute(inner, record, spec).await,
+            } => {
+                let call = PromptCall {
+                    step: step.id.to_string(),
+                    prompt,
+                    providers,
+                    pick,
+                    calls: calls.clone(),
+                };
+                prompt::execute(inner, record, step, call, cancel).await
+            }
+            // Cancel wins over an editor that never answers its applyEdit.
+            StepKind::Edit(spec) => tokio::select! {
+                outcome = edit::execute(inner, record, spec) => outcome,
+                _ = cancel.cancelled() => Outcome::Cancelled,
+            },
             StepKind::Approve { message } => Outcome::Waiting(
                 message.unwrap_or_else(|| format!("step `{}` waits for approval", step.id)),
             ),
@@ -64,12 +81,16 @@ pub async fn execute(
     };
     // `run` steps enforce their timeout in the execution layer (it kills the
     // process group); other kinds are bounded here.
-    match (step.timeout, &step.kind) {
+    let mut outcome = match (step.timeout, &step.kind) {
         (Some(limit), StepKind::Prompt { .. } | StepKind::Edit(_)) => {
             tokio::time::timeout(limit, work)
                 .await
                 .unwrap_or_else(|_| Outcome::failed(format!("timed out after {limit:?}"), true))
         }
         _ => work.await,
+    };
+    if let Outcome::Done(result) | Outcome::Failed { result, .. } = &mut outcome {
+        result.model_calls = calls.take();
     }
+    outcome
 }

@@ -1,7 +1,7 @@
 //! `prompt` steps: ask one or several models, streaming the answer.
 
 use agentls_store::{RunRecord, StepResult, StepStatus};
-use agentls_workflow::{Pick, Step};
+use agentls_workflow::Step;
 use tokio_util::sync::CancellationToken;
 
 use super::{output, Outcome};
@@ -12,9 +12,7 @@ pub async fn execute(
     inner: &std::sync::Arc<Inner>,
     record: &RunRecord,
     step: &Step,
-    prompt: String,
-    providers: Vec<String>,
-    pick: Pick,
+    call: PromptCall,
     cancel: &CancellationToken,
 ) -> Outcome {
     let Some(models) = inner.models() else {
@@ -25,17 +23,11 @@ pub async fn execute(
         );
     };
     let (tx, collected) = output::collector(inner, &record.id, step.id.as_str());
-    let call = PromptCall {
-        step: step.id.to_string(),
-        prompt,
-        providers,
-        pick,
-    };
     let answer = tokio::select! {
         answer = models.prompt(call, tx, cancel.clone()) => answer,
         _ = cancel.cancelled() => return Outcome::Cancelled,
     };
-    let _ = collected.await;
+    let streamed = collected.await.map(|b| b.text()).unwrap_or_default();
     match answer {
         Ok(answer) => {
             let mut result = StepResult::new(StepStatus::Completed, answer.output);
@@ -45,6 +37,15 @@ pub async fn execute(
             Outcome::Done(result)
         }
         Err(_) if cancel.is_cancelled() => Outcome::Cancelled,
-        Err(error) => Outcome::failed(error, true),
+        Err(error) => {
+            // What streamed before the failure stays visible with the error;
+            // a retry starts the call afresh (start_step clears it).
+            let mut result = StepResult::new(StepStatus::Failed, streamed);
+            result.error = Some(error);
+            Outcome::Failed {
+                result,
+                retriable: true,
+            }
+        }
     }
 }

@@ -4,6 +4,7 @@ use agentls_exec::{CommandSpec, PtyMode, TerminalSize, Termination};
 use agentls_store::{RunRecord, StepResult, StepStatus};
 use agentls_workflow::Step;
 use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
 
 use super::{output, Outcome};
 use crate::engine::Inner;
@@ -39,8 +40,37 @@ pub async fn execute(
     };
     spec.term = options.term.clone();
 
+    // The program's name only: the command line can carry a secret, the
+    // environment certainly does.
+    let span = tracing::info_span!(
+        target: "agentls::trace",
+        "agentls.command",
+        otel.name = %format_args!("exec {}", program_name(&spec.command)),
+        process.executable.name = %program_name(&spec.command),
+        process.exit.code = tracing::field::Empty,
+        otel.status_code = tracing::field::Empty,
+        error.type = tracing::field::Empty,
+    );
     let (tx, collected) = output::collector(inner, &record.id, step.id.as_str());
-    let outcome = agentls_exec::run(spec, tx, cancel.clone()).await;
+    let outcome = agentls_exec::run(spec, tx, cancel.clone())
+        .instrument(span.clone())
+        .await;
+    if let Ok(outcome) = &outcome {
+        if let Some(code) = outcome.exit_code() {
+            span.record("process.exit.code", code);
+        }
+        let failure = match outcome.termination {
+            Termination::Exited(0) | Termination::Cancelled => None,
+            Termination::Exited(_) => Some("exit_code"),
+            Termination::Signaled(_) => Some("signal"),
+            Termination::TimedOut => Some("timeout"),
+        };
+        if let Some(failure) = failure {
+            span.record("otel.status_code", "error");
+            span.record("error.type", failure);
+        }
+    }
+    drop(span);
     let buffer = collected.await.unwrap_or_default();
     let text = agentls_exec::strip_ansi(buffer.text().as_bytes());
     let outcome = match outcome {
@@ -83,5 +113,38 @@ pub async fn execute(
                 retriable: true,
             }
         }
+    }
+}
+
+/// The program a command line starts: its first word that is not a
+/// variable assignment, without its directory (`cargo` for
+/// `RUST_LOG=debug /usr/bin/cargo test`).
+fn program_name(command: &str) -> &str {
+    let word = command
+        .split_whitespace()
+        .find(|word| !is_assignment(word))
+        .unwrap_or_default();
+    word.rsplit('/').next().unwrap_or(word)
+}
+
+fn is_assignment(word: &str) -> bool {
+    word.split_once('=').is_some_and(|(name, _)| {
+        !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::program_name;
+
+    #[test]
+    fn program_name_is_the_first_word_without_assignments_or_directory() {
+        assert_eq!(program_name("cargo test --quiet"), "cargo");
+        assert_eq!(
+            program_name("RUST_LOG=debug KEY=sk-1 /usr/bin/cargo test"),
+            "cargo"
+        );
+        assert_eq!(program_name("  ./scripts/check.sh && make"), "check.sh");
+        assert_eq!(program_name(""), "");
     }
 }

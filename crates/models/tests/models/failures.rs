@@ -63,6 +63,11 @@ async fn error_after_text_fails_the_step_and_retry_answers_without_duplicates() 
         "{error}"
     );
     assert_eq!(server.requests().len(), 1, "text had streamed: no retry");
+    assert_eq!(
+        f.output(&run, "ask"),
+        "Hello",
+        "what streamed before the error is kept with it"
+    );
 
     f.engine.retry(&run, None).expect("retry");
     let record = f.engine.wait(&run).await.expect("record");

@@ -2,6 +2,7 @@
 //! SQLite store, `SessionModels` as its models, and the provider crate's
 //! fake vendor servers on 127.0.0.1. Nothing here reaches the network.
 
+mod calls;
 mod command;
 mod failures;
 mod fanout;

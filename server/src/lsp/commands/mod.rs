@@ -18,6 +18,7 @@ mod retry;
 mod run;
 mod runs;
 mod skip;
+mod stats;
 mod status;
 mod workflows;
 
@@ -46,6 +47,7 @@ pub const NAMES: &[&str] = &[
     resume::NAME,
     approve::NAME,
     reject::NAME,
+    stats::NAME,
     config::NAME,
     document::NAME,
 ];
@@ -62,6 +64,7 @@ pub async fn execute(state: &State, params: ExecuteCommandParams) -> Result<Valu
         workflows::NAME => workflows::run(state, args(command, arguments)?),
         run::NAME => run::run(state, args(command, arguments)?, token),
         status::NAME => status::run(state, args(command, arguments)?),
+        stats::NAME => stats::run(state, args(command, arguments)?),
         runs::NAME => runs::run(state, args(command, arguments)?),
         output::NAME => output::run(state, args(command, arguments)?),
         cancel::NAME => cancel::run(state, args(command, arguments)?).await,

@@ -143,6 +143,10 @@ impl Shared {
                 is_final,
             });
         }
+        if is_final {
+            let totals = crate::telemetry::outbox_totals(&view.outbox.stats());
+            self.outbox_meter.record(totals);
+        }
     }
 
     fn push_progress(&self, view: &RunView, token: &ProgressToken, progress: Progress) {

@@ -57,6 +57,8 @@ pub struct Shared {
     /// a start without one). Starts are serialised, and the engine announces
     /// a new run before `start` returns, so the announcement claims it.
     pub pending_start: Mutex<Option<Option<ProgressToken>>>,
+    /// Turns the outbox's running totals into exported metrics.
+    pub outbox_meter: crate::telemetry::OutboxMeter,
 }
 
 pub struct SharedParts {
@@ -96,6 +98,7 @@ impl Shared {
             runs: Mutex::new(HashMap::new()),
             tokens: Mutex::new(HashMap::new()),
             pending_start: Mutex::new(None),
+            outbox_meter: crate::telemetry::OutboxMeter::new(),
         })
     }
 

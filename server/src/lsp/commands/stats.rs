@@ -1,0 +1,45 @@
+//! `agent.stats {uri?, since?}`: model usage from the store: calls, tokens
+//! in and out, errors and p50/p95 latency per provider and model, for the
+//! workspace owning `uri` (no uri: every workspace folder), over the
+//! window `since` (`"24h"`, `"7d"`; default: everything recorded). Each
+//! workspace's numbers come from its own store only.
+//!
+//! Answer: `{since, workspaces: [{root, models: [{provider, model, calls,
+//! errors, inputTokens, outputTokens, cachedTokens, p50Ms, p95Ms}]}]}`.
+
+use serde::Deserialize;
+use serde_json::{json, Value};
+use tower_lsp_server::jsonrpc::{Error, Result};
+use tower_lsp_server::ls_types::Uri;
+
+use crate::lsp::runs;
+use crate::lsp::server::State;
+use crate::telemetry::stats;
+
+pub const NAME: &str = "agent.stats";
+
+#[derive(Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Args {
+    uri: Option<Uri>,
+    since: Option<String>,
+}
+
+pub fn run(state: &State, args: Args) -> Result<Value> {
+    let window = args
+        .since
+        .as_deref()
+        .map(stats::parse_since)
+        .transpose()
+        .map_err(|e| Error::invalid_params(format!("`since`: {e}")))?;
+    let sessions = match &args.uri {
+        Some(uri) => vec![runs::session_for(state, Some(uri))?],
+        None => runs::folder_sessions(state),
+    };
+    let workspaces = sessions
+        .iter()
+        .map(|session| stats::session_json(session, window))
+        .collect::<std::result::Result<Vec<_>, _>>()
+        .map_err(Error::invalid_params)?;
+    Ok(json!({ "since": args.since, "workspaces": workspaces }))
+}

@@ -1,0 +1,194 @@
+//! Usage statistics as `agentls stats` and `agent.stats` show them: calls,
+//! tokens, errors and latency per provider and model, read from a
+//! workspace's store (no collector needed), and the `--since` durations
+//! they take.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use agentls_store::ModelStats;
+use serde_json::{json, Value};
+
+use crate::session::Session;
+
+/// Parses a look-back window: a number and a unit (`s`, `m`, `h`, `d`,
+/// `w`), or several (`1h30m`).
+pub fn parse_since(text: &str) -> Result<Duration, String> {
+    let bad = || {
+        format!(
+            "invalid duration {text:?}: write a number with a unit, e.g. \"30m\", \"24h\", \"7d\", \"2w\""
+        )
+    };
+    let mut rest = text.trim();
+    if rest.is_empty() {
+        return Err(bad());
+    }
+    let mut total = Duration::ZERO;
+    while !rest.is_empty() {
+        let digits = rest.find(|c: char| !c.is_ascii_digit()).ok_or_else(bad)?;
+        let value: u64 = rest[..digits].parse().map_err(|_| bad())?;
+        let unit = rest[digits..].chars().next().ok_or_else(bad)?;
+        let seconds = match unit {
+            's' => 1,
+            'm' => 60,
+            'h' => 3600,
+            'd' => 86_400,
+            'w' => 7 * 86_400,
+            _ => return Err(bad()),
+        };
+        total = total.saturating_add(Duration::from_secs(value.saturating_mul(seconds)));
+        rest = rest[digits + unit.len_utf8()..].trim_start();
+    }
+    Ok(total)
+}
+
+/// The unix time in milliseconds `window` ago (`None`: since ever).
+pub fn since_ms(window: Option<Duration>) -> Option<i64> {
+    let window = window?;
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default();
+    let then = now.saturating_sub(window);
+    Some(i64::try_from(then.as_millis()).unwrap_or(i64::MAX))
+}
+
+/// One row as the editor command answers it (camelCase, like every
+/// agentls command result).
+pub fn row_json(row: &ModelStats) -> Value {
+    json!({
+        "provider": row.provider,
+        "model": row.model,
+        "calls": row.calls,
+        "errors": row.errors,
+        "inputTokens": row.input_tokens,
+        "outputTokens": row.output_tokens,
+        "cachedTokens": row.cached_tokens,
+        "p50Ms": row.p50_ms,
+        "p95Ms": row.p95_ms,
+    })
+}
+
+/// One workspace's usage as `agent.stats` answers it: its root and a row
+/// per provider and model.
+pub fn session_json(session: &Session, window: Option<Duration>) -> Result<Value, String> {
+    let engine = session.engine()?;
+    let rows = engine
+        .store()
+        .model_stats(since_ms(window))
+        .map_err(|e| e.to_string())?;
+    Ok(json!({
+        "root": session.root().map(|root| root.display().to_string()),
+        "models": rows.iter().map(row_json).collect::<Vec<_>>(),
+    }))
+}
+
+/// The rows as an aligned table, with a total line when there are several.
+pub fn table(rows: &[ModelStats]) -> String {
+    let mut lines = vec![[
+        "provider".to_string(),
+        "model".into(),
+        "calls".into(),
+        "errors".into(),
+        "tokens in".into(),
+        "tokens out".into(),
+        "p50".into(),
+        "p95".into(),
+    ]];
+    let latency = |ms: Option<u64>| {
+        ms.map(|ms| format!("{ms} ms"))
+            .unwrap_or_else(|| "-".into())
+    };
+    for row in rows {
+        lines.push([
+            row.provider.clone(),
+            row.model.clone().unwrap_or_else(|| "-".into()),
+            row.calls.to_string(),
+            row.errors.to_string(),
+            row.input_tokens.to_string(),
+            row.output_tokens.to_string(),
+            latency(row.p50_ms),
+            latency(row.p95_ms),
+        ]);
+    }
+    if rows.len() > 1 {
+        let sum = |get: fn(&ModelStats) -> u64| rows.iter().map(get).sum::<u64>().to_string();
+        lines.push([
+            "total".into(),
+            String::new(),
+            sum(|r| r.calls),
+            sum(|r| r.errors),
+            sum(|r| r.input_tokens),
+            sum(|r| r.output_tokens),
+            String::new(),
+            String::new(),
+        ]);
+    }
+    let widths: Vec<usize> = (0..8)
+        .map(|i| {
+            lines
+                .iter()
+                .map(|l| l[i].chars().count())
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    lines
+        .iter()
+        .map(|cells| {
+            cells
+                .iter()
+                .enumerate()
+                .map(|(i, cell)| {
+                    // Names left, numbers right.
+                    if i < 2 {
+                        format!("{cell:<w$}", w = widths[i])
+                    } else {
+                        format!("{cell:>w$}", w = widths[i])
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join("  ")
+                .trim_end()
+                .to_string()
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn since_takes_units_and_combinations() {
+        assert_eq!(parse_since("30m"), Ok(Duration::from_secs(1800)));
+        assert_eq!(parse_since("7d"), Ok(Duration::from_secs(7 * 86_400)));
+        assert_eq!(parse_since("1h30m"), Ok(Duration::from_secs(5400)));
+        assert_eq!(parse_since("2w"), Ok(Duration::from_secs(14 * 86_400)));
+        for bad in ["", "7", "d", "3y", "-1h", "1.5h"] {
+            let err = parse_since(bad).unwrap_err();
+            assert!(err.contains("24h"), "{bad}: {err}");
+        }
+    }
+
+    #[test]
+    fn the_table_aligns_columns_and_totals_several_rows() {
+        let row = |provider: &str, calls, p50| ModelStats {
+            provider: provider.into(),
+            model: Some("m".into()),
+            calls,
+            errors: 0,
+            input_tokens: 10,
+            output_tokens: 5,
+            cached_tokens: 0,
+            p50_ms: p50,
+            p95_ms: p50,
+        };
+        let text = table(&[row("claude", 12, Some(850)), row("gpt", 1, None)]);
+        let expected = "\
+provider  model  calls  errors  tokens in  tokens out     p50     p95
+claude    m         12       0         10           5  850 ms  850 ms
+gpt       m          1       0         10           5       -       -
+total               13       0         20          10";
+        assert_eq!(text, expected);
+    }
+}
