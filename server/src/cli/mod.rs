@@ -136,15 +136,8 @@ pub fn main() -> ExitCode {
         Some(command) => command,
     };
     let mut telemetry = crate::telemetry::init_logging(&crate::state::state_base(), "warn");
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(runtime) => runtime,
-        Err(err) => {
-            eprintln!("agentls: cannot start the async runtime: {err}");
-            return ExitCode::FAILURE;
-        }
+    let Some(runtime) = runtime() else {
+        return ExitCode::FAILURE;
     };
     let result = runtime.block_on(async move {
         match command {
@@ -181,15 +174,8 @@ pub fn main() -> ExitCode {
 fn serve() -> ExitCode {
     let mut telemetry = crate::telemetry::init_logging(&crate::state::state_base(), "info");
     tracing::info!("agentls {} serving LSP on stdio", env!("CARGO_PKG_VERSION"));
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(runtime) => runtime,
-        Err(err) => {
-            eprintln!("agentls: cannot start the async runtime: {err}");
-            return ExitCode::FAILURE;
-        }
+    let Some(runtime) = runtime() else {
+        return ExitCode::FAILURE;
     };
     let code = runtime.block_on(crate::lsp::serve_stdio());
     tracing::info!("exiting with code {code}");
@@ -198,4 +184,19 @@ fn serve() -> ExitCode {
     // The stdin reader sits in a blocking read that would keep a graceful
     // runtime shutdown waiting for the editor; `exit` means now.
     std::process::exit(code)
+}
+
+/// The async runtime of a command; `None` (after saying why) when the
+/// machine cannot give one.
+fn runtime() -> Option<tokio::runtime::Runtime> {
+    match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => Some(runtime),
+        Err(err) => {
+            eprintln!("agentls: cannot start the async runtime: {err}");
+            None
+        }
+    }
 }

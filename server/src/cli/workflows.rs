@@ -1,7 +1,5 @@
 //! `agentls workflows` and `agentls check`.
 
-use serde_json::json;
-
 use super::workspace::CliWorkspace;
 use super::{Fail, WorkspaceArg};
 
@@ -12,16 +10,7 @@ pub fn list(ws: &WorkspaceArg, json: bool) -> Result<u8, Fail> {
         let list: Vec<_> = catalog
             .workflows
             .values()
-            .map(|w| {
-                json!({
-                    "name": w.name,
-                    "title": w.title,
-                    "description": w.description,
-                    "source": w.source.kind.as_str(),
-                    "path": w.source.path,
-                    "params": w.params.iter().map(|p| json!({"name": p.name, "description": p.description, "default": p.default, "required": p.required})).collect::<Vec<_>>(),
-                })
-            })
+            .map(crate::session::workflow_summary)
             .collect();
         println!(
             "{}",

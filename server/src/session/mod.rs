@@ -338,3 +338,26 @@ pub fn engine_options(config: &Config) -> EngineOptions {
         ..EngineOptions::default()
     }
 }
+
+/// A workflow as the CLI (`agentls workflows --json`) and the editor
+/// (`agent.workflows`) describe it.
+pub fn workflow_summary(w: &agentls_workflow::Workflow) -> serde_json::Value {
+    serde_json::json!({
+        "name": w.name,
+        "title": w.title,
+        "description": w.description,
+        "source": w.source.kind.as_str(),
+        "path": w.source.path,
+        "params": w.params.iter().map(|p| serde_json::json!({
+            "name": p.name,
+            "description": p.description,
+            "default": p.default,
+            "required": p.required,
+        })).collect::<Vec<_>>(),
+        "applies": {
+            "languages": w.applies.languages,
+            "selection": w.applies.selection,
+            "diagnostics": w.applies.diagnostics,
+        },
+    })
+}

@@ -3,7 +3,7 @@
 //! built-in, user and workspace ones after overriding.
 
 use serde::Deserialize;
-use serde_json::{json, Value};
+use serde_json::Value;
 use tower_lsp_server::jsonrpc::Result;
 use tower_lsp_server::ls_types::Uri;
 
@@ -31,26 +31,7 @@ pub fn run(state: &State, args: Args) -> Result<Value> {
     let list: Vec<Value> = catalog
         .workflows
         .values()
-        .map(|w| {
-            json!({
-                "name": w.name,
-                "title": w.title,
-                "description": w.description,
-                "source": w.source.kind.as_str(),
-                "path": w.source.path,
-                "params": w.params.iter().map(|p| json!({
-                    "name": p.name,
-                    "description": p.description,
-                    "default": p.default,
-                    "required": p.required,
-                })).collect::<Vec<_>>(),
-                "applies": {
-                    "languages": w.applies.languages,
-                    "selection": w.applies.selection,
-                    "diagnostics": w.applies.diagnostics,
-                },
-            })
-        })
+        .map(crate::session::workflow_summary)
         .collect();
     Ok(Value::Array(list))
 }
