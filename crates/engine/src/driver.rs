@@ -85,7 +85,7 @@ async fn drive_steps(
             inner
                 .store
                 .set_run_status(run, RunStatus::Failed, Some(&error))?;
-            inner.emit_run(run, &name, RunStatus::Failed, Some(error));
+            inner.emit_stop(run, &name, RunStatus::Failed, Some(error));
             return Ok(());
         }
     };
@@ -130,7 +130,7 @@ async fn drive_steps(
     inner
         .store
         .set_run_status(run, RunStatus::Completed, None)?;
-    inner.emit_run(run, &name, RunStatus::Completed, None);
+    inner.emit_stop(run, &name, RunStatus::Completed, None);
     Ok(())
 }
 
@@ -167,7 +167,7 @@ fn cancelled(inner: &Inner, record: &RunRecord, step: Option<usize>) -> Result<(
     if let Some(idx) = step {
         inner.emit_step(record, idx, StepStatus::Cancelled, None, Some(error.into()));
     }
-    inner.emit_run(
+    inner.emit_stop(
         &record.id,
         &record.workflow_name,
         RunStatus::Cancelled,
@@ -274,7 +274,7 @@ impl StepDriver<'_> {
             Some((RunStatus::Failed, Some(&step_error(self.step, error)))),
         )?;
         self.announce(StepStatus::Failed, None, Some(error.into()));
-        self.inner.emit_run(
+        self.inner.emit_stop(
             &self.record.id,
             &self.record.workflow_name,
             RunStatus::Failed,
@@ -338,7 +338,7 @@ impl StepDriver<'_> {
                         Some((RunStatus::Failed, Some(&run_error))),
                     )?;
                     self.announce(StepStatus::Failed, result.exit_code, Some(error));
-                    self.inner.emit_run(
+                    self.inner.emit_stop(
                         &self.record.id,
                         &self.record.workflow_name,
                         RunStatus::Failed,
@@ -353,7 +353,7 @@ impl StepDriver<'_> {
                         tx.set_run_status(&self.record.id, RunStatus::Waiting, None)
                     })?;
                     self.announce(StepStatus::Waiting, None, Some(message.clone()));
-                    self.inner.emit_run(
+                    self.inner.emit_stop(
                         &self.record.id,
                         &self.record.workflow_name,
                         RunStatus::Waiting,

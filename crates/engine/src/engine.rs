@@ -80,6 +80,8 @@ pub(crate) struct Inner {
     models: RwLock<Option<Arc<dyn Models>>>,
     /// This process's claim on the runs it drives.
     pub owner: Owner,
+    /// The last run event of each drive, held until the drive has ended.
+    stops: Mutex<HashMap<RunId, Event>>,
     /// What traces name the workspace by: a hash of its id (the state
     /// directory's name), never its path.
     pub workspace_hash: String,
@@ -150,6 +152,7 @@ impl Engine {
                 editor: RwLock::new(editor),
                 models: RwLock::new(None),
                 owner,
+                stops: Mutex::new(HashMap::new()),
             }),
         })
     }
@@ -530,6 +533,17 @@ impl Engine {
         tokio::spawn(async move {
             crate::driver::drive(&inner, &run, &cancel).await;
             inner.lock_active().remove(&run);
+            // The run's last word is told only now that it is no longer
+            // being driven: a subscriber that acts on "waiting" or "failed"
+            // (approve, retry) must find the run free.
+            let stop = inner
+                .stops
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .remove(&run);
+            if let Some(event) = stop {
+                inner.emit(&event);
+            }
             let _ = done_tx.send(true);
         });
         Ok(())
@@ -546,6 +560,22 @@ impl Inner {
         for subscriber in subscribers {
             subscriber.event(event);
         }
+    }
+
+    /// Like [`Inner::emit_run`] for the transition that ends a drive
+    /// (completed, failed, waiting, cancelled): told once the run has left
+    /// the active set.
+    pub fn emit_stop(&self, run: &RunId, workflow: &str, status: RunStatus, error: Option<String>) {
+        let event = Event::Run {
+            run: run.clone(),
+            workflow: workflow.to_string(),
+            status,
+            error,
+        };
+        self.stops
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(run.clone(), event);
     }
 
     pub fn emit_run(&self, run: &RunId, workflow: &str, status: RunStatus, error: Option<String>) {

@@ -487,3 +487,51 @@ async fn twenty_runs_in_each_of_two_workspaces_complete_into_their_own_store() {
     assert_eq!(a.engine.store().runs(100).unwrap().len(), 20);
     assert_eq!(b.engine.store().runs(100).unwrap().len(), 20);
 }
+
+/// Approves the moment it hears that a run waits, as an editor's command
+/// would; records what the approval answered.
+struct Approver {
+    engine: std::sync::OnceLock<Engine>,
+    answers: Mutex<Vec<String>>,
+}
+
+impl Subscriber for Approver {
+    fn event(&self, event: &Event) {
+        if let Event::Run {
+            run,
+            status: RunStatus::Waiting,
+            ..
+        } = event
+        {
+            let engine = self.engine.get().expect("set before the run");
+            let answer = match engine.approve(run, None, None) {
+                Ok(()) => "approved".to_string(),
+                Err(err) => err.to_string(),
+            };
+            self.answers.lock().unwrap().push(answer);
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_pause_is_announced_only_once_the_run_is_free_to_act_on() {
+    let f = Fixture::new();
+    let approver = Arc::new(Approver {
+        engine: std::sync::OnceLock::new(),
+        answers: Mutex::new(Vec::new()),
+    });
+    approver.engine.set(f.engine.clone()).ok();
+    f.engine.subscribe(approver.clone());
+    let run = f
+        .start(f.workflow("[[steps]]\nid = \"gate\"\napprove = \"ok?\"\n[[steps]]\nid = \"after\"\nrun = \"echo after\"\n"))
+        .unwrap();
+    // The first drive ends at the pause; the approval started a second one.
+    let record = loop {
+        let record = f.engine.wait(&run).await.unwrap();
+        if !f.engine.is_active(&run) && record.status != RunStatus::Running {
+            break record;
+        }
+    };
+    assert_eq!(approver.answers.lock().unwrap().as_slice(), ["approved"]);
+    assert_eq!(record.status, RunStatus::Completed);
+}
