@@ -151,8 +151,9 @@ async fn act_on_run(
     surface.expect_drive(&run, token);
     let mut result = surface.drive(|engine| action(engine, &run));
     if matches!(result, Err(EngineError::Busy { .. })) && settling(&surface, &run) {
-        // The engine announces a pause just before its task lets go of the
-        // run: a command sent on seeing "waiting" can arrive in between.
+        // The engine announces a pause only once its task has let go of the
+        // run, but the store shows it a moment earlier: a client that polls
+        // `agent.status` and acts on "waiting" can arrive in between.
         let _ = tokio::time::timeout(SETTLE, surface.engine().wait(&run)).await;
         result = surface.drive(|engine| action(engine, &run));
     }
