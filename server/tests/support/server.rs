@@ -312,6 +312,14 @@ impl TestServer {
         ));
     }
 
+    /// Answers a server request left unanswered (`never_answer`) now, as a
+    /// user who takes their time.
+    pub fn reply(&self, id: &Value, result: Value) {
+        self.send_raw(&encode_frame(
+            &json!({ "jsonrpc": "2.0", "id": id, "result": result }),
+        ));
+    }
+
     /// Sends a request without waiting; returns its id for `wait_response`.
     pub fn send_request(&self, method: &str, params: Value) -> i64 {
         let id = self.next_id.fetch_add(1, Ordering::SeqCst);

@@ -75,6 +75,15 @@ pub fn run(state: &State, args: Args, token: Option<ProgressToken>) -> Result<Va
     )
     .map_err(Error::invalid_params)?;
     let surface = state.surface(&session).map_err(Error::invalid_params)?;
+    if let Some((path, problems)) = session.provider_question() {
+        crate::lsp::trust::ask_config(
+            surface.requests(),
+            surface.clone(),
+            session.clone(),
+            path,
+            problems,
+        );
+    }
     let request = StartRequest {
         workflow: workflow.clone(),
         params,
