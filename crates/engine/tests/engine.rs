@@ -215,7 +215,10 @@ async fn an_override_over_the_output_cap_keeps_the_tail_and_says_truncated() {
         "{note}"
     );
     let kept = f.output(&run, "ask");
-    assert!(kept.starts_with("[agentls: 33 earlier bytes dropped"), "{kept}");
+    assert!(
+        kept.starts_with("[agentls: 33 earlier bytes dropped"),
+        "{kept}"
+    );
     assert!(kept.ends_with("xxxxxxxEND-OF-IT"), "{kept}");
 }
 

@@ -154,7 +154,10 @@ mod tests {
     #[test]
     fn a_providers_secrets_are_its_key_and_every_header_value() {
         let headers = BTreeMap::from([
-            ("authorization".to_string(), "Bearer tok-0123456789".to_string()),
+            (
+                "authorization".to_string(),
+                "Bearer tok-0123456789".to_string(),
+            ),
             ("x-proxy-token".to_string(), " proxy-secret-42 ".to_string()),
             ("x-team".to_string(), "blue".to_string()),
         ]);

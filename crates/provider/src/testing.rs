@@ -218,7 +218,11 @@ async fn connection(
             let step = match step {
                 Step::EchoJson { status, body } => {
                     let headers = echoed(&seen.lock().unwrap()[index]);
-                    Step::Raw(json_bytes(status, &[], &body.replace(ECHO_HEADERS, &headers)))
+                    Step::Raw(json_bytes(
+                        status,
+                        &[],
+                        &body.replace(ECHO_HEADERS, &headers),
+                    ))
                 }
                 Step::EchoChunk(template) => {
                     let headers = echoed(&seen.lock().unwrap()[index]);

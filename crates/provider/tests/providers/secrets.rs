@@ -104,11 +104,7 @@ async fn header_values_are_redacted_from_every_error_like_the_key() {
         // A transient failure first: its message is the retry notice.
         echo_json_response(500, &echo_body.replace("{kind}", "api_error")),
         echo_json_response(400, &echo_body.replace("{kind}", "invalid_request_error")),
-        vec![
-            sse_head(&[]),
-            Step::EchoChunk(error_event),
-            Step::End,
-        ],
+        vec![sse_head(&[]), Step::EchoChunk(error_event), Step::End],
     ])
     .await;
     let mut config = fast_config(Kind::Anthropic, &server.base_url());
