@@ -67,7 +67,7 @@ impl Secrets {
         if secret.0.len() >= MIN_SECRET_LEN && !self.0.contains(&secret) {
             self.0.push(secret);
             // Longest first: a value that contains another is masked whole.
-            self.0.sort_by(|a, b| b.0.len().cmp(&a.0.len()));
+            self.0.sort_by_key(|s| std::cmp::Reverse(s.0.len()));
         }
     }
 
