@@ -93,6 +93,11 @@ impl Secrets {
         }
     }
 
+    /// Whether any secret occurs in `text`.
+    pub fn occurs_in(&self, text: &str) -> bool {
+        self.0.iter().any(|secret| text.contains(&secret.0))
+    }
+
     /// Whether there is nothing to redact.
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()

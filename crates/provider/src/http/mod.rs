@@ -229,7 +229,17 @@ impl HttpProvider {
                 )),
                 SseError::Malformed(message) => Failure::fatal(FailureKind::Protocol(message)),
             })?;
-            match decoder.event(&event) {
+            let mut decoded = decoder.event(&event);
+            if decoded.is_err() && s.secrets.occurs_in(&event.data) {
+                // The message may quote a snippet of the event: cut it from
+                // redacted data, never through the middle of a secret.
+                let mut clean = event.clone();
+                clean.data = s.secrets.redact(&event.data);
+                if let Err(err) = decoder.event(&clean) {
+                    decoded = Err(err);
+                }
+            }
+            match decoded {
                 Ok(Some(text)) => {
                     if progress.first_chunk.is_none() {
                         progress.first_chunk = Some(started.elapsed());

@@ -141,3 +141,34 @@ async fn header_values_are_redacted_from_every_error_like_the_key() {
     }
     assert!(status_error.contains("HTTP 400"), "{status_error}");
 }
+
+/// A message quotes at most 300 characters of what the server sent; a
+/// header value straddling that cut must not leave its first characters
+/// behind (in an error body or in an error event of the stream).
+#[tokio::test]
+async fn a_snippet_never_cuts_through_a_header_value() {
+    const TOKEN: &str = "proxy-SECRET-token-77";
+    // Not JSON, so the message is a snippet; the cut falls inside TOKEN.
+    let text = format!("{} {TOKEN} and more", "x".repeat(290));
+    let server = FakeServer::start(vec![
+        json_response(400, &[], &text),
+        vec![
+            sse_head(&[]),
+            Step::Chunk(format!("event: error\ndata: {text}\n\n").into_bytes()),
+            Step::End,
+        ],
+    ])
+    .await;
+    let mut config = fast_config(Kind::Anthropic, &server.base_url());
+    config.retries = Some(0);
+    config.headers.insert("x-proxy-token".into(), TOKEN.into());
+    let env = env_with("ANTHROPIC_API_KEY", KEY);
+    let provider = build("claude", &config, &env, Path::new("/")).unwrap();
+    for _ in 0..2 {
+        let (result, _) = call(provider.as_ref(), Request::new("hi")).await;
+        let shown = result.unwrap_err().to_string();
+        assert!(shown.contains("xxxxx"), "the snippet is shown: {shown}");
+        assert!(!shown.contains("proxy-SEC"), "a piece leaked: {shown}");
+    }
+    assert_eq!(server.requests().len(), 2);
+}
