@@ -79,6 +79,14 @@ fn an_override_over_the_output_cap_is_kept_truncated_and_says_so() {
         "--json",
     ]));
     assert_eq!(over.status.code(), Some(0), "{}", text(&over));
+    assert!(
+        String::from_utf8_lossy(&over.stderr).contains(&format!(
+            "step `check`: output overridden by the user; truncated: {} bytes given",
+            given.len()
+        )),
+        "{}",
+        text(&over)
+    );
     let done = json(&over);
     let step = &done["steps"][0];
     assert_eq!(step["output_truncated"], true, "{step}");

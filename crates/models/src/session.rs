@@ -256,6 +256,28 @@ mod tests {
     }
 
     #[test]
+    fn secrets_are_the_set_keys_and_every_header_value() {
+        let mut gateway = agentls_provider::ProviderConfig::new(Kind::Openai);
+        gateway.base_url = Some("http://127.0.0.1:1/v1".into());
+        gateway
+            .headers
+            .insert("authorization".into(), "Bearer gw-token-0123456789".into());
+        let config = ProvidersConfig {
+            default_provider: None,
+            providers: [("gw".to_string(), gateway)].into(),
+        };
+        let models = SessionModels::new(config, "/", |var| {
+            (var == "ANTHROPIC_API_KEY").then(|| "sk-ant-key-0123456789\n".to_string())
+        });
+        assert_eq!(
+            models
+                .secrets()
+                .redact("sk-ant-key-0123456789 Bearer gw-token-0123456789 gw-token-0123456789"),
+            "*** *** ***"
+        );
+    }
+
+    #[test]
     fn key_vars_name_every_key_variable_and_no_value() {
         assert_eq!(
             models(None).key_vars(),

@@ -161,12 +161,16 @@ fn check_store(ws_state: &Path) -> usize {
             Some(owner) if live.iter().any(|o| o == owner) => {
                 format!("driven by live process {}", pid(owner))
             }
-            _ if matches!(status, RunStatus::Running | RunStatus::Queued) => {
-                "no live process drives it: it becomes interrupted when agentls next opens \
-                 this workspace"
-                    .to_string()
-            }
-            _ => "paused; no process needed".to_string(),
+            _ => match status {
+                RunStatus::Running | RunStatus::Queued => {
+                    "no live process drives it: it becomes interrupted when agentls next \
+                     opens this workspace"
+                        .to_string()
+                }
+                RunStatus::Interrupted => format!("`agentls resume {run}` continues it"),
+                RunStatus::Waiting => format!("waits for `agentls approve {run}`"),
+                _ => format!("paused: `agentls retry {run}`, `skip` or `override`"),
+            },
         };
         println!("  run {run} {status}: {driver}");
     }
