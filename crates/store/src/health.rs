@@ -3,15 +3,12 @@
 
 use crate::{RunId, RunStatus, Store, StoreError, SCHEMA_VERSION};
 
-/// Most problems `integrity_check` lists before it stops.
-const MAX_PROBLEMS: u32 = 20;
-
 /// The state of an open store.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Health {
     /// `PRAGMA user_version`: the schema version of the file.
     pub schema_version: u32,
-    /// What `PRAGMA integrity_check` found; empty when the file is sound.
+    /// What [`Store::integrity_check`] found; empty when the file is sound.
     pub problems: Vec<String>,
     /// How many runs the store holds.
     pub runs: u64,
@@ -33,13 +30,9 @@ impl Store {
     /// page) and reports its schema version, its run count and who drives
     /// its unfinished runs. Writes nothing.
     pub fn health(&self) -> Result<Health, StoreError> {
+        let problems = self.integrity_check()?;
         let guard = self.lock();
         let conn = &guard.conn;
-        let mut problems: Vec<String> = conn
-            .prepare(&format!("PRAGMA integrity_check({MAX_PROBLEMS})"))?
-            .query_map([], |row| row.get::<_, String>(0))?
-            .collect::<Result<_, _>>()?;
-        problems.retain(|p| p != "ok");
         let schema_version = conn.pragma_query_value(None, "user_version", |row| row.get(0))?;
         let runs: i64 = conn.query_row("SELECT count(*) FROM runs", [], |row| row.get(0))?;
         let unfinished = conn

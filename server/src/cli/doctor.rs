@@ -141,8 +141,12 @@ fn check_store(ws_state: &Path) -> usize {
              afresh)",
             path.display()
         );
-        for problem in &health.problems {
+        const SHOWN: usize = 20;
+        for problem in health.problems.iter().take(SHOWN) {
             println!("  {problem}");
+        }
+        if health.problems.len() > SHOWN {
+            println!("  ... and {} more", health.problems.len() - SHOWN);
         }
     }
     let live = agentls_engine::live_owners(ws_state);
