@@ -52,7 +52,7 @@ enum Command {
     Runs {
         #[command(flatten)]
         ws: WorkspaceArg,
-        /// How many runs to list.
+        /// How many runs to list (0: all of them).
         #[arg(long, default_value_t = 20)]
         limit: usize,
         #[arg(long)]
