@@ -3,9 +3,10 @@
 //!
 //! tower-lsp-server reads stdin through tokio-util's `FramedRead`, which ends
 //! the stream after the first decode error: one frame of invalid JSON and the
-//! server stops reading (DESIGN invariant 9). So the real stdin is read here:
-//! only well-formed JSON-RPC messages are passed on, and bad frames are
-//! answered here with the spec's error. The same loop sees `shutdown` and
+//! server stops reading (docs/architecture.md). So the real stdin is read
+//! here: only well-formed JSON-RPC messages are passed on, and bad frames are
+//! answered here with the spec's error. [`framer`] says how the reader finds
+//! its way back to frames after any input. The same loop sees `shutdown` and
 //! `exit`, which decides the exit code without trusting anyone else's state.
 
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -16,10 +17,14 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::oneshot;
 use tower_lsp_server::jsonrpc::{Request, Response};
 
+use self::framer::{Frame, Framer};
+use super::errors::echo;
 use super::stdout::OutQueue;
 
-/// Frames larger than this are refused rather than buffered.
-const MAX_FRAME: usize = 64 * 1024 * 1024;
+mod framer;
+
+/// How much of a bad message the log shows.
+const LOGGED_BYTES: usize = 500;
 
 /// What the reader learned about the session's end.
 #[derive(Clone, Default)]
@@ -34,89 +39,6 @@ impl Lifecycle {
     }
 }
 
-/// A complete frame body, or a framing problem to answer.
-enum Frame {
-    Body(Vec<u8>),
-    Bad(String),
-}
-
-/// Incremental `Content-Length` framing over a byte buffer.
-#[derive(Default)]
-struct Framer {
-    buf: Vec<u8>,
-    /// Body length of the frame whose headers were read.
-    pending: Option<usize>,
-}
-
-impl Framer {
-    fn push(&mut self, bytes: &[u8]) {
-        self.buf.extend_from_slice(bytes);
-    }
-
-    fn next(&mut self) -> Option<Frame> {
-        loop {
-            if let Some(len) = self.pending {
-                if self.buf.len() < len {
-                    return None;
-                }
-                let body: Vec<u8> = self.buf.drain(..len).collect();
-                self.pending = None;
-                return Some(Frame::Body(body));
-            }
-            let end = find(&self.buf, b"\r\n\r\n")?;
-            let headers = String::from_utf8_lossy(&self.buf[..end]).into_owned();
-            self.buf.drain(..end + 4);
-            match content_length(&headers) {
-                Ok(len) if len > MAX_FRAME => {
-                    self.resync();
-                    return Some(Frame::Bad(format!(
-                        "frame of {len} bytes exceeds the limit"
-                    )));
-                }
-                Ok(len) => self.pending = Some(len),
-                Err(message) => {
-                    self.resync();
-                    return Some(Frame::Bad(message));
-                }
-            }
-        }
-    }
-
-    /// After bad headers the body length is unknown: skip to the next header.
-    fn resync(&mut self) {
-        match find(&self.buf, b"Content-Length") {
-            Some(at) => drop(self.buf.drain(..at)),
-            None => {
-                // Keep a tail in case the next header is split across reads.
-                let keep = self.buf.len().min(b"Content-Length".len());
-                self.buf.drain(..self.buf.len() - keep);
-            }
-        }
-    }
-}
-
-fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
-    hay.windows(needle.len()).position(|w| w == needle)
-}
-
-fn content_length(headers: &str) -> Result<usize, String> {
-    let mut length = None;
-    for line in headers.split("\r\n") {
-        let Some((name, value)) = line.split_once(':') else {
-            return Err(format!("malformed header line {line:?}"));
-        };
-        if name.trim().eq_ignore_ascii_case("content-length") {
-            let value = value.trim();
-            length = Some(
-                value
-                    .parse::<usize>()
-                    .map_err(|_| format!("invalid Content-Length {value:?}"))?,
-            );
-        }
-    }
-    length.ok_or_else(|| "missing Content-Length header".to_string())
-}
-
 pub(super) fn encode(body: &[u8]) -> Vec<u8> {
     let mut frame = format!("Content-Length: {}\r\n\r\n", body.len()).into_bytes();
     frame.extend_from_slice(body);
@@ -128,8 +50,9 @@ fn error_frame(id: Value, code: i64, message: &str) -> Vec<u8> {
     encode(body.to_string().as_bytes())
 }
 
-/// Checks one frame body. `Ok` carries the body to pass on; `Err` a ready
-/// error response, or `None` for a bad notification (ignored, as the spec says).
+/// Checks one frame body. `Ok` carries the message to pass on; `Err` a
+/// ready error response, or `None` for a bad notification (ignored, as the
+/// spec says).
 fn check(body: &[u8]) -> Result<Value, Option<Vec<u8>>> {
     let value: Value = match serde_json::from_slice(body) {
         Ok(value) => value,
@@ -141,26 +64,60 @@ fn check(body: &[u8]) -> Result<Value, Option<Vec<u8>>> {
             )))
         }
     };
-    let is_response = serde_json::from_value::<Response>(value.clone()).is_ok();
-    if is_response || serde_json::from_value::<Request>(value.clone()).is_ok() {
+    let id = value.get("id");
+    if id.is_some_and(|id| !(id.is_string() || id.is_number() || id.is_null())) {
+        // The id cannot be echoed: JSON-RPC answers such a request with null.
+        return Err(Some(error_frame(
+            Value::Null,
+            -32600,
+            "Invalid request: `id` must be a string, a number or null",
+        )));
+    }
+    if serde_json::from_value::<Response>(value.clone()).is_ok() {
         return Ok(value);
     }
-    match value.get("id") {
-        Some(id) if id.is_string() || id.is_number() => Err(Some(error_frame(
+    if serde_json::from_value::<Request>(value.clone()).is_ok() {
+        let method = value.get("method").and_then(Value::as_str).unwrap_or("");
+        // tower-lsp-server drops every `$/` method it does not know, but
+        // only notifications may go unanswered; it knows no `$/` request.
+        if let (Some(id), true) = (id, method.starts_with("$/")) {
+            return Err(Some(error_frame(
+                id.clone(),
+                -32601,
+                &format!("Method not found: `{}`", echo(method)),
+            )));
+        }
+        return Ok(value);
+    }
+    match id {
+        Some(id) => Err(Some(error_frame(
             id.clone(),
             -32600,
             "Invalid request: not a JSON-RPC 2.0 message",
         ))),
-        _ if value.get("method").is_some() => {
-            tracing::warn!("ignoring malformed notification: {value}");
+        None if value.get("method").is_some() => {
+            tracing::warn!(
+                "ignoring malformed notification: {}",
+                logged(value.to_string().as_bytes())
+            );
             Err(None)
         }
-        _ => Err(Some(error_frame(
+        None => Err(Some(error_frame(
             Value::Null,
             -32600,
             "Invalid request: not a JSON-RPC 2.0 message",
         ))),
     }
+}
+
+/// The start of a message, for the log.
+fn logged(body: &[u8]) -> String {
+    let shown = &body[..body.len().min(LOGGED_BYTES)];
+    let mut text = String::from_utf8_lossy(shown).into_owned();
+    if body.len() > LOGGED_BYTES {
+        text.push_str(&format!("…({} bytes)", body.len()));
+    }
+    text
 }
 
 /// Reads the editor's frames from `input`, forwards good ones to `to_server`
@@ -172,7 +129,7 @@ pub async fn read_client(
     lifecycle: Lifecycle,
     exit_seen: oneshot::Sender<()>,
 ) {
-    let mut framer = Framer::default();
+    let mut framer = Framer::new(framer::CLIENT);
     let mut chunk = vec![0u8; 64 * 1024];
     loop {
         let n = match input.read(&mut chunk).await {
@@ -196,10 +153,7 @@ pub async fn read_client(
             let value = match check(&body) {
                 Ok(value) => value,
                 Err(Some(reply)) => {
-                    tracing::warn!(
-                        "bad message from the client: {}",
-                        String::from_utf8_lossy(&body)
-                    );
+                    tracing::warn!("bad message from the client: {}", logged(&body));
                     let _ = out.send_reply(reply);
                     continue;
                 }
@@ -226,7 +180,7 @@ pub async fn read_client(
 /// stdout. Never waits on the editor: the outboxes' sinks wait for room
 /// (see `stdout.rs`) before they produce notifications.
 pub async fn read_server(mut from_server: impl AsyncRead + Unpin, out: OutQueue) {
-    let mut framer = Framer::default();
+    let mut framer = Framer::new(framer::SERVER);
     let mut chunk = vec![0u8; 64 * 1024];
     while let Ok(n) = from_server.read(&mut chunk).await {
         if n == 0 {
@@ -247,51 +201,6 @@ pub async fn read_server(mut from_server: impl AsyncRead + Unpin, out: OutQueue)
 mod tests {
     use super::*;
 
-    fn bodies(framer: &mut Framer) -> Vec<Result<String, String>> {
-        std::iter::from_fn(|| framer.next())
-            .map(|f| match f {
-                Frame::Body(b) => Ok(String::from_utf8(b).unwrap()),
-                Frame::Bad(m) => Err(m),
-            })
-            .collect()
-    }
-
-    #[test]
-    fn frames_split_across_reads_are_reassembled() {
-        let mut framer = Framer::default();
-        let wire = [encode(b"{\"a\":1}"), encode("{\"b\":\"é\"}".as_bytes())].concat();
-        let mut got = Vec::new();
-        for byte in wire {
-            framer.push(&[byte]);
-            got.extend(bodies(&mut framer));
-        }
-        assert_eq!(
-            got,
-            vec![Ok("{\"a\":1}".into()), Ok("{\"b\":\"é\"}".into())]
-        );
-    }
-
-    #[test]
-    fn bad_content_length_is_reported_and_the_next_frame_still_read() {
-        let mut framer = Framer::default();
-        framer.push(b"Content-Length: abc\r\n\r\n{\"junk\":true}");
-        framer.push(&encode(b"{\"ok\":1}"));
-        let got = bodies(&mut framer);
-        assert_eq!(got.len(), 2, "{got:?}");
-        assert!(got[0]
-            .as_ref()
-            .unwrap_err()
-            .contains("invalid Content-Length"));
-        assert_eq!(got[1], Ok("{\"ok\":1}".into()));
-    }
-
-    #[test]
-    fn header_names_are_case_insensitive_and_content_type_allowed() {
-        let mut framer = Framer::default();
-        framer.push(b"content-length: 2\r\nContent-Type: application/vscode-jsonrpc; charset=utf-8\r\n\r\n{}");
-        assert_eq!(bodies(&mut framer), vec![Ok("{}".into())]);
-    }
-
     #[test]
     fn invalid_json_and_non_messages_get_spec_errors() {
         let parse = check(b"{not json").unwrap_err().unwrap();
@@ -309,5 +218,34 @@ mod tests {
             .is_none());
         assert!(check(br#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{}}"#).is_ok());
         assert!(check(br#"{"jsonrpc":"2.0","id":1,"result":null}"#).is_ok());
+    }
+
+    fn reply(body: &[u8]) -> Value {
+        let frame = check(body).unwrap_err().expect("a reply");
+        let mut framer = Framer::new(framer::SERVER);
+        framer.push(&frame);
+        match framer.next() {
+            Some(Frame::Body(body)) => serde_json::from_slice(&body).unwrap(),
+            other => panic!("not a frame: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn requests_whose_id_is_no_string_or_number_get_invalid_request_with_id_null() {
+        for id in [r#"{"a":1}"#, "[1]", "true"] {
+            let body = format!(r#"{{"jsonrpc":"2.0","id":{id},"method":"shutdown"}}"#);
+            let answer = reply(body.as_bytes());
+            assert_eq!(answer["id"], Value::Null, "{answer}");
+            assert_eq!(answer["error"]["code"], json!(-32600), "{answer}");
+        }
+    }
+
+    #[test]
+    fn dollar_requests_get_method_not_found_and_dollar_notifications_pass() {
+        let answer = reply(br#"{"jsonrpc":"2.0","id":"q","method":"$/noSuchRequest"}"#);
+        assert_eq!(answer["id"], json!("q"), "{answer}");
+        assert_eq!(answer["error"]["code"], json!(-32601), "{answer}");
+        assert!(check(br#"{"jsonrpc":"2.0","method":"$/noSuchNotification"}"#).is_ok());
+        assert!(check(br#"{"jsonrpc":"2.0","method":"$/cancelRequest","params":{"id":1}}"#).is_ok());
     }
 }
