@@ -74,9 +74,9 @@ pub fn internal(message: impl Display) -> Error {
 /// is not one, else the store's (`-32603`).
 pub fn store_error(err: StoreError) -> Error {
     match err {
-        StoreError::InvalidRunId(_) | StoreError::UnknownRun(_) | StoreError::AmbiguousRun { .. } => {
-            Error::invalid_params(bounded(err.to_string()))
-        }
+        StoreError::InvalidRunId(_)
+        | StoreError::UnknownRun(_)
+        | StoreError::AmbiguousRun { .. } => Error::invalid_params(bounded(err.to_string())),
         other => internal(other),
     }
 }
@@ -104,7 +104,10 @@ mod tests {
 
     #[test]
     fn long_messages_keep_head_and_tail() {
-        let message = format!("no run matches `{}`; see `agentls runs`", "x".repeat(4 << 20));
+        let message = format!(
+            "no run matches `{}`; see `agentls runs`",
+            "x".repeat(4 << 20)
+        );
         let cut = bounded(message.clone());
         assert!(cut.len() < 2000, "{} bytes", cut.len());
         assert!(cut.starts_with("no run matches `xxx"), "{cut}");

@@ -23,10 +23,8 @@ pub fn run(state: &State, args: Args) -> Result<Value> {
         .ok_or_else(|| Error::invalid_params("`agent.document` needs `uri`"))?;
     let owner = state.owner(&uri);
     let docs = owner.documents();
-    let open = docs
-        .get(uri.as_str())
-        .ok_or_else(|| {
-            Error::invalid_params(format!("document is not open: {}", echo(uri.as_str())))
-        })?;
+    let open = docs.get(uri.as_str()).ok_or_else(|| {
+        Error::invalid_params(format!("document is not open: {}", echo(uri.as_str())))
+    })?;
     Ok(json!({"version": open.doc.version(), "text": open.doc.text()}))
 }

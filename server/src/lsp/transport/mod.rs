@@ -246,6 +246,8 @@ mod tests {
         assert_eq!(answer["id"], json!("q"), "{answer}");
         assert_eq!(answer["error"]["code"], json!(-32601), "{answer}");
         assert!(check(br#"{"jsonrpc":"2.0","method":"$/noSuchNotification"}"#).is_ok());
-        assert!(check(br#"{"jsonrpc":"2.0","method":"$/cancelRequest","params":{"id":1}}"#).is_ok());
+        assert!(
+            check(br#"{"jsonrpc":"2.0","method":"$/cancelRequest","params":{"id":1}}"#).is_ok()
+        );
     }
 }

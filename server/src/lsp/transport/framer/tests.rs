@@ -46,7 +46,8 @@ fn frames_split_across_reads_are_reassembled() {
 
 #[test]
 fn header_names_are_case_insensitive_and_content_type_allowed() {
-    let wire = b"content-length: 2\r\nContent-Type: application/vscode-jsonrpc; charset=utf-8\r\n\r\n{}";
+    let wire =
+        b"content-length: 2\r\nContent-Type: application/vscode-jsonrpc; charset=utf-8\r\n\r\n{}";
     assert_eq!(read_all(CLIENT, wire, 7), vec![Ok("{}".into())]);
 }
 
@@ -59,7 +60,10 @@ fn bad_content_length_is_reported_once_and_the_next_frame_read() {
     .concat();
     let got = read_all(CLIENT, &wire, 5);
     assert_eq!(got.len(), 2, "{got:?}");
-    assert!(got[0].as_ref().unwrap_err().contains("invalid Content-Length"));
+    assert!(got[0]
+        .as_ref()
+        .unwrap_err()
+        .contains("invalid Content-Length"));
     assert_eq!(got[1], Ok("{\"ok\":1}".into()));
 }
 
