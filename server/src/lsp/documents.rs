@@ -1,5 +1,5 @@
 //! Text document sync. Each handler applies its change before its first
-//! `.await` (DESIGN invariant 5): tower-lsp-server polls handlers
+//! `.await` (docs/architecture.md): tower-lsp-server polls handlers
 //! concurrently, and only the synchronous prefix runs in arrival order.
 
 use tower_lsp_server::ls_types::*;

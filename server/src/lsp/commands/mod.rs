@@ -2,7 +2,7 @@
 //! argument (every field optional where a default makes sense) and answers
 //! with JSON, or a JSON-RPC error that says what was wrong.
 //!
-//! No command waits on the editor (DESIGN invariant 4): `agent.run` answers
+//! No command waits on the editor (docs/architecture.md): `agent.run` answers
 //! with the run id while the run goes on in a task; requests to the editor
 //! (progress, edits, documents) are sent from tasks.
 
