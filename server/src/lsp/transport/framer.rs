@@ -62,17 +62,20 @@ pub enum Frame {
 }
 
 const HEADER_END: &[u8] = b"\r\n\r\n";
+/// Buffer room kept between frames.
+const SHRINK_ABOVE: usize = 1024 * 1024;
 const LENGTH_HEADER: &[u8] = b"content-length";
 
 #[derive(Debug)]
 enum State {
-    /// A header block starts at `buf[0]`.
+    /// A header block starts at the first unconsumed byte.
     Headers,
-    /// The body of this many bytes starts at `buf[0]`.
+    /// The body of this many bytes starts at the first unconsumed byte.
     Body(usize),
     /// This many more bytes of a frame over the limit are to be dropped.
     Skip(usize),
-    /// Searching `buf[from..]` for the next `Content-Length`.
+    /// Searching the unconsumed bytes from `from` on for the next
+    /// `Content-Length`.
     Resync { from: usize },
 }
 
@@ -116,6 +119,10 @@ impl Framer {
         }
         self.buf.drain(..self.pos);
         self.pos = 0;
+        if self.buf.is_empty() && self.buf.capacity() > SHRINK_ABOVE {
+            // A big body came through once; do not hold its room for ever.
+            self.buf = Vec::new();
+        }
         self.buf.extend_from_slice(bytes);
     }
 
@@ -183,8 +190,8 @@ impl Framer {
         }
     }
 
-    /// Reads the header block at `buf[0]` if it is complete; moves to the
-    /// next state, and returns what must be reported.
+    /// Reads the header block at the first unconsumed byte if it is
+    /// complete; moves to the next state, and returns what must be reported.
     fn headers(&mut self) -> Option<Frame> {
         // Only the first `max_header` bytes and the blank line can matter.
         let window = self
@@ -223,8 +230,9 @@ impl Framer {
         None
     }
 
-    /// A header block at `buf[0]` that cannot be used: search on from its
-    /// second byte, and report it unless this is a re-sync's candidate.
+    /// The header block at the first unconsumed byte cannot be used: search
+    /// on from its second byte, and report it unless this is a re-sync's
+    /// candidate.
     fn bad(&mut self, message: String) -> Option<Frame> {
         self.state = State::Resync { from: 1 };
         if std::mem::replace(&mut self.quiet, true) {
@@ -233,7 +241,7 @@ impl Framer {
         Some(Frame::Bad(message))
     }
 
-    /// Drops the first `n` buffered bytes.
+    /// Consumes the first `n` unconsumed bytes.
     fn consume(&mut self, n: usize) {
         self.pos += n;
         self.searched = self.searched.saturating_sub(n);
