@@ -278,6 +278,12 @@ fn a_four_megabyte_value_is_echoed_truncated_in_every_error() {
             err.message.len(),
         );
     }
+    // Errors tower-lsp-server builds itself quote the params too.
+    let err = server
+        .request("textDocument/codeAction", json!({ "textDocument": huge }))
+        .expect_err("a string is no TextDocumentIdentifier");
+    assert_eq!(err.code, INVALID_PARAMS);
+    assert!(err.message.len() < 2048, "{} bytes", err.message.len());
     assert_eq!(server.shutdown_and_exit().code(), Some(0));
 }
 

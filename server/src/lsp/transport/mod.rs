@@ -18,7 +18,7 @@ use tokio::sync::oneshot;
 use tower_lsp_server::jsonrpc::{Request, Response};
 
 use self::framer::{Frame, Framer};
-use super::errors::echo;
+use super::errors::{bounded, echo, SHORTEST_CUT};
 use super::stdout::OutQueue;
 
 mod framer;
@@ -110,6 +110,30 @@ fn check(body: &[u8]) -> Result<Value, Option<Vec<u8>>> {
     }
 }
 
+/// An error response whose message quotes too much, with the message
+/// bounded (`errors::bounded`); `None` for every other frame. The last
+/// guard for errors this crate did not build: tower-lsp-server's own
+/// "Unexpected params: {params}" and serde's `invalid type: string "..."`
+/// quote whatever the client sent.
+fn bounded_error_response(body: &[u8]) -> Option<Vec<u8>> {
+    if body.len() < SHORTEST_CUT || find_bytes(body, b"\"error\":{").is_none() {
+        return None;
+    }
+    let mut value: Value = serde_json::from_slice(body).ok()?;
+    let message = value.get_mut("error")?.get_mut("message")?;
+    let text = message.as_str()?;
+    let cut = bounded(text.to_owned());
+    if cut.len() == text.len() {
+        return None;
+    }
+    *message = Value::String(cut);
+    serde_json::to_vec(&value).ok()
+}
+
+fn find_bytes(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).position(|w| w == needle)
+}
+
 /// The start of a message, for the log.
 fn logged(body: &[u8]) -> String {
     let shown = &body[..body.len().min(LOGGED_BYTES)];
@@ -188,7 +212,10 @@ pub async fn read_server(mut from_server: impl AsyncRead + Unpin, out: OutQueue)
         }
         framer.push(&chunk[..n]);
         while let Some(frame) = framer.next() {
-            if let Frame::Body(body) = frame {
+            if let Frame::Body(mut body) = frame {
+                if let Some(bounded) = bounded_error_response(&body) {
+                    body = bounded;
+                }
                 if out.send_from_server(encode(&body), &body).is_err() {
                     return;
                 }
@@ -249,5 +276,23 @@ mod tests {
         assert!(
             check(br#"{"jsonrpc":"2.0","method":"$/cancelRequest","params":{"id":1}}"#).is_ok()
         );
+    }
+
+    #[test]
+    fn long_error_messages_from_tower_are_bounded_on_the_way_out() {
+        let huge = "x".repeat(1 << 20);
+        let error = json!({"jsonrpc": "2.0", "id": 3,
+            "error": {"code": -32602, "message": format!("Unexpected params: {huge}")}});
+        let cut = bounded_error_response(error.to_string().as_bytes()).expect("bounded");
+        let cut: Value = serde_json::from_slice(&cut).unwrap();
+        assert_eq!(cut["id"], json!(3));
+        assert_eq!(cut["error"]["code"], json!(-32602));
+        let message = cut["error"]["message"].as_str().unwrap();
+        assert!(message.len() < 2000 && message.starts_with("Unexpected params: xxx"));
+        // Results are left alone, whatever they hold.
+        let result = json!({"jsonrpc": "2.0", "id": 4, "result": {"error": {"message": huge}}});
+        assert!(bounded_error_response(result.to_string().as_bytes()).is_none());
+        let short = json!({"jsonrpc": "2.0", "id": 5, "error": {"code": 1, "message": "no"}});
+        assert!(bounded_error_response(short.to_string().as_bytes()).is_none());
     }
 }
