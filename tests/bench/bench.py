@@ -6,6 +6,7 @@ numbers and the command that produced them go into docs/benchmarks.md.
     python3 tests/bench/bench.py steps    [--bin ...] [--repeat 15]
     python3 tests/bench/bench.py pty      [--bin ...] [--mib 200]
     python3 tests/bench/bench.py telemetry [--bin ...] [--repeat 21]
+    python3 tests/bench/bench.py badinput [--bin ...] [--repeat 5] [--mib 40]
 
 Everything runs locally; nothing touches the network.
 """
@@ -13,6 +14,7 @@ import argparse
 import http.server
 import json
 import os
+import queue
 import statistics
 import subprocess
 import sys
@@ -233,9 +235,92 @@ def pty(args):
     print(f"ratios to cat: PTY {a / c:.1f}, pipes {p / c:.1f}; PTY to script {a / k:.2f} (n={args.repeat})")
 
 
+def badinput_once(args, kind):
+    """Sends one stretch of bad input of `args.mib` MiB, then a request.
+    Returns seconds to the first -32700, seconds from the last byte sent to
+    the request's answer (None: never), and seconds the server took to read
+    everything (None: it stopped reading)."""
+    mib = args.mib << 20
+    if kind == "endless header":
+        bad = b"Content-Length: 5\r\nX-Junk: " + b"a" * mib
+    elif kind == "frame over 64 MiB":
+        bad = b"Content-Length: %d\r\n\r\n" % (70 << 20) + b"x" * (70 << 20)
+    else:  # garbage
+        bad = b"not a header at all " * (mib // 20)
+    with tempfile.TemporaryDirectory() as tmp:
+        proc = subprocess.Popen([args.bin], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                stderr=subprocess.DEVNULL, env=hermetic_env(tmp))
+        proc.stdin.write(frame({"jsonrpc": "2.0", "id": 1, "method": "initialize",
+                                "params": {"capabilities": {}}}))
+        proc.stdin.flush()
+        read_frame(proc.stdout)
+        proc.stdin.write(frame({"jsonrpc": "2.0", "method": "initialized", "params": {}}))
+        sent = {}
+
+        def send():
+            start = time.perf_counter()
+            sent["start"] = start
+            view = memoryview(bad)
+            for at in range(0, len(bad), 1 << 16):
+                proc.stdin.write(view[at:at + (1 << 16)])
+            proc.stdin.write(frame({"jsonrpc": "2.0", "id": 2, "method": "shutdown"}))
+            proc.stdin.flush()
+            sent["end"] = time.perf_counter()
+
+        messages = queue.Queue()
+
+        def read():
+            try:
+                while True:
+                    msg = read_frame(proc.stdout)
+                    messages.put((time.perf_counter(), msg))
+            except (EOFError, ValueError):
+                pass
+
+        writer = threading.Thread(target=send)
+        writer.start()
+        threading.Thread(target=read, daemon=True).start()
+        first_error = answer = None
+        while True:
+            try:
+                # An answer that has not come 60 s after the last byte never will.
+                now, msg = messages.get(timeout=60)
+            except queue.Empty:
+                # A server that has not read everything in 5 min never will.
+                if "end" in sent or time.perf_counter() - sent["start"] > 300:
+                    break
+                continue
+            if msg.get("id") is None and "error" in msg and first_error is None:
+                first_error = now - sent["start"]
+            if msg.get("id") == 2:
+                if "error" not in msg:
+                    answer = now
+                break
+        proc.kill()
+        writer.join()
+        proc.wait()
+        took = sent["end"] - sent["start"] if "end" in sent else None
+        return first_error, (answer - sent["end"]) if answer else None, took
+
+
+def badinput(args):
+    for kind in ("endless header", "garbage", "frame over 64 MiB"):
+        runs = [badinput_once(args, kind) for _ in range(args.repeat)]
+        errors = [e for e, _, _ in runs if e is not None]
+        answers = [a for _, a, _ in runs if a is not None]
+        reads = [t for _, _, t in runs if t is not None]
+        size = "70 MiB" if kind == "frame over 64 MiB" else f"{args.mib} MiB"
+        first = f"{statistics.median(errors) * 1000:.1f} ms" if errors else "never"
+        last = f"{statistics.median(answers) * 1000:.1f} ms" if answers else "never"
+        read = f"{statistics.median(reads):.2f} s" if reads else "never"
+        print(f"{kind} ({size}): first -32700 after {first}; all read in {read}; `shutdown` "
+              f"sent after it answered {last} after its last byte "
+              f"({len(answers)}/{args.repeat} answered)")
+
+
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("what", choices=["startup", "steps", "pty", "telemetry"])
+    parser.add_argument("what", choices=["startup", "steps", "pty", "telemetry", "badinput"])
     parser.add_argument("--bin", default=os.path.join(os.path.dirname(__file__), "../../target/release/agentls"))
     parser.add_argument("--repeat", type=int, default=None)
     parser.add_argument("--mib", type=int, default=200)
@@ -243,8 +328,10 @@ def main():
     args.bin = os.path.abspath(args.bin)
     if not os.path.exists(args.bin):
         sys.exit(f"{args.bin} not found: cargo build --release -p agentls")
-    args.repeat = args.repeat or {"startup": 20, "steps": 15, "pty": 3, "telemetry": 21}[args.what]
-    {"startup": startup, "steps": steps, "pty": pty, "telemetry": telemetry}[args.what](args)
+    args.repeat = args.repeat or {"startup": 20, "steps": 15, "pty": 3, "telemetry": 21,
+                                 "badinput": 5}[args.what]
+    {"startup": startup, "steps": steps, "pty": pty, "telemetry": telemetry,
+     "badinput": badinput}[args.what](args)
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ mod commands;
 mod config;
 mod convert;
 mod documents;
+mod errors;
 mod outbox;
 mod requests;
 mod runs;
