@@ -16,7 +16,7 @@ use tower_lsp_server::ls_types::{MessageType, ProgressToken};
 use super::shared::{lock, Shared};
 use super::view::{ProgressSlot, RunView};
 use crate::lsp::convert;
-use crate::lsp::outbox::{progress_key, show_message};
+use crate::lsp::outbox::{progress_key, run_notice, show_message};
 
 /// Registered with the workspace's engine.
 pub struct Bridge(pub Arc<Shared>);
@@ -225,7 +225,9 @@ impl Shared {
         view.progress = ProgressSlot::Open(token);
     }
 
-    fn end_progress(&self, view: &mut RunView, message: String) {
+    /// Ends the progress shown for the run; returns the outbox key of the
+    /// progress it ended.
+    fn end_progress(&self, view: &mut RunView, message: String) -> Option<String> {
         match std::mem::replace(&mut view.progress, ProgressSlot::Idle) {
             ProgressSlot::Open(token) => {
                 lock(&self.tokens).remove(&progress_key(&token));
@@ -236,11 +238,13 @@ impl Shared {
                         message: Some(message),
                     },
                 );
+                Some(progress_key(&token))
             }
             ProgressSlot::Creating(token) => {
                 lock(&self.tokens).remove(&progress_key(&token));
+                None
             }
-            ProgressSlot::Idle => {}
+            ProgressSlot::Idle => None,
         }
     }
 
@@ -252,9 +256,14 @@ impl Shared {
             }
         }
         let (end, kind, told) = self.describe_stop(view);
-        self.end_progress(view, end);
+        let ended = self.end_progress(view, end);
         self.push_state(view, true);
-        view.outbox.push(show_message(kind, told));
+        // Queued behind the progress it ends (the latest report, then the
+        // end), so the editor never says "completed" while the progress
+        // still shows a step; without a progress, behind the final state.
+        let after = ended.unwrap_or_else(|| view.id.to_string());
+        view.outbox
+            .push(run_notice(after, show_message(kind, told)));
         let show = !self.caps.run_events
             && self.caps.show_document
             && matches!(view.status, RunStatus::Completed | RunStatus::Failed)
