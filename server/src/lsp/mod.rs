@@ -11,6 +11,7 @@ mod convert;
 mod documents;
 mod outbox;
 mod requests;
+mod reveal;
 mod runs;
 mod server;
 mod stdout;

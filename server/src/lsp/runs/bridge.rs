@@ -273,16 +273,21 @@ impl Shared {
         }
     }
 
-    /// The progress end message, and what `window/showMessage` says.
+    /// The progress end message, and what `window/showMessage` says. The
+    /// commands it suggests are named the way this editor runs them.
     fn describe_stop(&self, view: &RunView) -> (String, MessageType, String) {
         let name = format!("`{}`", view.workflow);
         let run = &view.id;
         let error = view.error.clone().unwrap_or_default();
+        let hint = |command: &str| self.caps.command_hint(command);
         match view.status {
             RunStatus::Completed => (
                 "completed".into(),
                 MessageType::INFO,
-                format!("agentls: {name} completed (run {run}); `agent.output` shows its output."),
+                format!(
+                    "agentls: {name} completed (run {run}); {} shows its output.",
+                    hint("agent.output")
+                ),
             ),
             RunStatus::Failed => {
                 // A retry that fails the same way is news: say which attempt.
@@ -297,9 +302,11 @@ impl Shared {
                     format!("failed: {error}"),
                     MessageType::ERROR,
                     format!(
-                        "agentls: {name} failed: {error} (run {run}{attempt}). Run `agent.retry` \
-                         to try the step again, `agent.skip` to go on without it, or \
-                         `agent.output` to read the output."
+                        "agentls: {name} failed: {error} (run {run}{attempt}). Run {} to try \
+                         the step again, {} to go on without it, or {} to read the output.",
+                        hint("agent.retry"),
+                        hint("agent.skip"),
+                        hint("agent.output")
                     ),
                 )
             }
@@ -319,8 +326,10 @@ impl Shared {
                     "waiting for approval".into(),
                     MessageType::INFO,
                     format!(
-                        "agentls: {name} waits for approval{step}{says} (run {run}). Run \
-                         `agent.approve` to go on or `agent.reject` to stop."
+                        "agentls: {name} waits for approval{step}{says} (run {run}). Run {} to \
+                         go on or {} to stop.",
+                        hint("agent.approve"),
+                        hint("agent.reject")
                     ),
                 )
             }
@@ -333,7 +342,8 @@ impl Shared {
                 view.status.as_str().into(),
                 MessageType::WARNING,
                 format!(
-                    "agentls: {name} was interrupted (run {run}); `agent.resume` continues it."
+                    "agentls: {name} was interrupted (run {run}); {} continues it.",
+                    hint("agent.resume")
                 ),
             ),
         }
