@@ -114,9 +114,9 @@ pub fn runs_text(caps: &ClientCaps, runs: &Value) -> String {
     }
     let _ = write!(
         out,
-        "\nOutput of a run: {} with {{\"runId\":\"<run>\"}}; its steps: {}.\n",
+        "\nThe newest run's output: {}.\nAnother run: agent.output or agent.status with \
+         {{\"runId\":\"<run>\"}}.\n",
         caps.command_hint("agent.output"),
-        caps.command_hint("agent.status"),
     );
     out
 }
@@ -248,7 +248,7 @@ mod tests {
                      "createdAt": null, "workflow": "test", "error": "exit 1"}]),
         );
         assert!(
-            text.contains("abc  failed        1/2         -  test  (exit 1)"),
+            text.contains("abc  failed        1/2          -  test  (exit 1)"),
             "{text}"
         );
         assert!(text.contains("`:lsp-workspace-command agent.output` (space A o)"));
