@@ -16,6 +16,7 @@ and their paths printed.
 Run: python3 tests/helix/e2e.py
 """
 
+import json
 import os
 import pathlib
 import re
@@ -135,9 +136,18 @@ def languages_toml(agentls: str) -> str:
     usual servers are not installed here get agentls alone."""
     text = (ROOT / "editors/helix/languages.toml").read_text()
     text = text.replace('command = "agentls"', f"command = {json_string(agentls)}")
-    if not shutil.which("rust-analyzer"):
+    if not works("rust-analyzer"):
         text = text.replace('["rust-analyzer", "agentls"]', '["agentls"]')
     return text
+
+
+def works(command: str) -> bool:
+    """Whether `command --version` runs (a rustup proxy without the
+    component is on PATH but fails)."""
+    try:
+        return subprocess.run([command, "--version"], capture_output=True).returncode == 0
+    except OSError:
+        return False
 
 
 def json_string(s: str) -> str:
@@ -235,6 +245,31 @@ def scenario(helix: str, agentls: str, tmp: pathlib.Path, artifacts: pathlib.Pat
         problems.append("Helix wrote no log")
     for line in errors:
         problems.append(f"agentls line at error level in Helix's log: {line}")
+    problems.extend(order_problems(text))
+    return problems
+
+
+def order_problems(log: str) -> list[str]:
+    """From Helix's log (`-v` logs every message): no `$/progress` of a run
+    after the `window/showMessage` that says how it ended."""
+    problems, told = [], {}
+    for line in log.splitlines():
+        if "agentls <- " not in line:
+            continue
+        try:
+            message = json.loads(line.split("agentls <- ", 1)[1])
+        except ValueError:
+            continue
+        params = message.get("params") or {}
+        if message.get("method") == "window/showMessage":
+            for run in re.findall(r"\(run (\w+)", params.get("message", "")):
+                told[run] = params["message"]
+        elif message.get("method") == "$/progress":
+            run = str(params.get("token", "")).split("/")[1:2]
+            if run and run[0] in told:
+                problems.append(
+                    f"$/progress {params.get('value')} after the message {told[run[0]]!r}"
+                )
     return problems
 
 
