@@ -80,7 +80,11 @@ fn the_key_reaches_the_vendor_and_nothing_else() {
     );
 
     assert!(!stdout.contains(KEY), "stdout leaks the key");
-    assert!(!stderr.contains(KEY), "trace logs leak the key");
+    assert!(!stderr.contains(KEY), "stderr leaks the key");
+    // Trace lines go to the log file (stderr carries warnings only).
+    let log = std::fs::read_to_string(env.state_dir().join("agentls.log")).unwrap();
+    assert!(log.contains("TRACE") || log.contains("DEBUG"), "{log}");
+    assert!(!log.contains(KEY), "trace logs leak the key");
     assert!(
         run["steps"][0]["output"]
             .as_str()

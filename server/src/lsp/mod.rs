@@ -12,6 +12,7 @@ mod documents;
 mod errors;
 mod outbox;
 mod requests;
+mod reveal;
 mod runs;
 mod server;
 mod stdout;

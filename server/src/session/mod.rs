@@ -369,6 +369,7 @@ pub fn workflow_summary(w: &agentls_workflow::Workflow) -> serde_json::Value {
             "required": p.required,
         })).collect::<Vec<_>>(),
         "applies": {
+            "codeAction": w.applies.code_action,
             "languages": w.applies.languages,
             "selection": w.applies.selection,
             "diagnostics": w.applies.diagnostics,
