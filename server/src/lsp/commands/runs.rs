@@ -1,12 +1,13 @@
 //! `agent.runs {uri?, limit?}`: the run history of the workspace owning
 //! `uri` (no uri: every workspace folder), newest first, `limit` runs
-//! (default 20). Each workspace's runs come from its own store only.
+//! (default 20; 0 lists every run, as `agentls runs --limit 0` does). Each
+//! workspace's runs come from its own store only.
 //! Clients that discard results also get the list as a document
 //! (`lsp::reveal`), written in the first workspace's state directory.
 
 use serde::Deserialize;
 use serde_json::Value;
-use tower_lsp_server::jsonrpc::{Error, Result};
+use tower_lsp_server::jsonrpc::Result;
 use tower_lsp_server::ls_types::Uri;
 
 use super::engine_error;
@@ -26,7 +27,10 @@ pub struct Args {
 }
 
 pub fn run(state: &State, args: Args) -> Result<Value> {
-    let limit = args.limit.unwrap_or(DEFAULT_LIMIT);
+    let limit = match args.limit.unwrap_or(DEFAULT_LIMIT) {
+        0 => usize::MAX,
+        limit => limit,
+    };
     let sessions = match &args.uri {
         Some(uri) => vec![runs::session_for(state, Some(uri))?],
         None => runs::folder_sessions(state),
@@ -34,7 +38,7 @@ pub fn run(state: &State, args: Args) -> Result<Value> {
     let mut history = Vec::new();
     let mut first = None;
     for session in &sessions {
-        let surface = state.surface(session).map_err(Error::invalid_params)?;
+        let surface = state.surface(session).map_err(crate::lsp::errors::internal)?;
         first.get_or_insert_with(|| surface.clone());
         let summaries = surface
             .engine()

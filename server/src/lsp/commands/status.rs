@@ -5,7 +5,7 @@
 
 use serde::Deserialize;
 use serde_json::Value;
-use tower_lsp_server::jsonrpc::{Error, Result};
+use tower_lsp_server::jsonrpc::Result;
 use tower_lsp_server::ls_types::Uri;
 
 use super::engine_error;
@@ -42,7 +42,7 @@ pub fn run(state: &State, args: Args) -> Result<Value> {
     let mut active = Vec::new();
     let mut first = None;
     for session in &sessions {
-        let surface = state.surface(session).map_err(Error::invalid_params)?;
+        let surface = state.surface(session).map_err(crate::lsp::errors::internal)?;
         first.get_or_insert_with(|| surface.clone());
         let unfinished = surface
             .engine()
