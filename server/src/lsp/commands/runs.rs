@@ -38,7 +38,9 @@ pub fn run(state: &State, args: Args) -> Result<Value> {
     let mut history = Vec::new();
     let mut first = None;
     for session in &sessions {
-        let surface = state.surface(session).map_err(crate::lsp::errors::internal)?;
+        let surface = state
+            .surface(session)
+            .map_err(crate::lsp::errors::internal)?;
         first.get_or_insert_with(|| surface.clone());
         let summaries = surface
             .engine()
