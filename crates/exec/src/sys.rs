@@ -166,12 +166,20 @@ pub(crate) fn reap(pid: libc::pid_t) -> io::Result<ExitStatus> {
 /// asking for a password, fails at once instead of being stopped by SIGTTIN
 /// on the server's terminal), and with default dispositions for the signals
 /// it could inherit as ignored, so SIGTERM and SIGINT act as expected.
-pub(crate) fn new_session_before_exec(command: &mut std::process::Command) {
+///
+/// On Linux it also dies with agentls: `PR_SET_PDEATHSIG` sends it SIGKILL
+/// when the thread that forked it ends (see `spawn::keeper` for why that
+/// thread lives as long as the process). A terminal gives the PTY path the
+/// same guarantee through its hang-up. `parent` is our pid, read before the
+/// fork: if we died between the fork and the prctl, the signal was never
+/// armed, and `getppid` no longer names us.
+pub(crate) fn new_session_before_exec(command: &mut std::process::Command, parent: libc::pid_t) {
     use std::os::unix::process::CommandExt;
-    // SAFETY: the hook runs between fork and exec and only calls signal(2)
-    // and setsid(2), both async-signal-safe; it touches no parent memory.
+    // SAFETY: the hook runs between fork and exec and only calls signal(2),
+    // setsid(2), prctl(2), getppid(2) and _exit(2), all async-signal-safe;
+    // it touches no parent memory.
     unsafe {
-        command.pre_exec(|| {
+        command.pre_exec(move || {
             for signal in [
                 libc::SIGCHLD,
                 libc::SIGHUP,
@@ -185,6 +193,17 @@ pub(crate) fn new_session_before_exec(command: &mut std::process::Command) {
             if libc::setsid() == -1 {
                 return Err(std::io::Error::last_os_error());
             }
+            #[cfg(any(target_os = "linux", target_os = "android"))]
+            {
+                if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) == -1 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                if libc::getppid() != parent {
+                    libc::_exit(1);
+                }
+            }
+            #[cfg(not(any(target_os = "linux", target_os = "android")))]
+            let _ = parent;
             Ok(())
         });
     }
