@@ -349,3 +349,106 @@ fn ctrl_c_cancels_the_run_and_leaves_no_process_behind() {
     let runs = json(&run(env.command().args(["runs", "--json"])));
     assert_eq!(runs[0]["status"], "cancelled");
 }
+
+/// Alive and not a zombie: orphans are reparented to an init that may
+/// never reap them.
+fn running(pid: i32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
+        let state = stat
+            .rsplit_once(')')
+            .and_then(|(_, rest)| rest.trim_start().chars().next());
+        !matches!(state, Some('Z' | 'X'))
+    })
+}
+
+/// Records each start (the shell's pid) and leaves a background job, then
+/// does its side effect a second later.
+const SLOW_EFFECT: &str =
+    "sleep 1000 & echo $! >> jobs; echo $$ >> starts; sleep 1; echo done >> effects";
+
+/// SIGKILLs `agentls run crash` once its step has started, and checks that
+/// the step died with it (its side effect never happens, its background job
+/// is ended at the next start) and that `resume` runs it exactly once more.
+fn sigkill_mid_step_then_resume(env: &TestEnv, vars: &[(&str, &str)]) {
+    let starts = env.root().join("starts");
+    let mut child = env
+        .command()
+        .envs(vars.iter().copied())
+        .args(["run", "crash"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_until("the step to start", Duration::from_secs(20), || {
+        lines(&starts).len() == 1
+    });
+    let shell: i32 = lines(&starts)[0].trim().parse().unwrap();
+    let _ = child.kill(); // SIGKILL
+    let _ = child.wait();
+    wait_until("the step's shell to die", Duration::from_secs(5), || {
+        !running(shell)
+    });
+    assert!(
+        lines(&env.root().join("effects")).is_empty(),
+        "{vars:?}: the step finished its work after agentls died"
+    );
+
+    let runs = json(&run(env.command().args(["runs", "--json"])));
+    let id = runs[0]["id"].as_str().unwrap().to_string();
+    assert_eq!(runs[0]["status"], "interrupted", "{vars:?}");
+    let resumed = run(env
+        .command()
+        .envs(vars.iter().copied())
+        .args(["resume", &id]));
+    assert_eq!(resumed.status.code(), Some(0), "{}", text(&resumed));
+    assert_eq!(lines(&starts).len(), 2, "{vars:?}: started once more");
+    assert_eq!(
+        lines(&env.root().join("effects")),
+        ["done"],
+        "{vars:?}: one side effect in all"
+    );
+    let job: i32 = lines(&env.root().join("jobs"))[0].trim().parse().unwrap();
+    let ended = {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while running(job) && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        !running(job)
+    };
+    if !ended {
+        // SAFETY: signals a process this test's step started.
+        unsafe { libc::kill(job, libc::SIGKILL) };
+    }
+    assert!(ended, "{vars:?}: the killed step's background job survived");
+}
+
+#[test]
+fn sigkill_of_agentls_kills_the_step_and_resume_runs_it_once_pty_and_pipes() {
+    for vars in [&[][..], &[("AGENTLS_PTY", "off")][..]] {
+        let env = TestEnv::new();
+        user_workflow(
+            &env,
+            "crash",
+            &format!("[[steps]]\nid = \"slow\"\nrun = \"{SLOW_EFFECT}\"\n"),
+        );
+        sigkill_mid_step_then_resume(&env, vars);
+    }
+}
+
+#[test]
+fn sigkill_of_agentls_kills_a_command_provider_and_resume_asks_it_once() {
+    let env = TestEnv::new();
+    support::write_file(
+        &env.user_config_path(),
+        &format!(
+            "default_provider = \"agent\"\n[providers.agent]\nkind = \"command\"\n\
+             command = \"{SLOW_EFFECT}; echo answer\"\n"
+        ),
+    );
+    user_workflow(
+        &env,
+        "crash",
+        "[[steps]]\nid = \"ask\"\nprompt = \"Take your time.\"\n",
+    );
+    sigkill_mid_step_then_resume(&env, &[]);
+}
