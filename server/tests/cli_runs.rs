@@ -452,3 +452,66 @@ fn sigkill_of_agentls_kills_a_command_provider_and_resume_asks_it_once() {
     );
     sigkill_mid_step_then_resume(&env, &[]);
 }
+
+/// Waits for `child` and returns its peak resident memory in KiB (its own,
+/// not that of other tests' children).
+fn wait_peak_rss_kib(child: Child) -> (i32, i64) {
+    let mut status = 0;
+    // SAFETY: zeroed rusage is a valid out-parameter for wait4.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: waits for our own child; both out-parameters are valid.
+    let pid = unsafe { libc::wait4(child.id() as i32, &mut status, 0, &mut usage) };
+    assert_eq!(pid, child.id() as i32, "wait4");
+    (libc::WEXITSTATUS(status), usage.ru_maxrss)
+}
+
+#[test]
+fn a_reader_that_falls_behind_keeps_the_cli_memory_flat() {
+    const MIB: usize = 200;
+    let env = TestEnv::new();
+    user_workflow(
+        &env,
+        "flood",
+        &format!(
+            "[[steps]]\nid = \"flood\"\n\
+             run = \"yes 0123456789abcdefghijklmnopqrstuvwxyz | head -c {}; echo; echo the end; touch printed\"\n",
+            MIB * 1024 * 1024
+        ),
+    );
+    let mut child = env
+        .command()
+        .env("AGENTLS_PTY", "off")
+        .args(["run", "flood"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // Nobody reads the CLI's output until the step has printed everything.
+    wait_until(
+        "the step to print everything",
+        Duration::from_secs(120),
+        || env.root().join("printed").exists(),
+    );
+    let mut stdout = child.stdout.take().unwrap();
+    let mut shown = Vec::new();
+    std::io::Read::read_to_end(&mut stdout, &mut shown).unwrap();
+    let (code, peak_kib) = wait_peak_rss_kib(child);
+    assert_eq!(code, 0);
+    let shown = String::from_utf8_lossy(&shown);
+    assert!(
+        shown.len() < 2 * 1024 * 1024,
+        "the live view skipped the middle: {} bytes shown",
+        shown.len()
+    );
+    assert!(
+        shown.contains(" bytes of output not shown; `agentls show "),
+        "{}",
+        &shown[shown.len().saturating_sub(300)..]
+    );
+    assert!(shown.contains("the end\n"));
+    assert!(
+        peak_kib < 64 * 1024,
+        "agentls run peaked at {} MiB for {MIB} MiB of output",
+        peak_kib / 1024
+    );
+}
