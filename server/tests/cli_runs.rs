@@ -515,3 +515,21 @@ fn a_reader_that_falls_behind_keeps_the_cli_memory_flat() {
         peak_kib / 1024
     );
 }
+
+#[test]
+fn a_nul_in_a_run_command_fails_the_step_with_a_clear_error() {
+    let env = TestEnv::new();
+    user_workflow(
+        &env,
+        "nul",
+        "[[steps]]\nid = \"nul\"\nrun = \"echo a\\u0000b\"\n",
+    );
+    let out = run(env.command().args(["run", "nul"]));
+    let all = text(&out);
+    assert_ne!(out.status.code(), Some(0), "{all}");
+    assert!(
+        all.contains("the command line cannot contain a NUL byte"),
+        "{all}"
+    );
+    assert!(!all.contains("pseudo-terminal"), "{all}");
+}
