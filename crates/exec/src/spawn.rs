@@ -145,7 +145,11 @@ fn spawn_pipes(spec: &CommandSpec) -> Result<Spawned, ExecError> {
         cmd.env(name, value);
     }
     cmd.env(PROCESS_ENV_VAR, process_tag());
-    sys::new_session_before_exec(&mut cmd, std::process::id() as libc::pid_t);
+    sys::new_session_before_exec(
+        &mut cmd,
+        std::process::id() as libc::pid_t,
+        sys::thread_nice(),
+    );
     // `cmd` holds our copies of the write ends: the keeper drops it right
     // after the fork, so end of file comes when the command's processes
     // close theirs.

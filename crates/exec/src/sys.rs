@@ -173,13 +173,27 @@ pub(crate) fn reap(pid: libc::pid_t) -> io::Result<ExitStatus> {
 /// same guarantee through its hang-up. `parent` is our pid, read before the
 /// fork: if we died between the fork and the prctl, the signal was never
 /// armed, and `getppid` no longer names us.
-pub(crate) fn new_session_before_exec(command: &mut std::process::Command, parent: libc::pid_t) {
+///
+/// `nice` is the scheduling priority of the thread that asked for the
+/// command, which the child takes instead of the forking thread's: a
+/// command runs at the priority of whoever started it.
+pub(crate) fn new_session_before_exec(
+    command: &mut std::process::Command,
+    parent: libc::pid_t,
+    nice: Option<libc::c_int>,
+) {
     use std::os::unix::process::CommandExt;
     // SAFETY: the hook runs between fork and exec and only calls signal(2),
-    // setsid(2), prctl(2), getppid(2) and _exit(2), all async-signal-safe;
-    // it touches no parent memory.
+    // setsid(2), setpriority(2), prctl(2), getppid(2) and _exit(2), all
+    // async-signal-safe; it touches no parent memory.
     unsafe {
         command.pre_exec(move || {
+            if let Some(nice) = nice {
+                // Best effort: going below the forking thread's niceness
+                // needs a privilege; the spawner starts at the first
+                // caller's, which in practice is every caller's.
+                libc::setpriority(libc::PRIO_PROCESS, 0, nice);
+            }
             for signal in [
                 libc::SIGCHLD,
                 libc::SIGHUP,
@@ -207,4 +221,21 @@ pub(crate) fn new_session_before_exec(command: &mut std::process::Command, paren
             Ok(())
         });
     }
+}
+
+/// The calling thread's nice value (Linux: priorities are per thread).
+#[cfg(any(target_os = "linux", target_os = "android"))]
+pub(crate) fn thread_nice() -> Option<libc::c_int> {
+    // SAFETY: plain syscalls; errno is thread-local and only read here.
+    unsafe {
+        let tid = libc::syscall(libc::SYS_gettid) as libc::id_t;
+        *libc::__errno_location() = 0;
+        let nice = libc::getpriority(libc::PRIO_PROCESS, tid);
+        (nice != -1 || *libc::__errno_location() == 0).then_some(nice)
+    }
+}
+
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+pub(crate) fn thread_nice() -> Option<libc::c_int> {
+    None
 }

@@ -157,3 +157,40 @@ fn what_escapes_is_found_by_its_tag_and_ended() {
     // The shell may not be reaped yet when the scan runs: at least the job.
     assert!(killed >= 1, "the job was not found by its tag");
 }
+
+/// Pipe commands are forked by one long-lived thread; they still run at
+/// the priority of the thread that asked for them (the server lowers its
+/// run threads' priority, and commands must inherit it).
+#[test]
+fn pipe_commands_take_the_priority_of_the_thread_that_starts_them() {
+    if std::env::var_os(CHILD_DIR).is_some() {
+        return;
+    }
+    let nice_of = |extra: libc::c_int| {
+        std::thread::spawn(move || {
+            // SAFETY: plain syscalls on this thread only.
+            let base = unsafe {
+                let tid = libc::syscall(libc::SYS_gettid) as libc::id_t;
+                let base = libc::getpriority(libc::PRIO_PROCESS, tid);
+                libc::setpriority(libc::PRIO_PROCESS, tid, base + extra);
+                base
+            };
+            let text = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("runtime")
+                .block_on(common::capture(spec("nice", PtyMode::Off)))
+                .1;
+            let shown: i32 = String::from_utf8_lossy(&text).trim().parse().unwrap();
+            (base, shown)
+        })
+        .join()
+        .unwrap()
+    };
+    // The first starts the spawner thread at this priority; the second asks
+    // from a thread three steps lower.
+    let (base, shown) = nice_of(0);
+    assert_eq!(shown, base);
+    let (base, shown) = nice_of(3);
+    assert_eq!(shown, (base + 3).min(19));
+}
