@@ -71,13 +71,13 @@ pub async fn execute(
         }
     }
     drop(span);
-    // The raw buffer goes before the result is stored: with the output at
-    // its cap, each copy alive at once is another 8 MiB of peak memory.
+    // With the output at its cap, each copy alive at once is another 8 MiB
+    // of peak memory: the raw text reuses the buffer and goes before the
+    // result is stored.
     let (text, truncated) = {
         let buffer = collected.await.unwrap_or_default();
-        let raw = buffer.text();
         let truncated = buffer.is_truncated();
-        drop(buffer);
+        let raw = buffer.into_text();
         (agentls_exec::strip_ansi(raw.as_bytes()), truncated)
     };
     let outcome = match outcome {
