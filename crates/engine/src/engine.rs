@@ -122,7 +122,21 @@ impl Engine {
             path: owners.clone(),
             source,
         })?;
-        let recovered = store.recover_orphaned(|_, o| Owner::is_orphaned(&owners, o))?;
+        let mut dead_owners = Vec::new();
+        let recovered = store.recover_orphaned(|_, o| {
+            let orphaned = Owner::is_orphaned(&owners, o);
+            if let (true, Some(o)) = (orphaned, o) {
+                dead_owners.push(o.to_string());
+            }
+            orphaned
+        })?;
+        // Before anything resumes: a step's processes that outlived the
+        // agentls that ran it must not race its next attempt.
+        dead_owners.sort();
+        dead_owners.dedup();
+        for dead in &dead_owners {
+            Owner::end_leftovers(dead);
+        }
         if !recovered.is_empty() {
             tracing::warn!(
                 "{} run(s) were interrupted by a crash and can be resumed",

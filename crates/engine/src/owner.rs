@@ -22,7 +22,10 @@ impl Owner {
             .duration_since(UNIX_EPOCH)
             .map(|d| d.as_nanos())
             .unwrap_or(0);
-        let id = format!("{}-{nanos}", std::process::id());
+        // The process tag first: it is what the commands of this process
+        // carry, so the remains of a dead owner can be found (see
+        // `end_leftovers`).
+        let id = format!("{}-{nanos}", agentls_exec::process_tag());
         let file = OpenOptions::new()
             .create(true)
             .truncate(false)
@@ -32,6 +35,16 @@ impl Owner {
             return Err(std::io::Error::other(format!("owner lock {id} is taken")));
         }
         Ok(Owner { id, _lock: file })
+    }
+
+    /// Ends the processes the (dead) owner `owner` left running: step
+    /// commands whose shell died with it but whose background jobs did
+    /// not, or that ignored the terminal's hang-up. Does nothing while the
+    /// process behind `owner` lives, and for owner ids of older versions.
+    pub fn end_leftovers(owner: &str) {
+        if let Some((tag, _nanos)) = owner.rsplit_once('-') {
+            agentls_exec::end_leftovers(tag);
+        }
     }
 
     /// Whether no live process owns a run whose owner is `owner`.

@@ -8,6 +8,7 @@
 
 mod control;
 mod doctor;
+mod live;
 mod render;
 mod run;
 mod runs;
