@@ -41,7 +41,7 @@ impl Event {
 }
 
 /// Receives events. Called on the engine's tasks: it must not block (push
-/// into your own buffer and return; DESIGN invariant 6).
+/// into your own buffer and return; docs/architecture.md, invariant 6).
 pub trait Subscriber: Send + Sync {
     fn event(&self, event: &Event);
 }

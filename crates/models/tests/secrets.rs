@@ -1,4 +1,4 @@
-//! Keys never leave (DESIGN invariant 7): after a run that used two keys,
+//! Keys never leave (docs/architecture.md, invariant 7): after a run that used two keys,
 //! neither value is in any file of the state directory (SQLite files and
 //! transcripts included), nor in the environment of a `run` step's child.
 //!

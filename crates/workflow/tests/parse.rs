@@ -24,7 +24,7 @@ fn check(text: &str, expected: Expect) {
     );
 }
 
-const DESIGN_EXAMPLE: &str = r#"title = "Run tests and fix failures"
+const DOCUMENTED_EXAMPLE: &str = r#"title = "Run tests and fix failures"
 [applies]
 languages = ["rust", "python"]
 
@@ -50,7 +50,7 @@ edit = { patch = "{{ steps.fix.output }}" }
 
 #[test]
 fn design_example_parses_without_diagnostics() {
-    let parsed = parse_text(DESIGN_EXAMPLE);
+    let parsed = parse_text(DOCUMENTED_EXAMPLE);
     assert_eq!(parsed.diagnostics, vec![]);
     let w = parsed.workflow.unwrap();
     assert_eq!(w.name, "wf");

@@ -1,6 +1,6 @@
 //! Telling the editor about configuration: diagnostics on broken config
 //! files, messages for bad editor settings. Everything goes through the
-//! server's outbox (DESIGN invariant 6): nothing here waits on the editor.
+//! server's outbox (docs/architecture.md, invariant 6): nothing here waits on the editor.
 
 use std::path::Path;
 

@@ -2,7 +2,7 @@
 //! notifications sent with tower-lsp-server's `Client`.
 //!
 //! Every notification about runs leaves through an [`Outbox`] into this sink
-//! (DESIGN invariant 6): producers push without blocking, and when the editor
+//! (docs/architecture.md, invariant 6): producers push without blocking, and when the editor
 //! reads slowly, `send` here waits on the transport, which makes the outbox
 //! coalesce harder instead of growing memory.
 //!

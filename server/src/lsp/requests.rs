@@ -1,7 +1,7 @@
 //! Requests from the server to the editor (`workspace/applyEdit`,
 //! `window/showDocument`, `window/workDoneProgress/create`).
 //!
-//! Nothing here is ever awaited by a request handler (DESIGN invariant 4):
+//! Nothing here is ever awaited by a request handler (docs/architecture.md, invariant 4):
 //! callers are run tasks (an `edit` step waiting for its edit) or tasks
 //! spawned for the purpose. Every request has a timeout, so an editor that
 //! never answers costs one timer, not a stuck run or a stuck server.

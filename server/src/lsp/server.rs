@@ -1,6 +1,6 @@
 //! The `LanguageServer` implementation: routes each LSP message to the
 //! session that owns it. Handlers answer at once and never wait on the
-//! client (DESIGN invariant 4).
+//! client (docs/architecture.md, invariant 4).
 
 use std::path::PathBuf;
 use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};

@@ -5,7 +5,7 @@
 //! stream. Notifications take the normal lane, and their bytes waiting for
 //! the editor are bounded by the [`OutGate`]: the outboxes' sinks wait for
 //! room before sending, so when the editor reads slowly (or not at all) the
-//! outboxes coalesce instead of queueing frames here (DESIGN invariant 6).
+//! outboxes coalesce instead of queueing frames here (docs/architecture.md, invariant 6).
 //! Nothing on the way from tower-lsp-server to stdout ever blocks, so a
 //! response is never stuck behind a notification that waits for room.
 

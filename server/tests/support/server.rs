@@ -556,7 +556,7 @@ fn handle_message(msg: Value, shared: &Shared, writer: &Sender<WriterMsg>) {
     match (method, id) {
         (Some(method), Some(id)) => {
             if !id.is_i64() {
-                // DESIGN: server-to-client requests use integer ids.
+                // docs/protocol.md: server-to-client requests use integer ids.
                 lock(&shared.recorded)
                     .protocol_errors
                     .push(format!("server request {method} has a non-integer id {id}"));

@@ -4,7 +4,7 @@
 //!
 //! A surface is opened on first use and keyed by the session's workspace
 //! id; it is never shared between sessions, so one workspace's runs, output
-//! and tokens cannot reach another's (DESIGN invariant 2).
+//! and tokens cannot reach another's (docs/architecture.md, invariant 2).
 
 mod bridge;
 mod editor;
