@@ -365,7 +365,10 @@ fn assert_refused_with(ws: &Workspace, reason: &str) {
         ws.config_path.display()
     );
     // The session runs on defaults and keeps answering.
-    assert_eq!(config_of(&ws.server, &ws.file_uri)["exec"]["cols"], json!(120));
+    assert_eq!(
+        config_of(&ws.server, &ws.file_uri)["exec"]["cols"],
+        json!(120)
+    );
     assert_eq!(ws.server.shutdown_and_exit().code(), Some(0));
 }
 

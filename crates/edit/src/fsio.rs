@@ -26,28 +26,31 @@ pub(crate) struct Existing {
 /// the path, and a FIFO or a device there must fail, not hang.
 pub(crate) fn read(path: &Resolved) -> Result<Option<Existing>, EditError> {
     use agentls_files::ReadError;
-    let (bytes, meta) = match agentls_files::read_with_metadata(&path.abs, agentls_files::Limit::DOCUMENT) {
-        Ok(read) => read,
-        Err(err) if err.is_not_found() => return Ok(None),
-        Err(ReadError::NotRegular { kind, .. }) => {
-            return Err(EditError::NotAFile {
-                path: path.rel.clone(),
-                kind,
-            })
-        }
-        Err(ReadError::TooLarge { cap, .. }) => {
-            return Err(EditError::TooLarge {
-                path: path.rel.clone(),
-                cap: agentls_files::human_size(cap),
-            })
-        }
-        Err(ReadError::Io { source, .. }) => return Err(EditError::io("read", &path.rel, source)),
-        Err(ReadError::NotText { .. }) => {
-            return Err(EditError::NotText {
-                path: path.rel.clone(),
-            })
-        }
-    };
+    let (bytes, meta) =
+        match agentls_files::read_with_metadata(&path.abs, agentls_files::Limit::DOCUMENT) {
+            Ok(read) => read,
+            Err(err) if err.is_not_found() => return Ok(None),
+            Err(ReadError::NotRegular { kind, .. }) => {
+                return Err(EditError::NotAFile {
+                    path: path.rel.clone(),
+                    kind,
+                })
+            }
+            Err(ReadError::TooLarge { cap, .. }) => {
+                return Err(EditError::TooLarge {
+                    path: path.rel.clone(),
+                    cap: agentls_files::human_size(cap),
+                })
+            }
+            Err(ReadError::Io { source, .. }) => {
+                return Err(EditError::io("read", &path.rel, source))
+            }
+            Err(ReadError::NotText { .. }) => {
+                return Err(EditError::NotText {
+                    path: path.rel.clone(),
+                })
+            }
+        };
     let text = String::from_utf8(bytes).map_err(|_| EditError::NotText {
         path: path.rel.clone(),
     })?;

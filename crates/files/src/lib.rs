@@ -71,7 +71,10 @@ impl Limit {
 
     /// The same cap under another name ("--file", "output file", ...).
     pub const fn named(self, what: &'static str) -> Limit {
-        Limit { what, cap: self.cap }
+        Limit {
+            what,
+            cap: self.cap,
+        }
     }
 }
 

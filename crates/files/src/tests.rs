@@ -21,7 +21,11 @@ fn a_regular_file_within_the_cap_is_read_whole() {
     std::fs::write(&path, "x = 1\n").unwrap();
     assert_eq!(read_to_string(&path, SMALL).unwrap(), "x = 1\n");
     std::fs::write(&path, "0123456789abcdef").unwrap();
-    assert_eq!(read(&path, SMALL).unwrap().len(), 16, "exactly the cap is fine");
+    assert_eq!(
+        read(&path, SMALL).unwrap().len(),
+        16,
+        "exactly the cap is fine"
+    );
 }
 
 #[test]

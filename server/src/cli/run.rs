@@ -253,7 +253,8 @@ fn inputs(
         .canonicalize()
         .map_err(|e| Fail::usage(format!("--file {}: {e}", file.display())))?;
     let limit = agentls_files::Limit::DOCUMENT.named("--file");
-    let text = agentls_files::read_to_string(&path, limit).map_err(|e| Fail::usage(e.to_string()))?;
+    let text =
+        agentls_files::read_to_string(&path, limit).map_err(|e| Fail::usage(e.to_string()))?;
     let language = language_of(&path);
     let selection = match range {
         None => None,

@@ -156,7 +156,10 @@ fn paths_naming_a_directory_are_refused_rather_than_written_as_a_file() {
     let sb = Sandbox::new();
     for path in ["sub/", "a/b/", "sub/.", "a/b/.."] {
         let err = refused_everywhere(&sb, path);
-        assert!(matches!(err, EditError::TrailingSlash { .. }), "{path:?}: {err}");
+        assert!(
+            matches!(err, EditError::TrailingSlash { .. }),
+            "{path:?}: {err}"
+        );
     }
     assert_eq!(
         sb.ws.write_file("sub/", "x").unwrap_err().to_string(),

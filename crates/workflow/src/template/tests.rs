@@ -300,7 +300,12 @@ fn output_past_the_cap_fails_and_names_the_step() {
         "step `huge`: template of `edit.text` renders more than the 64 MiB limit"
     );
     let fits = t
-        .render("ok", "edit.text", "{{ 'x' * 40000000 }}", &Context::default())
+        .render(
+            "ok",
+            "edit.text",
+            "{{ 'x' * 40000000 }}",
+            &Context::default(),
+        )
         .unwrap();
     assert_eq!(fits.len(), 40_000_000);
 }
@@ -324,11 +329,20 @@ fn a_stopped_render_gives_up_at_its_next_output() {
     let err = t
         .render_kind_until(&step, &Context::default(), &stop)
         .unwrap_err();
-    assert_eq!(err.to_string(), "step `p`: rendering template of `run` was stopped");
+    assert_eq!(
+        err.to_string(),
+        "step `p`: rendering template of `run` was stopped"
+    );
     // Mid-render: the flag is seen by the output, which fails the next write.
     let root = Value::from_serialize(Context::default());
     let err = t
-        .render_value("p", "run", "{% for i in range(10) %}x{% endfor %}", &root, &stop)
+        .render_value(
+            "p",
+            "run",
+            "{% for i in range(10) %}x{% endfor %}",
+            &root,
+            &stop,
+        )
         .unwrap_err();
     assert!(matches!(err, TemplateError::Stopped { .. }), "{err}");
 }
