@@ -378,6 +378,53 @@ pub(crate) fn closing_braces_in_expression(expr: &str) -> Option<usize> {
     None
 }
 
+/// Statements that load other templates. minijinja parses them because its
+/// `fuel` needs the `multi_template` feature, but a workflow's templates have
+/// no other templates to load: the validator refuses them (`block` too, which
+/// only means something with `extends`).
+const LOADING_STATEMENTS: &[&str] = &["extends", "include", "import", "from", "block"];
+
+/// The offset and name of the first statement in `template` that loads
+/// another template (`{% include "x" %}`), outside `{% raw %}` blocks and
+/// comments.
+pub(crate) fn loading_statement(template: &str) -> Option<(usize, &'static str)> {
+    let mut rest = 0;
+    while let Some(i) = template.get(rest..)?.find("{") {
+        let at = rest + i;
+        let tail = &template[at..];
+        if tail.starts_with("{#") {
+            rest = at + tail.find("#}").map_or(tail.len(), |e| e + 2);
+            continue;
+        }
+        if !tail.starts_with("{%") {
+            rest = at + 1;
+            continue;
+        }
+        let inner = tail[2..].trim_start_matches(['-', '+']).trim_start();
+        let word: String = inner
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+            .collect();
+        if word == "raw" {
+            rest = at + tail.find("endraw").map_or(tail.len(), |e| e + 6);
+            continue;
+        }
+        if let Some(name) = LOADING_STATEMENTS.iter().find(|s| **s == word) {
+            return Some((at, name));
+        }
+        rest = at + 2;
+    }
+    None
+}
+
+/// Why a template that loads others is refused.
+pub(crate) fn loading_message(statement: &str) -> String {
+    format!(
+        "`{{% {statement} %}}` is not supported: a workflow template cannot load \
+         other templates (use a macro in the same template)"
+    )
+}
+
 /// Why an expression with `}}` is refused.
 pub(crate) fn braces_message() -> String {
     "`}}` cannot appear in a condition: `when` is a bare expression such as \

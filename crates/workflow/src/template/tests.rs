@@ -346,3 +346,32 @@ fn a_stopped_render_gives_up_at_its_next_output() {
         .unwrap_err();
     assert!(matches!(err, TemplateError::Stopped { .. }), "{err}");
 }
+
+#[test]
+fn statements_that_load_other_templates_are_found_outside_raw_and_comments() {
+    assert_eq!(
+        loading_statement("a {% include 'x' %}"),
+        Some((2, "include"))
+    );
+    assert_eq!(
+        loading_statement("{%- extends 'base' %}"),
+        Some((0, "extends"))
+    );
+    assert_eq!(
+        loading_statement("{% import 'm' as m %}{% from 'm' import f %}"),
+        Some((0, "import"))
+    );
+    assert_eq!(
+        loading_statement("{% block b %}{% endblock %}"),
+        Some((0, "block"))
+    );
+    for fine in [
+        "{% for i in x %}{{ i }}{% endfor %}",
+        "{% raw %}{% include 'x' %}{% endraw %}",
+        "{# {% include 'x' %} #}",
+        "{% set included = 1 %}{{ included }}",
+        "{ not a tag } {{ '{' }}",
+    ] {
+        assert_eq!(loading_statement(fine), None, "{fine}");
+    }
+}
