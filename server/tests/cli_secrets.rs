@@ -7,7 +7,9 @@ mod support;
 
 use std::path::Path;
 
-use agentls_provider::testing::{sse_response, FakeServer};
+use agentls_provider::testing::{
+    echo_json_response, sse_head, sse_response, FakeServer, Step, ECHO_HEADERS,
+};
 use support::TestEnv;
 
 const KEY: &str = "sk-ant-api03-SECRET-4242-do-not-leak";
@@ -78,7 +80,11 @@ fn the_key_reaches_the_vendor_and_nothing_else() {
     );
 
     assert!(!stdout.contains(KEY), "stdout leaks the key");
-    assert!(!stderr.contains(KEY), "trace logs leak the key");
+    assert!(!stderr.contains(KEY), "stderr leaks the key");
+    // Trace lines go to the log file (stderr carries warnings only).
+    let log = std::fs::read_to_string(env.state_dir().join("agentls.log")).unwrap();
+    assert!(log.contains("TRACE") || log.contains("DEBUG"), "{log}");
+    assert!(!log.contains(KEY), "trace logs leak the key");
     assert!(
         run["steps"][0]["output"]
             .as_str()
@@ -95,6 +101,93 @@ fn the_key_reaches_the_vendor_and_nothing_else() {
     );
     let leaks = files_containing(&env.state_dir(), KEY.as_bytes());
     assert!(leaks.is_empty(), "the key is in {leaks:?}");
+    assert!(
+        env.state_dir().join("agentls.log").exists(),
+        "the log file was checked"
+    );
+}
+
+/// A configured header value is a secret like a key: a vendor that echoes
+/// the request's headers in an error (a 500 that is retried, a 400, an error
+/// event in the middle of the stream) gets it into no output, no step or run
+/// error, no state file (the SQLite store, the transcripts, the log file).
+#[test]
+fn a_header_value_echoed_in_errors_reaches_nothing_but_the_vendor() {
+    const TOKEN: &str = "hdr-SECRET-proxy-token-5150";
+    let body = format!(
+        r#"{{"type":"error","error":{{"type":"KIND","message":"you sent {ECHO_HEADERS}"}}}}"#
+    );
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let server = runtime.block_on(FakeServer::start(vec![
+        echo_json_response(500, &body.replace("KIND", "api_error")),
+        echo_json_response(400, &body.replace("KIND", "invalid_request_error")),
+        vec![
+            sse_head(&[]),
+            Step::Chunk(STREAM[0].as_bytes().to_vec()),
+            Step::EchoChunk(format!(
+                "event: error\ndata: {}\n\n",
+                body.replace("KIND", "invalid_request_error")
+            )),
+            Step::End,
+        ],
+    ]));
+    let env = TestEnv::new();
+    env.write(
+        "config/agentls/config.toml",
+        &format!(
+            "[providers.claude]\nkind = \"anthropic\"\nbase_url = \"{}\"\nretries = 1\n\
+             retry_base_delay = \"10ms\"\nheaders = {{ x-proxy-token = \"{TOKEN}\" }}\n",
+            server.base_url()
+        ),
+    );
+    env.write(
+        "config/agentls/workflows/ask.toml",
+        "[[steps]]\nid = \"ask\"\nprompt = \"say fine\"\n",
+    );
+    let mut shown = String::new();
+    let mut errors = Vec::new();
+    for _ in 0..2 {
+        let out = env
+            .command()
+            .env("ANTHROPIC_API_KEY", KEY)
+            .env("AGENTLS_LOG", "trace")
+            .args(["run", "ask", "--json"])
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert_eq!(out.status.code(), Some(1), "{stdout}\n{stderr}");
+        let run: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+        errors.push(run["steps"][0]["error"].as_str().unwrap_or("").to_string());
+        let id = run["id"].as_str().unwrap();
+        for args in [vec!["show", id], vec!["show", id, "--json"]] {
+            let show = env.command().args(&args).output().unwrap();
+            shown.push_str(&String::from_utf8_lossy(&show.stdout));
+            shown.push_str(&String::from_utf8_lossy(&show.stderr));
+        }
+        shown.push_str(&stdout);
+        shown.push_str(&stderr);
+    }
+    let seen = server.requests();
+    assert_eq!(seen.len(), 3, "a retry, a failure, a stream");
+    assert!(seen
+        .iter()
+        .all(|request| request.header("x-proxy-token") == Some(TOKEN)));
+    for error in &errors {
+        // The echo reached the step's error, with the value masked.
+        assert!(error.contains("you sent"), "{errors:?}");
+        assert!(error.contains("x-proxy-token: ***"), "{errors:?}");
+    }
+    assert!(errors[0].contains("HTTP 400"), "{errors:?}");
+    assert!(
+        shown.contains("retrying") || shown.contains("attempt 2"),
+        "the retry notice was shown:\n{shown}"
+    );
+    for secret in [TOKEN, KEY] {
+        assert!(!shown.contains(secret), "{secret} leaked:\n{shown}");
+        let leaks = files_containing(&env.state_dir(), secret.as_bytes());
+        assert!(leaks.is_empty(), "{secret} is in {leaks:?}");
+    }
     assert!(
         env.state_dir().join("agentls.log").exists(),
         "the log file was checked"

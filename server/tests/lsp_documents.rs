@@ -367,3 +367,29 @@ fn did_close_forgets_the_document() {
     assert_eq!(err.code, INVALID_PARAMS, "{err:?}");
     assert_eq!(server.shutdown_and_exit().code(), Some(0));
 }
+
+#[test]
+fn did_change_with_an_older_version_is_ignored_and_logged() {
+    let server = start_server(&["utf-16"], "utf-16");
+    let uri = file_uri(&server.env().mkdir("ws").join("versions.txt"));
+    server.did_open(&uri, "plaintext", 3, "three");
+    server.did_change(&uri, 5, json!([{ "text": "five" }]));
+    // Late or replayed: the editor moved on, older text must not win.
+    server.did_change(&uri, 4, json!([{ "text": "four" }]));
+    assert_eq!(document(&server, &uri), (5, "five".to_owned()));
+    // The same version again is not older: it applies.
+    server.did_change(&uri, 5, json!([{ "text": "five again" }]));
+    assert_eq!(document(&server, &uri), (5, "five again".to_owned()));
+    assert_eq!(server.shutdown_and_exit().code(), Some(0));
+    // The log is read by a thread of its own: once the process is gone,
+    // give it until the end of the pipe.
+    let logged = "with version 4, older than the version 5 held";
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while !server.stderr_tail(1 << 20).contains(logged) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the ignored change is not logged"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+}

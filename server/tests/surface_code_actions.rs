@@ -1,5 +1,6 @@
-//! Code actions: workflows are offered where their `[applies]` fits, resolve
-//! lazily into `agent.run`, and running one applies its edit through
+//! Code actions: workflows are offered where their `[applies]` fits (and
+//! only workflows with an `[applies]` table), carry their `agent.run`
+//! command at once, and running one applies its edit through
 //! `workspace/applyEdit`.
 
 mod support;
@@ -22,6 +23,16 @@ id = "shout"
 edit = { selection = "{{ selection | upper }}" }
 "#;
 
+/// An empty `[applies]`: offered everywhere, selection or not.
+const EVERYWHERE: &str = r#"
+title = "Count the lines"
+[applies]
+
+[[steps]]
+id = "count"
+run = "wc -l"
+"#;
+
 struct Fixture {
     server: TestServer,
     uri: String,
@@ -31,6 +42,7 @@ fn fixture(init: InitParams) -> Fixture {
     let env = TestEnv::new();
     let folder = env.mkdir("ws");
     env.workspace_workflow(&folder, "shout", SHOUT);
+    env.workspace_workflow(&folder, "count", EVERYWHERE);
     let file = env.write("ws/src/main.rs", SOURCE);
     let server = TestServer::spawn_in(env, ServerOptions::new());
     server.initialize(init.folder(&folder).build());
@@ -118,7 +130,12 @@ fn a_selection_in_a_rust_file_offers_the_builtin_and_workspace_workflows() {
     );
     let shout = find(&actions, "agentls: Shout the selection");
     assert_eq!(shout["kind"], "refactor.rewrite");
-    assert!(shout.get("command").is_none(), "resolved lazily: {shout}");
+    assert_eq!(
+        shout["command"],
+        json!({"title": "agentls: Shout the selection", "command": "agent.run",
+               "arguments": [{"workflow": "shout", "uri": f.uri, "range": hello_range()}]}),
+        "the command comes with the action"
+    );
 
     // An empty range has no selection: selection workflows are not offered.
     let cursor = json!({"start": {"line": 1, "character": 4}, "end": {"line": 1, "character": 4}});
@@ -130,9 +147,40 @@ fn a_selection_in_a_rust_file_offers_the_builtin_and_workspace_workflows() {
         "{at_cursor:?}"
     );
     assert!(
-        at_cursor.iter().any(|t| t == "agentls: Run the tests"),
-        "{at_cursor:?}"
+        at_cursor.iter().any(|t| t == "agentls: Count the lines"),
+        "an empty [applies] offers it everywhere: {at_cursor:?}"
     );
+    assert_eq!(f.server.shutdown_and_exit().code(), Some(0));
+}
+
+#[test]
+fn workflows_without_applies_are_not_code_actions() {
+    let f = fixture(InitParams::new());
+    let cursor = json!({"start": {"line": 1, "character": 4}, "end": {"line": 1, "character": 4}});
+    for range in [cursor, hello_range()] {
+        let offered = titles_of(&f, range, json!({"diagnostics": []}));
+        for command_only in [
+            "agentls: Run the tests",
+            "agentls: Run the tests and fix failures",
+            "agentls: Write a commit message for the staged changes",
+            "agentls: Demo: commands, templates and conditions (no model needed)",
+        ] {
+            assert!(
+                !offered.iter().any(|t| t == command_only),
+                "{command_only} offered: {offered:?}"
+            );
+        }
+    }
+    // Still commands: agent.workflows lists them, marked as such.
+    let list = f
+        .server
+        .command_ok("agent.workflows", json!({"uri": f.uri}));
+    let test = list
+        .as_array()
+        .and_then(|l| l.iter().find(|w| w["name"] == "test"))
+        .cloned()
+        .unwrap_or_else(|| panic!("no test in {list}"));
+    assert_eq!(test["applies"]["codeAction"], false);
     assert_eq!(f.server.shutdown_and_exit().code(), Some(0));
 }
 
@@ -179,6 +227,19 @@ fn diagnostics_in_the_range_offer_a_quickfix_carrying_them() {
         json!({"diagnostics": [], "only": ["quickfix"]}),
     );
     assert!(only.is_empty(), "{only:?}");
+    assert_eq!(f.server.shutdown_and_exit().code(), Some(0));
+}
+
+#[test]
+fn resolving_an_action_returns_it_with_its_command() {
+    let f = fixture(InitParams::new());
+    let actions = code_actions(&f.server, &f.uri, hello_range(), json!({"diagnostics": []}));
+    let action = find(&actions, "agentls: Shout the selection");
+    let resolved = f
+        .server
+        .request("codeAction/resolve", action.clone())
+        .unwrap_or_else(|e| f.server.fail(&format!("resolve failed: {e:?}")));
+    assert_eq!(&resolved, action);
     assert_eq!(f.server.shutdown_and_exit().code(), Some(0));
 }
 

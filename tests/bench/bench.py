@@ -6,6 +6,8 @@ numbers and the command that produced them go into docs/benchmarks.md.
     python3 tests/bench/bench.py steps    [--bin ...] [--repeat 15]
     python3 tests/bench/bench.py pty      [--bin ...] [--mib 200]
     python3 tests/bench/bench.py telemetry [--bin ...] [--repeat 21]
+    python3 tests/bench/bench.py badinput [--bin ...] [--repeat 5] [--mib 40]
+    python3 tests/bench/bench.py memory   [--bin ...] [--mib 300,3072]
 
 Everything runs locally; nothing touches the network.
 """
@@ -13,6 +15,7 @@ import argparse
 import http.server
 import json
 import os
+import queue
 import statistics
 import subprocess
 import sys
@@ -233,18 +236,217 @@ def pty(args):
     print(f"ratios to cat: PTY {a / c:.1f}, pipes {p / c:.1f}; PTY to script {a / k:.2f} (n={args.repeat})")
 
 
+def badinput_once(args, kind):
+    """Sends one stretch of bad input of `args.mib` MiB, then a request.
+    Returns seconds to the first -32700, seconds from the last byte sent to
+    the request's answer (None: never), and seconds the server took to read
+    everything (None: it stopped reading)."""
+    mib = args.mib << 20
+    if kind == "endless header":
+        bad = b"Content-Length: 5\r\nX-Junk: " + b"a" * mib
+    elif kind == "frame over 64 MiB":
+        bad = b"Content-Length: %d\r\n\r\n" % (70 << 20) + b"x" * (70 << 20)
+    else:  # garbage
+        bad = b"not a header at all " * (mib // 20)
+    with tempfile.TemporaryDirectory() as tmp:
+        proc = subprocess.Popen([args.bin], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                stderr=subprocess.DEVNULL, env=hermetic_env(tmp))
+        proc.stdin.write(frame({"jsonrpc": "2.0", "id": 1, "method": "initialize",
+                                "params": {"capabilities": {}}}))
+        proc.stdin.flush()
+        read_frame(proc.stdout)
+        proc.stdin.write(frame({"jsonrpc": "2.0", "method": "initialized", "params": {}}))
+        sent = {}
+
+        def send():
+            start = time.perf_counter()
+            sent["start"] = start
+            view = memoryview(bad)
+            for at in range(0, len(bad), 1 << 16):
+                proc.stdin.write(view[at:at + (1 << 16)])
+            proc.stdin.write(frame({"jsonrpc": "2.0", "id": 2, "method": "shutdown"}))
+            proc.stdin.flush()
+            sent["end"] = time.perf_counter()
+
+        messages = queue.Queue()
+
+        def read():
+            try:
+                while True:
+                    msg = read_frame(proc.stdout)
+                    messages.put((time.perf_counter(), msg))
+            except (EOFError, ValueError):
+                pass
+
+        writer = threading.Thread(target=send)
+        writer.start()
+        threading.Thread(target=read, daemon=True).start()
+        first_error = answer = None
+        while True:
+            try:
+                # An answer that has not come 60 s after the last byte never will.
+                now, msg = messages.get(timeout=60)
+            except queue.Empty:
+                # A server that has not read everything in 5 min never will.
+                if "end" in sent or time.perf_counter() - sent["start"] > 300:
+                    break
+                continue
+            if msg.get("id") is None and "error" in msg and first_error is None:
+                first_error = now - sent["start"]
+            if msg.get("id") == 2:
+                if "error" not in msg:
+                    answer = now
+                break
+        proc.kill()
+        writer.join()
+        proc.wait()
+        took = sent["end"] - sent["start"] if "end" in sent else None
+        return first_error, (answer - sent["end"]) if answer else None, took
+
+
+def badinput(args):
+    for kind in ("endless header", "garbage", "frame over 64 MiB"):
+        runs = [badinput_once(args, kind) for _ in range(args.repeat)]
+        errors = [e for e, _, _ in runs if e is not None]
+        answers = [a for _, a, _ in runs if a is not None]
+        reads = [t for _, _, t in runs if t is not None]
+        size = "70 MiB" if kind == "frame over 64 MiB" else f"{args.mib} MiB"
+        first = f"{statistics.median(errors) * 1000:.1f} ms" if errors else "never"
+        last = f"{statistics.median(answers) * 1000:.1f} ms" if answers else "never"
+        read = f"{statistics.median(reads):.2f} s" if reads else "never"
+        print(f"{kind} ({size}): first -32700 after {first}; all read in {read}; `shutdown` "
+              f"sent after it answered {last} after its last byte "
+              f"({len(answers)}/{args.repeat} answered)")
+def peak_rss_kib(proc):
+    """Waits for `proc` and returns its peak resident memory (KiB)."""
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    return usage.ru_maxrss
+
+
+def flood_workflow(tmp, mib):
+    """A user workflow `flood` whose one step prints `mib` MiB of lines."""
+    env = hermetic_env(tmp)
+    ws = os.path.join(tmp, "ws")
+    os.makedirs(os.path.join(env["XDG_CONFIG_HOME"], "agentls", "workflows"))
+    os.makedirs(ws)
+    with open(os.path.join(env["XDG_CONFIG_HOME"], "agentls", "workflows", "flood.toml"), "w") as f:
+        f.write('[[steps]]\nid = "flood"\n'
+                f'run = "yes 0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ | head -c {mib * 1024 * 1024}"\n')
+    return env, ws
+
+
+def memory_run(args, mib, pipes):
+    """Peak RSS of `agentls run flood`, its live output read by a terminal-less
+    reader (plain lines to /dev/null)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        env, ws = flood_workflow(tmp, mib)
+        if pipes:
+            env["AGENTLS_PTY"] = "off"
+        start = time.perf_counter()
+        proc = subprocess.Popen([args.bin, "run", "flood"], cwd=ws, env=env,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        peak = peak_rss_kib(proc)
+        if proc.returncode != 0:
+            sys.exit(f"agentls run exited with {proc.returncode}")
+        return peak, time.perf_counter() - start
+
+
+def memory_serve(args, mib, pipes):
+    """Peak RSS of `agentls serve` (stdio LSP) running `flood` once for a
+    client that opted in to run events and reads every notification."""
+    with tempfile.TemporaryDirectory() as tmp:
+        env, ws = flood_workflow(tmp, mib)
+        if pipes:
+            env["AGENTLS_PTY"] = "off"
+        doc = os.path.join(ws, "notes.txt")
+        with open(doc, "w") as f:
+            f.write("notes\n")
+        start = time.perf_counter()
+        proc = subprocess.Popen([args.bin], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                stderr=subprocess.DEVNULL, env=env)
+
+        def send(obj):
+            proc.stdin.write(frame(obj))
+            proc.stdin.flush()
+
+        send({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+            "capabilities": {"window": {"workDoneProgress": True}},
+            "initializationOptions": {"agentls": {"runEvents": True}},
+            "workspaceFolders": [{"uri": "file://" + ws, "name": "ws"}]}})
+        run_id, live = None, 0
+        while True:
+            msg = read_frame(proc.stdout)
+            if "method" in msg and "id" in msg:
+                # A request from the server (progress tokens...): accept it.
+                send({"jsonrpc": "2.0", "id": msg["id"], "result": None})
+            elif msg.get("id") == 1:
+                send({"jsonrpc": "2.0", "method": "initialized", "params": {}})
+                send({"jsonrpc": "2.0", "id": 2, "method": "workspace/executeCommand", "params": {
+                    "command": "agent.run", "arguments": [{"workflow": "flood", "uri": "file://" + doc}]}})
+            elif msg.get("id") == 2:
+                if "error" in msg:
+                    sys.exit(f"agent.run failed: {msg['error']}")
+                run_id = msg["result"]["runId"]
+            elif msg.get("method") == "agent/output":
+                live += len(json.dumps(msg["params"]))
+            elif (msg.get("method") == "agent/state" and run_id
+                  and msg["params"].get("runId") == run_id
+                  and msg["params"].get("status") in ("completed", "failed", "cancelled")):
+                if msg["params"]["status"] != "completed":
+                    sys.exit(f"run {msg['params']['status']}")
+                break
+        elapsed = time.perf_counter() - start
+        send({"jsonrpc": "2.0", "id": 3, "method": "shutdown"})
+        send({"jsonrpc": "2.0", "method": "exit"})
+        proc.stdin.close()
+        # Drain whatever is still coming so the server never blocks on us.
+        while proc.stdout.read(65536):
+            pass
+        return peak_rss_kib(proc), elapsed
+
+
+def memory(args):
+    """Peak resident memory (VmHWM, from wait4) of `agentls run` and of the
+    server for one step printing N MiB, through the PTY and through pipes."""
+    sizes = [int(x) for x in args.mib_list.split(",")]
+    print("| output | path | `agentls run` peak RSS | time | server peak RSS | time |")
+    print("|---|---|---|---|---|---|")
+    for mib in sizes:
+        for pipes in (False, True):
+            run_peaks, run_times, serve_peaks, serve_times = [], [], [], []
+            for _ in range(args.repeat):
+                peak, took = memory_run(args, mib, pipes)
+                run_peaks.append(peak)
+                run_times.append(took)
+                peak, took = memory_serve(args, mib, pipes)
+                serve_peaks.append(peak)
+                serve_times.append(took)
+            size = f"{mib // 1024} GiB" if mib >= 1024 else f"{mib} MiB"
+            print(f"| {size} | {'pipes (AGENTLS_PTY=off)' if pipes else 'PTY'} "
+                  f"| {statistics.median(run_peaks) / 1024:.1f} MiB (max {max(run_peaks) / 1024:.1f}) "
+                  f"| {statistics.median(run_times):.1f} s "
+                  f"| {statistics.median(serve_peaks) / 1024:.1f} MiB (max {max(serve_peaks) / 1024:.1f}) "
+                  f"| {statistics.median(serve_times):.1f} s |", flush=True)
+    print(f"(n={args.repeat} per cell)")
+
+
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("what", choices=["startup", "steps", "pty", "telemetry"])
+    parser.add_argument("what", choices=["startup", "steps", "pty", "telemetry", "badinput",
+                                         "memory"])
     parser.add_argument("--bin", default=os.path.join(os.path.dirname(__file__), "../../target/release/agentls"))
     parser.add_argument("--repeat", type=int, default=None)
     parser.add_argument("--mib", type=int, default=200)
+    parser.add_argument("--mib-list", default="300,3072", help="memory: output sizes in MiB")
     args = parser.parse_args()
     args.bin = os.path.abspath(args.bin)
     if not os.path.exists(args.bin):
         sys.exit(f"{args.bin} not found: cargo build --release -p agentls")
-    args.repeat = args.repeat or {"startup": 20, "steps": 15, "pty": 3, "telemetry": 21}[args.what]
-    {"startup": startup, "steps": steps, "pty": pty, "telemetry": telemetry}[args.what](args)
+    args.repeat = args.repeat or {"startup": 20, "steps": 15, "pty": 3, "telemetry": 21,
+                                 "badinput": 5, "memory": 3}[args.what]
+    {"startup": startup, "steps": steps, "pty": pty, "telemetry": telemetry,
+     "badinput": badinput, "memory": memory}[args.what](args)
 
 
 if __name__ == "__main__":

@@ -7,7 +7,8 @@ use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 use agentls_store::{
-    NewRun, NewStep, RunId, RunRecord, RunStatus, StepResult, StepStatus, Store, WorkflowSource,
+    NewRun, NewStep, OutputBuffer, RunId, RunRecord, RunStatus, StepResult, StepStatus, Store,
+    WorkflowSource,
 };
 use agentls_workflow::{SourceKind, StepKind, Templates, Workflow};
 use tokio::sync::watch;
@@ -121,7 +122,21 @@ impl Engine {
             path: owners.clone(),
             source,
         })?;
-        let recovered = store.recover_orphaned(|_, o| Owner::is_orphaned(&owners, o))?;
+        let mut dead_owners = Vec::new();
+        let recovered = store.recover_orphaned(|_, o| {
+            let orphaned = Owner::is_orphaned(&owners, o);
+            if let (true, Some(o)) = (orphaned, o) {
+                dead_owners.push(o.to_string());
+            }
+            orphaned
+        })?;
+        // Before anything resumes: a step's processes that outlived the
+        // agentls that ran it must not race its next attempt.
+        dead_owners.sort();
+        dead_owners.dedup();
+        for dead in &dead_owners {
+            Owner::end_leftovers(dead);
+        }
         if !recovered.is_empty() {
             tracing::warn!(
                 "{} run(s) were interrupted by a crash and can be resumed",
@@ -350,7 +365,10 @@ impl Engine {
     }
 
     /// Replaces the failed step's output with `output` (what later templates
-    /// see), marks it completed and continues.
+    /// see), marks it completed and continues. The output is capped like a
+    /// step's own (`EngineOptions::max_output_bytes`: the tail is kept after
+    /// a marker line); the step is then marked truncated and its note says
+    /// how much was dropped.
     pub fn override_output(
         &self,
         run: &RunId,
@@ -364,8 +382,21 @@ impl Engine {
             StepStatus::Failed,
             "override",
         )?;
-        let mut result = StepResult::new(StepStatus::Completed, output);
-        result.error = Some("output overridden by the user".into());
+        let cap = self.inner.options().max_output_bytes;
+        let mut buffer = OutputBuffer::with_cap(cap);
+        buffer.push(output.as_bytes());
+        let mut result = StepResult::new(StepStatus::Completed, buffer.text());
+        result.output_truncated = buffer.is_truncated();
+        result.error = Some(if buffer.is_truncated() {
+            format!(
+                "output overridden by the user; truncated: {} bytes given, only the last {} kept \
+                 ([store] max_output_bytes = {cap})",
+                output.len(),
+                buffer.len()
+            )
+        } else {
+            "output overridden by the user".into()
+        });
         self.inner.store.finish_step(run, idx, &result)?;
         self.inner.emit_step(
             &record,

@@ -39,4 +39,5 @@ pub use error::EngineError;
 pub use event::{Event, Subscriber};
 pub use inputs::{FileInput, Inputs, SelectionInput};
 pub use models::{CallLog, ModelCall, Models, PromptCall, PromptOutcome};
+pub use owner::live_owners;
 pub use trust::{untrusted_actions, TrustRequired};

@@ -22,7 +22,10 @@ impl Owner {
             .duration_since(UNIX_EPOCH)
             .map(|d| d.as_nanos())
             .unwrap_or(0);
-        let id = format!("{}-{nanos}", std::process::id());
+        // The process tag first: it is what the commands of this process
+        // carry, so the remains of a dead owner can be found (see
+        // `end_leftovers`).
+        let id = format!("{}-{nanos}", agentls_exec::process_tag());
         let file = OpenOptions::new()
             .create(true)
             .truncate(false)
@@ -32,6 +35,16 @@ impl Owner {
             return Err(std::io::Error::other(format!("owner lock {id} is taken")));
         }
         Ok(Owner { id, _lock: file })
+    }
+
+    /// Ends the processes the (dead) owner `owner` left running: step
+    /// commands whose shell died with it but whose background jobs did
+    /// not, or that ignored the terminal's hang-up. Does nothing while the
+    /// process behind `owner` lives, and for owner ids of older versions.
+    pub fn end_leftovers(owner: &str) {
+        if let Some((tag, _nanos)) = owner.rsplit_once('-') {
+            agentls_exec::end_leftovers(tag);
+        }
     }
 
     /// Whether no live process owns a run whose owner is `owner`.
@@ -50,6 +63,31 @@ impl Owner {
         }
         free
     }
+}
+
+/// The owners of a workspace whose lock a live process holds (in
+/// `<state_dir>/owners/`), by id (`<pid>-<nanos>`): the agentls processes
+/// that have the workspace's engine open. Changes nothing: a free lock file
+/// is left for the next engine's recovery to clear.
+pub fn live_owners(state_dir: &Path) -> Vec<String> {
+    let Ok(entries) = std::fs::read_dir(state_dir.join("owners")) else {
+        return Vec::new();
+    };
+    let mut live: Vec<String> = entries
+        .flatten()
+        .filter_map(|entry| {
+            let name = entry
+                .file_name()
+                .to_str()?
+                .strip_suffix(".lock")?
+                .to_string();
+            let file = OpenOptions::new().write(true).open(entry.path()).ok()?;
+            // Taken for an instant when free; closing the file releases it.
+            (!try_lock(&file)).then_some(name)
+        })
+        .collect();
+    live.sort();
+    live
 }
 
 fn lock_path(dir: &Path, id: &str) -> PathBuf {
@@ -79,5 +117,22 @@ mod tests {
         assert!(Owner::is_orphaned(dir.path(), Some(&id)));
         assert!(Owner::is_orphaned(dir.path(), None));
         assert!(Owner::is_orphaned(dir.path(), Some("never-existed")));
+    }
+
+    #[test]
+    fn live_owners_lists_held_locks_only() {
+        let state = tempfile::tempdir().unwrap();
+        let owners = state.path().join("owners");
+        let held = Owner::acquire(&owners).unwrap();
+        let gone = Owner::acquire(&owners).unwrap();
+        let gone_id = gone.id.clone();
+        drop(gone);
+        assert_eq!(live_owners(state.path()), vec![held.id.clone()]);
+        assert!(
+            owners.join(format!("{gone_id}.lock")).exists(),
+            "left alone"
+        );
+        drop(held);
+        assert!(live_owners(state.path()).is_empty());
     }
 }

@@ -195,6 +195,34 @@ async fn an_override_is_what_later_templates_see() {
 }
 
 #[tokio::test]
+async fn an_override_over_the_output_cap_keeps_the_tail_and_says_truncated() {
+    let f = Fixture::with(EngineOptions {
+        max_output_bytes: 16,
+        ..EngineOptions::default()
+    });
+    let (run, _) = f
+        .run("[[steps]]\nid = \"ask\"\nrun = \"exit 1\"\n[[steps]]\nid = \"use\"\nrun = \"true\"\n")
+        .await;
+    let given = format!("{}END-OF-IT", "x".repeat(40));
+    f.engine.override_output(&run, "ask", &given).unwrap();
+    let record = f.engine.wait(&run).await.unwrap();
+    assert_eq!(record.status, RunStatus::Completed);
+    let step = &record.steps[0];
+    assert!(step.output_truncated, "{step:?}");
+    let note = step.error.as_deref().unwrap_or_default();
+    assert!(
+        note.contains("truncated: 49 bytes given, only the last 16 kept"),
+        "{note}"
+    );
+    let kept = f.output(&run, "ask");
+    assert!(
+        kept.starts_with("[agentls: 33 earlier bytes dropped"),
+        "{kept}"
+    );
+    assert!(kept.ends_with("xxxxxxxEND-OF-IT"), "{kept}");
+}
+
+#[tokio::test]
 async fn retries_run_the_step_again_until_it_passes() {
     let f = Fixture::new();
     let counter = f.root.join("count");

@@ -26,6 +26,13 @@ pub enum ExecError {
         /// What the PTY layer reported.
         reason: String,
     },
+    /// The command line or the environment holds a NUL byte, which no
+    /// program can be handed (C strings end at the first NUL).
+    #[error("the {what} cannot contain a NUL byte (\\0)")]
+    Nul {
+        /// "command line", or "environment variable NAME".
+        what: String,
+    },
     /// `/bin/sh` could not be started.
     #[error("cannot start /bin/sh: {source}")]
     Spawn {

@@ -4,7 +4,8 @@
 //!
 //! What it owns: starting `/bin/sh -c` in the workspace root with a scrubbed
 //! environment, streaming raw output bytes through a bounded channel,
-//! timeouts and cancellation that end the whole process group, and
+//! timeouts and cancellation that end the whole process group, children
+//! that die with agentls (and [`end_leftovers`] for what escapes that), and
 //! [`strip_ansi`] for the plain-text view of output.
 //!
 //! Architecture invariant: this crate knows nothing of workflows, steps,
@@ -28,6 +29,7 @@
 
 mod ansi;
 mod error;
+mod leftovers;
 mod outcome;
 mod run;
 mod spawn;
@@ -37,6 +39,7 @@ mod threads;
 
 pub use ansi::strip_ansi;
 pub use error::ExecError;
+pub use leftovers::{end_leftovers, process_tag, PROCESS_ENV_VAR};
 pub use outcome::{Outcome, Termination};
 pub use run::run;
 pub use spawn::probe_pty;

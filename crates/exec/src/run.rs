@@ -42,6 +42,7 @@ pub async fn run(
     cancel: CancellationToken,
 ) -> Result<Outcome, ExecError> {
     check_cwd(&spec.cwd)?;
+    check_nul(&spec)?;
     let (wake, listener) = wake_pair()?;
     let started = Instant::now();
     let Spawned {
@@ -125,6 +126,24 @@ pub async fn run(
         pid,
         duration,
     })
+}
+
+/// Caught here, before the PTY layer turns it into a misleading "no
+/// terminal" fallback and the pipe path into a bare "invalid input".
+fn check_nul(spec: &CommandSpec) -> Result<(), ExecError> {
+    if spec.command.contains('\0') {
+        return Err(ExecError::Nul {
+            what: "command line".to_string(),
+        });
+    }
+    for (name, value) in &spec.env {
+        if name.contains('\0') || value.contains('\0') {
+            return Err(ExecError::Nul {
+                what: format!("environment variable {}", name.replace('\0', "\\0")),
+            });
+        }
+    }
+    Ok(())
 }
 
 /// A missing directory must fail loudly: the PTY layer would otherwise run

@@ -1,15 +1,20 @@
 //! Starting `/bin/sh -c <command>` in a pseudo-terminal or with pipes.
 //!
 //! Both paths hand the runner the same thing: a child that leads its own
-//! session and process group (`setsid`),
-//! one descriptor carrying all its output, and the stdin to feed, if any.
+//! session and process group (`setsid`), dies with agentls (the terminal's
+//! hang-up, or `PR_SET_PDEATHSIG` with pipes), carries [`PROCESS_ENV_VAR`]
+//! (so a later agentls can find what a dead one left behind), one
+//! descriptor carrying all its output, and the stdin to feed, if any.
 
+use std::io;
 use std::os::fd::OwnedFd;
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{mpsc, Mutex, OnceLock};
 
 use portable_pty::{native_pty_system, CommandBuilder, PtySize};
 
+use crate::leftovers::{process_tag, PROCESS_ENV_VAR};
 use crate::sys::{self, ProcessGroup};
 use crate::{CommandSpec, ExecError, PtyMode};
 
@@ -93,6 +98,7 @@ fn spawn_pty(spec: &CommandSpec) -> Result<Spawned, String> {
     for (name, value) in &spec.env {
         cmd.env(name, value);
     }
+    cmd.env(PROCESS_ENV_VAR, process_tag());
     let child = pair
         .slave
         .spawn_command(cmd)
@@ -138,11 +144,16 @@ fn spawn_pipes(spec: &CommandSpec) -> Result<Spawned, ExecError> {
     for (name, value) in &spec.env {
         cmd.env(name, value);
     }
-    sys::new_session_before_exec(&mut cmd);
-    let mut child = cmd.spawn().map_err(|source| ExecError::Spawn { source })?;
-    // `cmd` holds our copies of the write ends; end of file must come when
-    // the command's processes close theirs.
-    drop(cmd);
+    cmd.env(PROCESS_ENV_VAR, process_tag());
+    sys::new_session_before_exec(
+        &mut cmd,
+        std::process::id() as libc::pid_t,
+        sys::thread_nice(),
+    );
+    // `cmd` holds our copies of the write ends: the keeper drops it right
+    // after the fork, so end of file comes when the command's processes
+    // close theirs.
+    let mut child = keeper::spawn(cmd)?;
     let stdin = child.stdin.take().map(OwnedFd::from);
     let pid = child.id();
     let group = ProcessGroup::of_leader(pid).map_err(io_error("track the child process"))?;
@@ -153,4 +164,63 @@ fn spawn_pipes(spec: &CommandSpec) -> Result<Spawned, ExecError> {
         stdin,
         used_pty: false,
     })
+}
+
+/// The thread that forks the pipe path's children.
+///
+/// `PR_SET_PDEATHSIG` fires when the *thread* that forked the child ends,
+/// not the process. Forking on the caller's thread would tie every step to
+/// a Tokio thread: blocking-pool threads retire after 10 s idle and a
+/// runtime can be shut down while agentls lives on, which would kill
+/// healthy commands. This thread starts on first use and never returns, so
+/// the signal fires when, and only when, agentls dies. (A subreaper or a
+/// pidfd would need a live agentls to act, which is exactly what is missing
+/// after a SIGKILL; what escapes the signal is ended at the next start-up by
+/// [`crate::end_leftovers`].)
+mod keeper {
+    use super::*;
+
+    type Job = (Command, mpsc::Sender<io::Result<Child>>);
+
+    static JOBS: OnceLock<Option<Mutex<mpsc::Sender<Job>>>> = OnceLock::new();
+
+    fn start() -> Option<Mutex<mpsc::Sender<Job>>> {
+        let (tx, rx) = mpsc::channel::<Job>();
+        let started = std::thread::Builder::new()
+            .name("agentls-exec-spawner".to_string())
+            .spawn(move || {
+                // The senders live in a static: this loop never ends.
+                for (mut cmd, reply) in rx {
+                    let child = cmd.spawn();
+                    drop(cmd);
+                    let _ = reply.send(child);
+                }
+            });
+        match started {
+            Ok(_) => Some(Mutex::new(tx)),
+            Err(err) => {
+                tracing::error!(%err, "cannot start the spawner thread");
+                None
+            }
+        }
+    }
+
+    /// Spawns `cmd` on the keeper thread and drops it there.
+    pub(super) fn spawn(cmd: Command) -> Result<Child, ExecError> {
+        let unavailable = || ExecError::Io {
+            action: "start the spawner thread",
+            source: io::Error::other("the spawner thread is not running"),
+        };
+        let jobs = JOBS.get_or_init(start).as_ref().ok_or_else(unavailable)?;
+        let (reply, answer) = mpsc::channel();
+        jobs.lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .send((cmd, reply))
+            .map_err(|_| unavailable())?;
+        // A fork and an exec: as short as spawning here would be.
+        answer
+            .recv()
+            .map_err(|_| unavailable())?
+            .map_err(|source| ExecError::Spawn { source })
+    }
 }

@@ -166,12 +166,34 @@ pub(crate) fn reap(pid: libc::pid_t) -> io::Result<ExitStatus> {
 /// asking for a password, fails at once instead of being stopped by SIGTTIN
 /// on the server's terminal), and with default dispositions for the signals
 /// it could inherit as ignored, so SIGTERM and SIGINT act as expected.
-pub(crate) fn new_session_before_exec(command: &mut std::process::Command) {
+///
+/// On Linux it also dies with agentls: `PR_SET_PDEATHSIG` sends it SIGKILL
+/// when the thread that forked it ends (see `spawn::keeper` for why that
+/// thread lives as long as the process). A terminal gives the PTY path the
+/// same guarantee through its hang-up. `parent` is our pid, read before the
+/// fork: if we died between the fork and the prctl, the signal was never
+/// armed, and `getppid` no longer names us.
+///
+/// `nice` is the scheduling priority of the thread that asked for the
+/// command, which the child takes instead of the forking thread's: a
+/// command runs at the priority of whoever started it.
+pub(crate) fn new_session_before_exec(
+    command: &mut std::process::Command,
+    parent: libc::pid_t,
+    nice: Option<libc::c_int>,
+) {
     use std::os::unix::process::CommandExt;
-    // SAFETY: the hook runs between fork and exec and only calls signal(2)
-    // and setsid(2), both async-signal-safe; it touches no parent memory.
+    // SAFETY: the hook runs between fork and exec and only calls signal(2),
+    // setsid(2), setpriority(2), prctl(2), getppid(2) and _exit(2), all
+    // async-signal-safe; it touches no parent memory.
     unsafe {
-        command.pre_exec(|| {
+        command.pre_exec(move || {
+            if let Some(nice) = nice {
+                // Best effort: going below the forking thread's niceness
+                // needs a privilege; the spawner starts at the first
+                // caller's, which in practice is every caller's.
+                libc::setpriority(libc::PRIO_PROCESS, 0, nice);
+            }
             for signal in [
                 libc::SIGCHLD,
                 libc::SIGHUP,
@@ -185,7 +207,35 @@ pub(crate) fn new_session_before_exec(command: &mut std::process::Command) {
             if libc::setsid() == -1 {
                 return Err(std::io::Error::last_os_error());
             }
+            #[cfg(any(target_os = "linux", target_os = "android"))]
+            {
+                if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) == -1 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                if libc::getppid() != parent {
+                    libc::_exit(1);
+                }
+            }
+            #[cfg(not(any(target_os = "linux", target_os = "android")))]
+            let _ = parent;
             Ok(())
         });
     }
+}
+
+/// The calling thread's nice value (Linux: priorities are per thread).
+#[cfg(any(target_os = "linux", target_os = "android"))]
+pub(crate) fn thread_nice() -> Option<libc::c_int> {
+    // SAFETY: plain syscalls; errno is thread-local and only read here.
+    unsafe {
+        let tid = libc::syscall(libc::SYS_gettid) as libc::id_t;
+        *libc::__errno_location() = 0;
+        let nice = libc::getpriority(libc::PRIO_PROCESS, tid);
+        (nice != -1 || *libc::__errno_location() == 0).then_some(nice)
+    }
+}
+
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+pub(crate) fn thread_nice() -> Option<libc::c_int> {
+    None
 }

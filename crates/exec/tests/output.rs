@@ -113,6 +113,28 @@ async fn a_missing_working_directory_is_an_error_not_a_fallback() {
 }
 
 #[tokio::test]
+async fn a_nul_in_the_command_line_is_a_clear_error_not_a_pty_fallback() {
+    for mode in BOTH_MODES {
+        let (result, raw) = Running::start(spec("echo a\0b", mode)).finish().await;
+        match result {
+            Err(err @ ExecError::Nul { .. }) => assert_eq!(
+                err.to_string(),
+                "the command line cannot contain a NUL byte (\\0)"
+            ),
+            other => panic!("{mode:?}: expected a NUL error, got {other:?}"),
+        }
+        assert!(raw.is_empty());
+        let mut spec = spec("true", mode);
+        spec.env.push(("BAD".into(), "a\0b".into()));
+        let (result, _) = Running::start(spec).finish().await;
+        assert!(
+            matches!(&result, Err(ExecError::Nul { what }) if what == "environment variable BAD"),
+            "{mode:?}: {result:?}"
+        );
+    }
+}
+
+#[tokio::test]
 async fn env_is_added_and_removed_in_both_modes() {
     for mode in BOTH_MODES {
         let mut spec = spec(

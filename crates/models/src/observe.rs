@@ -10,7 +10,7 @@
 use std::time::{Duration, Instant};
 
 use agentls_engine::ModelCall;
-use agentls_provider::{Completion, Kind, ProviderConfig, ProviderError};
+use agentls_provider::{Completion, Kind, ProviderConfig, ProviderError, Secrets};
 use tracing::field::Empty;
 
 use crate::redact::redact;
@@ -157,12 +157,12 @@ pub(crate) fn finish(
 
 /// Emits the prompt and the answer as a span event, only when a telemetry
 /// layer opted in to content (`[telemetry] record_content`); otherwise the
-/// event is disabled and nothing is formatted. Every value of `secrets`,
+/// event is disabled and nothing is formatted. Every one of `secrets`,
 /// and anything shaped like a well-known key, is redacted first.
 pub(crate) fn content(
     prompt: &str,
     result: &Result<Completion, ModelsError>,
-    secrets: impl Fn() -> Vec<String>,
+    secrets: impl Fn() -> Secrets,
 ) {
     tracing::event!(
         target: "agentls::content",
@@ -173,7 +173,7 @@ pub(crate) fn content(
     );
 }
 
-fn input_messages(prompt: &str, secrets: &[String]) -> String {
+fn input_messages(prompt: &str, secrets: &Secrets) -> String {
     serde_json::json!([{
         "role": "user",
         "parts": [{"type": "text", "content": redact(prompt, secrets)}],
@@ -181,7 +181,7 @@ fn input_messages(prompt: &str, secrets: &[String]) -> String {
     .to_string()
 }
 
-fn output_messages(result: &Result<Completion, ModelsError>, secrets: &[String]) -> String {
+fn output_messages(result: &Result<Completion, ModelsError>, secrets: &Secrets) -> String {
     let Ok(completion) = result else {
         return "[]".into();
     };

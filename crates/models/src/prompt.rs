@@ -20,6 +20,7 @@ use tracing::Instrument;
 
 use crate::live::{Item, Live};
 use crate::observe::{self, CallInfo};
+use crate::redact::redact;
 use crate::{ModelsError, SessionModels};
 
 /// Chunks buffered per provider before it waits for the live writer.
@@ -69,7 +70,7 @@ pub(crate) async fn answer(
             // provider's failure is the step's error, shown by the engine.
             let note = match &result {
                 Err(ModelsError::Provider(err)) if err.is_cancelled() => None,
-                Err(err) if fan_out => Some(err.to_string()),
+                Err(err) if fan_out => Some(redact(&err.to_string(), &models.secrets())),
                 _ => None,
             };
             let _ = done.send(note);
@@ -114,7 +115,7 @@ pub(crate) async fn answer(
         Pick::All => sections(&names, &answers),
     };
     let warning = (!failures.is_empty()).then(|| {
-        format!(
+        let text = format!(
             "{} of {} providers gave no answer: {}",
             failures.len(),
             names.len(),
@@ -123,7 +124,8 @@ pub(crate) async fn answer(
                 .map(|(_, e)| e.to_string())
                 .collect::<Vec<_>>()
                 .join("; ")
-        )
+        );
+        redact(&text, &models.secrets())
     });
     Ok(PromptOutcome {
         output,

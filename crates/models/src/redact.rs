@@ -1,10 +1,14 @@
-//! Redacting secrets from prompt and answer text before it is recorded
-//! (only ever done when the user opted in to recording content).
+//! Redacting secrets from text before it is kept: prompt and answer text a
+//! telemetry layer records (only when the user opted in), and the error a
+//! failed prompt step leaves in the store and the transcript.
 //!
-//! Two passes: every known secret value (the session's provider keys) is
-//! replaced wherever it occurs, then anything shaped like a well-known
-//! credential (API keys with a vendor prefix, bearer tokens, PEM private
-//! keys) that a prompt may carry from a file or a command's output.
+//! Two passes: every known secret (the session's provider keys and
+//! configured header values, see [`Secrets`]) is replaced wherever it
+//! occurs, then anything shaped like a well-known credential (API keys with
+//! a vendor prefix, bearer tokens, PEM private keys) that a prompt may carry
+//! from a file or a command's output.
+
+use agentls_provider::Secrets;
 
 /// What a redacted secret becomes.
 const MASK: &str = "***";
@@ -37,17 +41,11 @@ const PREFIXES: &[&str] = &[
 /// Key characters a prefix must be followed by to count as a key.
 const MIN_TAIL: usize = 16;
 
-/// `text` with every value of `secrets` (8 characters or more: shorter ones
+/// `text` with every one of `secrets` (8 characters or more: shorter ones
 /// would mask ordinary words) and every credential-shaped token replaced by
 /// `***`.
-pub fn redact(text: &str, secrets: &[String]) -> String {
-    let mut out = text.to_string();
-    for secret in secrets.iter().filter(|s| s.len() >= 8) {
-        if out.contains(secret.as_str()) {
-            out = out.replace(secret.as_str(), MASK);
-        }
-    }
-    redact_private_keys(&redact_prefixed(&out))
+pub fn redact(text: &str, secrets: &Secrets) -> String {
+    redact_private_keys(&redact_prefixed(&secrets.redact(text)))
 }
 
 fn is_key_char(c: char) -> bool {
@@ -118,11 +116,20 @@ fn redact_private_keys(text: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    use agentls_provider::{Secret, Secrets};
+
     use super::redact;
+
+    fn none() -> Secrets {
+        Secrets::default()
+    }
 
     #[test]
     fn known_secrets_are_masked_wherever_they_occur() {
-        let secrets = vec!["hunter2-but-longer".to_string(), "short".to_string()];
+        let secrets: Secrets = ["hunter2-but-longer", "short"]
+            .into_iter()
+            .map(Secret::new)
+            .collect();
         assert_eq!(
             redact("a hunter2-but-longer b hunter2-but-longer short", &secrets),
             "a *** b *** short"
@@ -134,7 +141,7 @@ mod tests {
         let text = "key sk-ant-api03-abcdefghijklmnop, gh ghp_ABCDEFGHIJKLMNOPQRSTUV \
                     aws AKIAIOSFODNN7EXAMPLE auth: Bearer eyJhbGciOiJIUzI1NiJ9.e30.sig";
         assert_eq!(
-            redact(text, &[]),
+            redact(text, &none()),
             "key sk-***, gh ghp_*** aws AKIA*** auth: Bearer ***"
         );
     }
@@ -142,7 +149,7 @@ mod tests {
     #[test]
     fn ordinary_words_that_contain_a_prefix_are_kept() {
         let text = "a task-runner-with-a-long-name, sk-short, the risk-assessment-document";
-        assert_eq!(redact(text, &[]), text);
+        assert_eq!(redact(text, &none()), text);
     }
 
     #[test]
@@ -151,7 +158,7 @@ mod tests {
             "x\n-----BEGIN RSA PRIVATE KEY-----\nMIIEow\nabc\n-----END RSA PRIVATE KEY-----\ny\n\
                     -----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
         assert_eq!(
-            redact(text, &[]),
+            redact(text, &none()),
             "x\n-----BEGIN PRIVATE KEY-----\n***\n-----END PRIVATE KEY-----\ny\n\
              -----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"
         );
@@ -159,6 +166,6 @@ mod tests {
 
     #[test]
     fn non_ascii_text_survives() {
-        assert_eq!(redact("héllo 🦀 sk-", &[]), "héllo 🦀 sk-");
+        assert_eq!(redact("héllo 🦀 sk-", &none()), "héllo 🦀 sk-");
     }
 }

@@ -12,11 +12,14 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use agentls_engine::{Models, PromptCall, PromptOutcome};
-use agentls_provider::{CassetteWriter, Kind, Provider, ProvidersConfig, Recorder};
+use agentls_provider::{
+    CassetteWriter, Kind, Provider, ProvidersConfig, Recorder, Secret, Secrets,
+};
 use futures::future::BoxFuture;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
+use crate::redact::redact;
 use crate::ModelsError;
 
 /// Reads an environment variable (the process environment in the server,
@@ -135,14 +138,22 @@ impl SessionModels {
         vars.into_iter().collect()
     }
 
-    /// The values of every configured key variable that is set: what
-    /// recorded prompt text must never contain.
-    pub(crate) fn secrets(&self) -> Vec<String> {
-        self.key_vars()
+    /// The values of every configured key variable that is set and of every
+    /// configured header: what recorded prompt text and a step's error must
+    /// never contain.
+    pub(crate) fn secrets(&self) -> Secrets {
+        let mut secrets: Secrets = self
+            .key_vars()
             .iter()
             .filter_map(|var| (self.env)(var))
+            .map(|value| value.trim().to_string())
             .filter(|value| !value.is_empty())
-            .collect()
+            .map(Secret::new)
+            .collect();
+        for config in self.config.effective().values() {
+            secrets.add_header_values(&config.headers);
+        }
+        secrets
     }
 
     fn lock_built(&self) -> std::sync::MutexGuard<'_, HashMap<String, Arc<dyn Provider>>> {
@@ -171,9 +182,12 @@ impl Models for SessionModels {
         cancel: CancellationToken,
     ) -> BoxFuture<'_, Result<PromptOutcome, String>> {
         Box::pin(async move {
+            // The engine keeps this text in the store and the transcript:
+            // provider errors are redacted at the source, and this pass
+            // covers every other way a secret could end up in it.
             crate::prompt::answer(self, call, output, cancel)
                 .await
-                .map_err(|err| err.to_string())
+                .map_err(|err| redact(&err.to_string(), &self.secrets()))
         })
     }
 
@@ -239,6 +253,28 @@ mod tests {
         assert!(models.lock_built().is_empty());
         assert!(models.provider("agent").is_ok());
         assert_eq!(models.lock_built().len(), 1);
+    }
+
+    #[test]
+    fn secrets_are_the_set_keys_and_every_header_value() {
+        let mut gateway = agentls_provider::ProviderConfig::new(Kind::Openai);
+        gateway.base_url = Some("http://127.0.0.1:1/v1".into());
+        gateway
+            .headers
+            .insert("authorization".into(), "Bearer gw-token-0123456789".into());
+        let config = ProvidersConfig {
+            default_provider: None,
+            providers: [("gw".to_string(), gateway)].into(),
+        };
+        let models = SessionModels::new(config, "/", |var| {
+            (var == "ANTHROPIC_API_KEY").then(|| "sk-ant-key-0123456789\n".to_string())
+        });
+        assert_eq!(
+            models
+                .secrets()
+                .redact("sk-ant-key-0123456789 Bearer gw-token-0123456789 gw-token-0123456789"),
+            "*** *** ***"
+        );
     }
 
     #[test]

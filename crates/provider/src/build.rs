@@ -12,7 +12,9 @@ use crate::cassette::ReplayProvider;
 use crate::command::CommandProvider;
 use crate::http::{parse_headers, HttpProvider, HttpSettings};
 use crate::wire::Vendor;
-use crate::{Kind, Provider, ProviderConfig, ProviderError, Secret, DEFAULT_OPENAI_BASE_URL};
+use crate::{
+    Kind, Provider, ProviderConfig, ProviderError, Secret, Secrets, DEFAULT_OPENAI_BASE_URL,
+};
 
 /// Builds provider `name` from its configuration.
 ///
@@ -125,6 +127,7 @@ fn build_http(
             ))
         })?;
     let headers = parse_headers(&config.headers).map_err(config_error)?;
+    let secrets = Secrets::of_provider(key.as_ref(), &config.headers);
     HttpProvider::new(HttpSettings {
         name: name.to_string(),
         vendor,
@@ -132,6 +135,7 @@ fn build_http(
         model: model.to_string(),
         key,
         headers,
+        secrets,
         max_tokens: config.max_tokens,
         temperature: config.temperature,
         openai_official: base_url == DEFAULT_OPENAI_BASE_URL,

@@ -16,7 +16,9 @@
 //! client, its replay position) belongs to the session that built it.
 //!
 //! Secrets: keys live in [`Secret`] (Debug/Display print `***`), go into one
-//! request header, and are redacted from any server text put into an error.
+//! request header, and are redacted from any server text put into an error,
+//! together with every configured header value ([`Secrets`]: what a provider
+//! must never repeat).
 //! Command providers run with provider keys scrubbed from their environment.
 //!
 //! User documentation: `docs/providers.md`.
@@ -45,5 +47,5 @@ pub use config::{
 pub use duration::ConfigDuration;
 pub use error::ProviderError;
 pub use interface::{Chunk, Completion, Provider, Request, Usage};
-pub use secret::Secret;
+pub use secret::{Secret, Secrets};
 pub use tokio_util::sync::CancellationToken;

@@ -34,6 +34,33 @@ pub enum Step {
     Drop,
     /// Never answer (until the test ends).
     Hang,
+    /// Write a complete JSON response whose body is `body` with
+    /// [`ECHO_HEADERS`] replaced by the request's headers: a proxy that
+    /// echoes what it received in its error message.
+    EchoJson {
+        /// The response status.
+        status: u16,
+        /// The body, with the placeholder.
+        body: String,
+    },
+    /// Write one chunk of a chunked body, [`ECHO_HEADERS`] replaced likewise.
+    EchoChunk(String),
+}
+
+/// Where [`Step::EchoJson`] and [`Step::EchoChunk`] put the request's headers
+/// (`name: value` pairs joined by `, `, escaped for a JSON string).
+pub const ECHO_HEADERS: &str = "{headers}";
+
+/// The request's headers for an echo, escaped to sit inside a JSON string.
+fn echoed(seen: &Seen) -> String {
+    let joined = seen
+        .headers
+        .iter()
+        .map(|(name, value)| format!("{name}: {value}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let quoted = serde_json::to_string(&joined).unwrap_or_default();
+    quoted[1..quoted.len().saturating_sub(1)].to_string()
 }
 
 /// A request as the server saw it.
@@ -179,10 +206,30 @@ async fn connection(
             json_response(500, &[], r#"{"error":{"message":"no script left"}}"#)
         });
         for step in steps {
-            if let Step::Raw(_) | Step::Chunk(_) | Step::End = step {
+            if let Step::Raw(_)
+            | Step::Chunk(_)
+            | Step::End
+            | Step::EchoJson { .. }
+            | Step::EchoChunk(_) = step
+            {
                 let mut seen = seen.lock().unwrap();
                 seen[index].responded_at.get_or_insert_with(Instant::now);
             }
+            let step = match step {
+                Step::EchoJson { status, body } => {
+                    let headers = echoed(&seen.lock().unwrap()[index]);
+                    Step::Raw(json_bytes(
+                        status,
+                        &[],
+                        &body.replace(ECHO_HEADERS, &headers),
+                    ))
+                }
+                Step::EchoChunk(template) => {
+                    let headers = echoed(&seen.lock().unwrap()[index]);
+                    Step::Chunk(template.replace(ECHO_HEADERS, &headers).into_bytes())
+                }
+                step => step,
+            };
             match step {
                 Step::Raw(bytes) => {
                     socket.write_all(&bytes).await?;
@@ -213,6 +260,7 @@ async fn connection(
                 }
                 Step::Drop => return Ok(()),
                 Step::Hang => std::future::pending::<()>().await,
+                Step::EchoJson { .. } | Step::EchoChunk(_) => unreachable!("replaced above"),
             }
         }
     }
@@ -292,6 +340,19 @@ pub fn sse_response(headers: &[(&str, &str)], pieces: &[&str]) -> Vec<Step> {
 
 /// A complete JSON response with a content length.
 pub fn json_response(status: u16, headers: &[(&str, &str)], body: &str) -> Vec<Step> {
+    vec![Step::Raw(json_bytes(status, headers, body))]
+}
+
+/// A JSON error response whose body carries the request's headers where
+/// `body` says [`ECHO_HEADERS`].
+pub fn echo_json_response(status: u16, body: &str) -> Vec<Step> {
+    vec![Step::EchoJson {
+        status,
+        body: body.to_string(),
+    }]
+}
+
+fn json_bytes(status: u16, headers: &[(&str, &str)], body: &str) -> Vec<u8> {
     let reason = match status {
         200 => "OK",
         400 => "Bad Request",
@@ -310,7 +371,7 @@ pub fn json_response(status: u16, headers: &[(&str, &str)], body: &str) -> Vec<S
     }
     head.push_str("\r\n");
     head.push_str(body);
-    vec![Step::Raw(head.into_bytes())]
+    head.into_bytes()
 }
 
 /// A config pointed at `base_url` with fast retries and timeouts.

@@ -12,6 +12,7 @@
 
 mod calls;
 mod error;
+mod health;
 mod id;
 mod model;
 mod output;
@@ -23,6 +24,7 @@ mod write;
 
 pub use calls::ModelStats;
 pub use error::StoreError;
+pub use health::Health;
 pub use id::RunId;
 pub use model::{
     ModelCall, NewRun, NewStep, RunRecord, RunSummary, StepRecord, StepResult, Usage,

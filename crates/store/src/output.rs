@@ -103,6 +103,33 @@ impl OutputBuffer {
     }
 }
 
+impl OutputBuffer {
+    /// [`OutputBuffer::text`], reusing the buffer's memory instead of
+    /// copying it: with the output at its cap, a copy is another 8 MiB at
+    /// the moment a step ends.
+    pub fn into_text(self) -> String {
+        let mut bytes = Vec::from(self.tail);
+        let mut start = 0;
+        if self.dropped > 0 {
+            while start < 3 && bytes.get(start).is_some_and(|b| b & 0xC0 == 0x80) {
+                start += 1;
+            }
+            let marker = format!(
+                "[agentls: {} earlier bytes dropped; output capped at {}]\n",
+                self.dropped + start as u64,
+                human_size(self.cap)
+            );
+            // Exact: amortised growth would double the allocation.
+            bytes.reserve_exact(marker.len().saturating_sub(start));
+            bytes.splice(..start, marker.into_bytes());
+        }
+        match String::from_utf8(bytes) {
+            Ok(text) => text,
+            Err(err) => String::from_utf8_lossy(err.as_bytes()).into_owned(),
+        }
+    }
+}
+
 fn human_size(bytes: usize) -> String {
     const KIB: usize = 1024;
     const MIB: usize = 1024 * KIB;
@@ -118,6 +145,24 @@ fn human_size(bytes: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn into_text_is_text() {
+        let cases: &[(usize, &[&[u8]])] = &[
+            (16, &[b"hello ", b"world"]),
+            (4, &[b"ab", b"cdef", b"gh"]),
+            (5, &["x\u{e9}\u{1F600}yz".as_bytes()]),
+            (8, &[b"ok \xff\xfe done"]),
+            (8, &[]),
+        ];
+        for (cap, chunks) in cases {
+            let mut out = OutputBuffer::with_cap(*cap);
+            for chunk in *chunks {
+                out.push(chunk);
+            }
+            assert_eq!(out.clone().into_text(), out.text(), "cap {cap}, {chunks:?}");
+        }
+    }
 
     #[test]
     fn output_under_the_cap_is_kept_whole_without_marker() {

@@ -14,8 +14,9 @@
 //! Ordering, per run: events that must not be lost (begin, end, final
 //! state, output) leave in push order; reports never precede their begin
 //! and the latest one precedes its end; a non-final state never overtakes a
-//! final one. Output keeps its order per step; steps writing concurrently
-//! are sent in turn.
+//! final one; a run notice (how the run ended) leaves after everything
+//! pushed before it, the latest report and the end included. Output keeps
+//! its order per step; steps writing concurrently are sent in turn.
 //!
 //! Architecture invariant: this crate knows nothing of LSP or JSON-RPC; the
 //! sink (in the server's LSP layer) turns [`Outgoing`] into notifications.

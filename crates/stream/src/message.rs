@@ -109,6 +109,14 @@ pub enum Message {
     /// A message that belongs to no run's stream (e.g. a `showMessage`).
     /// Identical consecutive notices are sent once.
     Notice { method: String, params: Value },
+    /// A message about a run's stream (how the run ended): sent after
+    /// everything pushed before it under the same `run` key, the latest
+    /// progress report and the end included. Never dropped or de-duplicated.
+    RunNotice {
+        run: String,
+        method: String,
+        params: Value,
+    },
 }
 
 /// What the sink receives: one message, already coalesced and paced.

@@ -34,6 +34,11 @@ enum Item {
     /// the steps first wrote.
     Outputs(VecDeque<Segment>),
     Final(Value),
+    /// A notice that follows what the run pushed before it.
+    Notice {
+        method: String,
+        params: Value,
+    },
 }
 
 #[derive(Debug)]
@@ -206,6 +211,11 @@ impl RunQueue {
         }
     }
 
+    pub(crate) fn push_notice(&mut self, method: String, params: Value) -> Pushed {
+        self.hard.push_back(Item::Notice { method, params });
+        Pushed::QUEUED
+    }
+
     pub(crate) fn push_state(&mut self, state: Value, is_final: bool) -> Pushed {
         // Any state pushed now supersedes the non-final one waiting.
         let mut coalesced = u64::from(self.state.take().is_some());
@@ -265,9 +275,17 @@ impl RunQueue {
             {
                 return Plan::Queued
             }
+            // A notice waits for the latest report of the progress open on
+            // the editor's side (its end, queued ahead, waited already).
+            Some(Item::Notice { .. })
+                if self.open_sent.is_none()
+                    || self.reports.front().map(|r| r.generation) != self.open_sent =>
+            {
+                return Plan::Queued
+            }
             Some(Item::Outputs(_)) if ready(self.next_output_at) => return Plan::Queued,
             Some(Item::Outputs(_)) => wait = self.next_output_at,
-            Some(Item::End { .. }) | None => {}
+            Some(Item::End { .. } | Item::Notice { .. }) | None => {}
         }
         // A report waits for its begin, which is queued ahead of it.
         if self
@@ -369,6 +387,7 @@ impl RunQueue {
                     is_final: true,
                 })
             }
+            Item::Notice { method, params } => Taken::message(Outgoing::Notice { method, params }),
             Item::Outputs(mut group) => {
                 let segment = group.pop_front()?;
                 if !group.is_empty() {

@@ -102,6 +102,14 @@ impl Scheduler {
                 let (key, queue) = self.queue(run);
                 (key, queue.push_progress(progress))
             }
+            Message::RunNotice {
+                run,
+                method,
+                params,
+            } => {
+                let (key, queue) = self.queue(run);
+                (key, queue.push_notice(method, params))
+            }
             Message::State {
                 run,
                 state,

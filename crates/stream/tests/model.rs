@@ -21,6 +21,7 @@ enum Op {
     End(u8),
     State { run: u8, is_final: bool },
     Notice(u8),
+    RunNotice(u8),
     Sleep(u16),
     Stall,
     Resume,
@@ -34,6 +35,7 @@ fn op() -> impl Strategy<Value = Op> {
         1 => (0..3u8).prop_map(Op::End),
         2 => (0..3u8, any::<bool>()).prop_map(|(run, is_final)| Op::State { run, is_final }),
         1 => (0..2u8).prop_map(Op::Notice),
+        1 => (0..3u8).prop_map(Op::RunNotice),
         3 => (0..120u16).prop_map(Op::Sleep),
         1 => Just(Op::Stall),
         1 => Just(Op::Resume),
@@ -55,6 +57,10 @@ struct Pushed {
     /// Final states: op index -> output bytes pushed before.
     finals: HashMap<u64, usize>,
     last_state: Option<u64>,
+    /// Run notices: (text, what had to be delivered before it: output
+    /// bytes, begin/end fences, the last final state pushed before it).
+    notices: Vec<(String, usize, usize, Option<u64>)>,
+    last_final: Option<u64>,
 }
 
 fn run_script(ops: Vec<Op>) {
@@ -112,6 +118,7 @@ fn run_script(ops: Vec<Op>) {
                     let pushed = runs.entry(name(run)).or_default();
                     if is_final {
                         pushed.finals.insert(i, pushed.bytes);
+                        pushed.last_final = Some(i);
                     }
                     pushed.last_state = Some(i);
                     editor
@@ -131,6 +138,15 @@ fn run_script(ops: Vec<Op>) {
                     }
                     editor.outbox.push(notice("window/showMessage", &text));
                 }
+                Op::RunNotice(run) => {
+                    let pushed = runs.entry(name(run)).or_default();
+                    let text = format!("run notice {} {i}", name(run));
+                    let before = (pushed.bytes, pushed.fences.len(), pushed.last_final);
+                    pushed
+                        .notices
+                        .push((text.clone(), before.0, before.1, before.2));
+                    editor.outbox.push(run_notice(&name(run), &text));
+                }
                 Op::Sleep(ms) => sleep(Duration::from_millis(u64::from(ms))).await,
                 Op::Stall => editor.stall(),
                 Op::Resume => editor.resume(),
@@ -145,7 +161,10 @@ fn run_script(ops: Vec<Op>) {
         let delivered_notices: Vec<String> = received
             .iter()
             .filter_map(|r| match &r.message {
-                Outgoing::Notice { params, .. } => params["message"].as_str().map(str::to_owned),
+                Outgoing::Notice { params, .. } => params["message"]
+                    .as_str()
+                    .filter(|m| !m.starts_with("run notice"))
+                    .map(str::to_owned),
                 _ => None,
             })
             .collect();
@@ -155,8 +174,47 @@ fn run_script(ops: Vec<Op>) {
 
         for (run, pushed) in &runs {
             check_run(run, pushed, &received);
+            check_run_notices(run, pushed, &received);
         }
     });
+}
+
+/// Each run notice arrives once, after everything its run pushed before it:
+/// output bytes, begins and ends, the final state (consecutive final states
+/// are latest-wins, so the last one before the notice).
+fn check_run_notices(run: &str, pushed: &Pushed, received: &[Received]) {
+    let (mut bytes, mut fences, mut finals) = (0, 0, Vec::new());
+    let mut seen = Vec::new();
+    for r in received {
+        match &r.message {
+            Outgoing::Output { run: r, text, .. } if r == run => bytes += text.len(),
+            Outgoing::Progress {
+                run: r,
+                progress: Progress::Begin { .. } | Progress::End { .. },
+            } if r == run => fences += 1,
+            Outgoing::State {
+                run: r,
+                is_final: true,
+                state,
+            } if r == run => finals.extend(state["n"].as_u64()),
+            Outgoing::Notice { params, .. } => {
+                let Some(text) = params["message"].as_str() else {
+                    continue;
+                };
+                let Some((_, b, f, n)) = pushed.notices.iter().find(|(t, ..)| t == text) else {
+                    continue;
+                };
+                assert!(
+                    bytes >= *b && fences >= *f && n.is_none_or(|n| finals.contains(&n)),
+                    "{run}: {text} overtook what came before it"
+                );
+                seen.push(text.to_owned());
+            }
+            _ => {}
+        }
+    }
+    let pushed_texts: Vec<String> = pushed.notices.iter().map(|(t, ..)| t.clone()).collect();
+    assert_eq!(seen, pushed_texts, "{run}: every run notice once, in order");
 }
 
 fn check_run(run: &str, pushed: &Pushed, received: &[Received]) {

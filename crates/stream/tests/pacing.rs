@@ -324,3 +324,80 @@ async fn state_pushed_after_a_final_state_follows_it() {
         .collect();
     assert_eq!(states, [r#""failed" true"#, r#""running" false"#]);
 }
+
+/// What the editor saw of one run as short labels: `begin`, `report <msg>`,
+/// `end`, `notice <msg>`.
+fn labels(editor: &Editor) -> Vec<String> {
+    editor
+        .messages()
+        .into_iter()
+        .filter_map(|m| match m {
+            Outgoing::Progress { progress, .. } => Some(match progress {
+                Progress::Begin { .. } => "begin".to_owned(),
+                Progress::Report { message, .. } => {
+                    format!("report {}", message.unwrap_or_default())
+                }
+                Progress::End { .. } => "end".to_owned(),
+            }),
+            Outgoing::Notice { params, .. } => Some(format!(
+                "notice {}",
+                params["message"].as_str().unwrap_or("")
+            )),
+            _ => None,
+        })
+        .collect()
+}
+
+#[tokio::test(start_paused = true)]
+async fn run_notice_waits_for_the_latest_report_and_the_end() {
+    // A report held back by the rate when the run ends: the plain notice
+    // jumps ahead of it, the run notice does not.
+    let limits = Limits {
+        progress_per_second: 1,
+        ..Limits::default()
+    };
+    let editor = Editor::new(limits);
+    editor.outbox.push(begin("r1", "Run"));
+    editor.outbox.push(report("r1", "step 1/2"));
+    editor.outbox.flush().await;
+    editor.outbox.push(report("r1", "step 2/2"));
+    editor.outbox.push(end("r1"));
+    editor.outbox.push(run_notice("r1", "completed"));
+    editor
+        .outbox
+        .push(notice("window/showMessage", "unrelated"));
+    editor.outbox.flush().await;
+    assert_eq!(
+        labels(&editor),
+        [
+            "begin",
+            "report step 1/2",
+            "notice unrelated",
+            "report step 2/2",
+            "end",
+            "notice completed"
+        ]
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn run_notice_without_progress_leaves_after_what_came_before() {
+    let editor = Editor::new(Limits::default());
+    editor.outbox.push(output("r1", "test", "last line\n"));
+    editor
+        .outbox
+        .push(state("r1", json!({"status": "completed"}), true));
+    editor.outbox.push(run_notice("r1", "completed"));
+    editor.outbox.flush().await;
+    let kinds: Vec<&str> = editor
+        .messages()
+        .iter()
+        .map(|m| match m {
+            Outgoing::Output { .. } => "output",
+            Outgoing::State { .. } => "state",
+            Outgoing::Notice { .. } => "notice",
+            Outgoing::Progress { .. } => "progress",
+        })
+        .collect();
+    assert_eq!(kinds, ["output", "state", "notice"]);
+}

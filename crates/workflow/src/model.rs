@@ -211,6 +211,10 @@ pub enum ParamError {
 /// `[applies]`: where the workflow is offered as a code action.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Applies {
+    /// Offered as a code action at all: the file has an `[applies]` table
+    /// (an empty one offers it everywhere). Without one, the workflow is a
+    /// command only (`agent.run`, pickers), not in every code-action menu.
+    pub code_action: bool,
     /// Language ids; empty means all languages.
     pub languages: Vec<String>,
     /// Needs a non-empty selection.

@@ -111,11 +111,19 @@ fn editor_context() -> Context {
 fn model_builtins_are_offered_where_they_apply() {
     let catalog = load_all(None, None);
     for name in ["explain", "refactor", "write-tests"] {
-        assert!(catalog.get(name).unwrap().applies.selection, "{name}");
+        let applies = &catalog.get(name).unwrap().applies;
+        assert!(applies.code_action && applies.selection, "{name}");
     }
-    assert!(catalog.get("fix-diagnostic").unwrap().applies.diagnostics);
+    let fix = &catalog.get("fix-diagnostic").unwrap().applies;
+    assert!(fix.code_action && fix.diagnostics);
+}
+
+#[test]
+fn builtins_without_applies_are_commands_not_code_actions() {
+    let catalog = load_all(None, None);
     for name in ["fix-tests", "commit-message", "test", "demo"] {
         let applies = &catalog.get(name).unwrap().applies;
+        assert!(!applies.code_action, "{name}");
         assert!(!applies.selection && !applies.diagnostics, "{name}");
     }
 }

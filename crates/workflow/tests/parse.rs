@@ -56,6 +56,7 @@ fn design_example_parses_without_diagnostics() {
     assert_eq!(w.name, "wf");
     assert_eq!(w.title.as_deref(), Some("Run tests and fix failures"));
     assert_eq!(w.applies.languages, ["rust", "python"]);
+    assert!(w.applies.code_action, "an `[applies]` table offers it");
     let ids: Vec<&str> = w.steps.iter().map(|s| s.id.as_str()).collect();
     assert_eq!(ids, ["test", "fix", "apply"]);
     assert_eq!(w.steps[0].timeout, Some(Duration::from_secs(600)));
@@ -505,4 +506,14 @@ fn braces_in_a_condition_are_refused_with_a_hint() {
         "[[steps]]\nid = \"a\"\nrun = \"x\"\n\n[[steps]]\nid = \"b\"\nwhen = \"{{ steps.a.exit_code != 0 }}\"\nrun = \"y\"\n\n[[steps]]\nid = \"c\"\nwhen = \"'}}' in steps.a.output\"\nrun = \"z\"\n",
         expect!["wf.toml:7:35: error: invalid condition in `when`: `}}` cannot appear in a condition: `when` is a bare expression such as `steps.test.exit_code != 0`, without `{{ }}` (to close two dicts, write `} }`)"],
     );
+}
+
+#[test]
+fn an_empty_applies_table_offers_a_code_action_and_none_offers_none() {
+    let step = "[[steps]]\nid = \"a\"\nrun = \"true\"\n";
+    let without = parse_text(step).workflow.unwrap();
+    assert!(!without.applies.code_action);
+    let empty = parse_text(&format!("[applies]\n{step}")).workflow.unwrap();
+    assert!(empty.applies.code_action);
+    assert!(empty.applies.languages.is_empty() && !empty.applies.selection);
 }

@@ -98,7 +98,21 @@ pub async fn override_output(args: OverrideArgs) -> Result<u8, Fail> {
     };
     let step = args.step.clone();
     apply(&args.control, |engine, run| {
-        Ok(engine.override_output(run, &step, &output)?)
+        engine.override_output(run, &step, &output)?;
+        // The cap applies to overrides too: say so before following the run.
+        let record = engine
+            .store()
+            .run(run)
+            .map_err(|e| Fail::usage(e.to_string()))?;
+        if let Some(note) = record
+            .steps
+            .iter()
+            .find(|s| s.step_id == step && s.output_truncated)
+            .and_then(|s| s.error.as_deref())
+        {
+            eprintln!("agentls: step `{step}`: {note}");
+        }
+        Ok(())
     })
     .await
 }

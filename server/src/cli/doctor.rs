@@ -1,8 +1,13 @@
 //! `agentls doctor`: what a user checks first when something does not work.
-//! Prints names of secret variables, never their values.
+//! Prints names of secret variables, never their values. Opens the
+//! workspace's run store the way a run does, so a store that `agentls runs`
+//! cannot open is a problem here too (exit 1).
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+
+use agentls_engine::RunStatus;
+use agentls_store::{Store, StoreError, SCHEMA_VERSION};
 
 use crate::config::ConfigFile;
 use crate::state;
@@ -27,6 +32,7 @@ pub fn run(workspace: Option<PathBuf>) -> ExitCode {
         }
     }
     println!("workspace state: {}", ws_state.display());
+    problems += check_store(&ws_state);
 
     for (label, path) in [
         ("user config", state::user_config_file()),
@@ -80,6 +86,99 @@ pub fn run(workspace: Option<PathBuf>) -> ExitCode {
         println!("{problems} problem(s) found");
         ExitCode::FAILURE
     }
+}
+
+/// Opens the workspace's store as a run does ([`Store::open`]: the same
+/// pragmas and migrations) and reports what SQLite finds, the schema version
+/// and who drives its unfinished runs. Returns the number of problems. A
+/// missing store is no problem: nothing has run in this workspace yet.
+fn check_store(ws_state: &Path) -> usize {
+    let path = ws_state.join("agentls.db");
+    if !path.exists() {
+        println!("run store: {} (none yet: no runs)", path.display());
+        return 0;
+    }
+    let store = match Store::open(&path) {
+        Ok(store) => store,
+        Err(StoreError::SchemaTooNew { found, supported }) => {
+            println!(
+                "run store: {} (ERROR: schema version {found} is newer than this agentls \
+                 knows ({supported}); upgrade agentls)",
+                path.display()
+            );
+            return 1;
+        }
+        Err(err) => {
+            println!("run store: {} (ERROR: {err})", path.display());
+            return 1;
+        }
+    };
+    let health = match store.health() {
+        Ok(health) => health,
+        Err(err) => {
+            // integrity_check fails outright on some damage it cannot walk.
+            println!(
+                "run store: {} (ERROR: checking it failed: {err}; move the file away to start \
+                 afresh)",
+                path.display()
+            );
+            return 1;
+        }
+    };
+    let mut problems = 0;
+    if health.problems.is_empty() {
+        println!(
+            "run store: {} (ok: integrity check passed, schema version {} of {}, {} run(s))",
+            path.display(),
+            health.schema_version,
+            SCHEMA_VERSION,
+            health.runs
+        );
+    } else {
+        problems += 1;
+        println!(
+            "run store: {} (ERROR: integrity check failed; move the file away to start \
+             afresh)",
+            path.display()
+        );
+        const SHOWN: usize = 20;
+        for problem in health.problems.iter().take(SHOWN) {
+            println!("  {problem}");
+        }
+        if health.problems.len() > SHOWN {
+            println!("  ... and {} more", health.problems.len() - SHOWN);
+        }
+    }
+    let live = agentls_engine::live_owners(ws_state);
+    let pid = |owner: &str| owner.split('-').next().unwrap_or(owner).to_string();
+    let pids: Vec<String> = live.iter().map(|o| pid(o)).collect();
+    if pids.is_empty() {
+        println!("owner locks: none held (no agentls process has this workspace open)");
+    } else {
+        println!(
+            "owner locks: held by live agentls process(es) {}",
+            pids.join(", ")
+        );
+    }
+    for (run, status, owner) in &health.unfinished {
+        let driver = match owner.as_deref() {
+            Some(owner) if live.iter().any(|o| o == owner) => {
+                format!("driven by live process {}", pid(owner))
+            }
+            _ => match status {
+                RunStatus::Running | RunStatus::Queued => {
+                    "no live process drives it: it becomes interrupted when agentls next \
+                     opens this workspace"
+                        .to_string()
+                }
+                RunStatus::Interrupted => format!("`agentls resume {run}` continues it"),
+                RunStatus::Waiting => format!("waits for `agentls approve {run}`"),
+                _ => format!("paused: `agentls retry {run}`, `skip` or `override`"),
+            },
+        };
+        println!("  run {run} {status}: {driver}");
+    }
+    problems
 }
 
 fn config_line(path: &Path) -> String {

@@ -8,6 +8,7 @@
 
 mod control;
 mod doctor;
+mod live;
 mod render;
 mod run;
 mod runs;
@@ -52,7 +53,7 @@ enum Command {
     Runs {
         #[command(flatten)]
         ws: WorkspaceArg,
-        /// How many runs to list.
+        /// How many runs to list (0: all of them).
         #[arg(long, default_value_t = 20)]
         limit: usize,
         #[arg(long)]

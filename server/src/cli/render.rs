@@ -1,16 +1,19 @@
 //! Showing a run in a shell while it happens. On a terminal: a line per
 //! step with a spinner and the tail of its output (indicatif). Elsewhere
 //! (CI logs, pipes): plain lines, the output streamed as it comes.
-//! Printing happens on its own thread: the engine's subscriber only sends.
+//! Printing happens on its own thread: the engine's subscriber only pushes
+//! into a [`live::Queue`], which coalesces output so that memory stays flat
+//! however much a step prints and however slowly the output is read.
 
 use std::collections::HashMap;
 use std::io::{IsTerminal, Write};
-use std::sync::mpsc;
-use std::sync::Mutex;
+use std::sync::{mpsc, Arc};
 use std::time::Duration;
 
 use agentls_engine::{Event, RunStatus, StepStatus, Subscriber};
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
+
+use super::live::{self, Msg, Queue};
 
 /// Where progress goes: stdout normally, stderr when stdout carries JSON.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -20,23 +23,19 @@ pub enum Target {
     Quiet,
 }
 
-pub enum Msg {
-    Event(Event),
-    /// Answered once everything sent before it is printed.
-    Flush(mpsc::Sender<()>),
-}
-
 pub struct Renderer {
-    tx: Mutex<mpsc::Sender<Msg>>,
+    queue: Arc<Queue>,
 }
 
 impl Subscriber for Renderer {
     fn event(&self, event: &Event) {
-        let _ = self
-            .tx
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .send(Msg::Event(event.clone()));
+        self.queue.push_event(event);
+    }
+}
+
+impl Drop for Renderer {
+    fn drop(&mut self) {
+        self.queue.close();
     }
 }
 
@@ -44,25 +43,20 @@ impl Renderer {
     /// Waits until everything the engine announced so far is printed.
     pub fn flush(&self) {
         let (tx, rx) = mpsc::channel();
-        let sent = self
-            .tx
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .send(Msg::Flush(tx));
-        if sent.is_ok() {
-            let _ = rx.recv_timeout(Duration::from_secs(5));
-        }
+        self.queue.push_flush(tx);
+        let _ = rx.recv_timeout(Duration::from_secs(5));
     }
 }
 
 /// Starts the printing thread.
 pub fn spawn(target: Target) -> Renderer {
-    let (tx, rx) = mpsc::channel();
+    let queue = Arc::new(Queue::default());
     let fancy = match target {
         Target::Stdout => std::io::stdout().is_terminal(),
         Target::Stderr => std::io::stderr().is_terminal(),
         Target::Quiet => false,
     };
+    let rx = Messages(queue.clone());
     std::thread::spawn(move || {
         if target == Target::Quiet {
             for msg in rx {
@@ -76,7 +70,28 @@ pub fn spawn(target: Target) -> Renderer {
             plain(rx, target)
         }
     });
-    Renderer { tx: Mutex::new(tx) }
+    Renderer { queue }
+}
+
+/// The printing thread's view of the queue.
+struct Messages(Arc<Queue>);
+
+impl Iterator for Messages {
+    type Item = Msg;
+
+    fn next(&mut self) -> Option<Msg> {
+        self.0.pop()
+    }
+}
+
+/// A step's pending output as text: its head, the skip marker, its tail.
+fn output_text(out: &live::Output) -> String {
+    let mut text = agentls_exec::strip_ansi(&out.head);
+    if out.skipped > 0 {
+        text.push_str(&live::skip_marker(out.skipped, &out.run));
+    }
+    text.push_str(&agentls_exec::strip_ansi(&out.tail));
+    text
 }
 
 fn out(target: Target) -> Box<dyn Write> {
@@ -94,12 +109,21 @@ fn step_line(index: usize, total: usize, step: &str, title: &Option<String>) -> 
     format!("step {}/{total} `{step}`{title}", index + 1)
 }
 
-fn plain(rx: mpsc::Receiver<Msg>, target: Target) {
+fn plain(rx: Messages, target: Target) {
     let mut w = out(target);
     let mut at_line_start = true;
     for msg in rx {
         let event = match msg {
             Msg::Event(event) => event,
+            Msg::Output(out) => {
+                let text = output_text(&out);
+                if !text.is_empty() {
+                    at_line_start = text.ends_with('\n');
+                }
+                let _ = w.write_all(text.as_bytes());
+                let _ = w.flush();
+                continue;
+            }
             Msg::Flush(done) => {
                 let _ = w.flush();
                 let _ = done.send(());
@@ -107,13 +131,8 @@ fn plain(rx: mpsc::Receiver<Msg>, target: Target) {
             }
         };
         let line = match &event {
-            Event::Output { bytes, .. } => {
-                let text = agentls_exec::strip_ansi(bytes);
-                at_line_start = text.ends_with('\n');
-                let _ = w.write_all(text.as_bytes());
-                let _ = w.flush();
-                continue;
-            }
+            // Pushed as `Msg::Output`.
+            Event::Output { .. } => continue,
             Event::Step {
                 index,
                 total,
@@ -171,7 +190,7 @@ struct Fancy {
 }
 
 impl Fancy {
-    fn run(mut self, rx: mpsc::Receiver<Msg>, target: Target) {
+    fn run(mut self, rx: Messages, target: Target) {
         let multi = MultiProgress::new();
         if target == Target::Stderr {
             multi.set_draw_target(indicatif::ProgressDrawTarget::stderr());
@@ -184,6 +203,11 @@ impl Fancy {
         for msg in rx {
             let event = match msg {
                 Msg::Event(event) => event,
+                Msg::Output(out) => Event::Output {
+                    run: out.run.clone(),
+                    step: out.step.clone(),
+                    bytes: output_text(&out).into_bytes(),
+                },
                 Msg::Flush(done) => {
                     let _ = done.send(());
                     continue;

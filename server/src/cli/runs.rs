@@ -6,9 +6,11 @@ use super::run::{exit_code, run_json};
 use super::workspace::CliWorkspace;
 use super::{Fail, WorkspaceArg};
 
+/// `limit` 0 lists every run: a zero-row listing would read as "no runs yet".
 pub fn list(ws: &WorkspaceArg, limit: usize, json: bool) -> Result<u8, Fail> {
     let ws = CliWorkspace::open(ws.workspace.as_deref())?;
     let engine = ws.engine()?;
+    let limit = if limit == 0 { usize::MAX } else { limit };
     let runs = engine
         .store()
         .runs(limit)

@@ -1,10 +1,16 @@
-//! Code actions: every workflow whose `[applies]` fits the request (the
-//! document's language, a non-empty selection, diagnostics in the range) is
-//! offered, as a `quickfix` when it works on diagnostics and a
-//! `refactor.rewrite` otherwise. The action carries what it needs in `data`
-//! and is resolved lazily into an `agent.run` command with the uri, the
-//! range and those diagnostics. Clients that cannot resolve the command get
-//! it at once; clients without code action literals get bare commands.
+//! Code actions: every workflow with an `[applies]` table that fits the
+//! request (the document's language, a non-empty selection, diagnostics in
+//! the range) is offered, as a `quickfix` when it works on diagnostics and
+//! a `refactor.rewrite` otherwise. Workflows without `[applies]` are
+//! commands only (`agent.run`).
+//!
+//! Each action carries its `agent.run` command (the uri, the range and
+//! those diagnostics) at once, for every client: resolving it later would
+//! buy nothing (everything it needs is in the request), and Helix 25.07
+//! resolves an action but then executes the command of the *unresolved*
+//! one. `codeAction/resolve` stays for clients that ask: it returns the
+//! action as it is, or fills in the command of an action that carries only
+//! `data`. Clients without code action literals get bare commands.
 
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -49,6 +55,9 @@ pub fn code_actions(state: &State, params: CodeActionParams) -> Vec<CodeActionOr
         .values()
         .filter_map(|workflow| {
             let applies = &workflow.applies;
+            if !applies.code_action {
+                return None;
+            }
             let language_fits =
                 applies.languages.is_empty() || applies.languages.contains(&language);
             let fits = language_fits
@@ -84,23 +93,19 @@ pub fn code_actions(state: &State, params: CodeActionParams) -> Vec<CodeActionOr
                 return CodeActionOrCommand::Command(command(&title, &data));
             }
             let is_quickfix = kind == CodeActionKind::QUICKFIX;
-            let mut action = CodeAction {
+            CodeActionOrCommand::CodeAction(CodeAction {
                 title: title.clone(),
                 kind: Some(kind),
                 diagnostics: is_quickfix.then(|| diagnostics.clone()),
+                command: Some(command(&title, &data)),
                 ..CodeAction::default()
-            };
-            if caps.resolve_command {
-                action.data = serde_json::to_value(&data).ok();
-            } else {
-                action.command = Some(command(&title, &data));
-            }
-            CodeActionOrCommand::CodeAction(action)
+            })
         })
         .collect()
 }
 
-/// Fills in the `agent.run` command of an action offered above.
+/// Returns an action offered above as it is (it has its command), or fills
+/// in the command of one that carries only agentls's `data`.
 pub fn resolve(mut action: CodeAction) -> Result<CodeAction> {
     if action.command.is_some() {
         return Ok(action);

@@ -1,5 +1,5 @@
 //! Text document sync. Each handler applies its change before its first
-//! `.await` (DESIGN invariant 5): tower-lsp-server polls handlers
+//! `.await` (docs/architecture.md): tower-lsp-server polls handlers
 //! concurrently, and only the synchronous prefix runs in arrival order.
 
 use tower_lsp_server::ls_types::*;
@@ -7,6 +7,7 @@ use tower_lsp_server::Client;
 
 use super::config;
 use super::convert;
+use super::errors::echo;
 use super::server::State;
 use super::workflows;
 use crate::session::OpenDocument;
@@ -50,10 +51,22 @@ pub async fn did_change(client: &Client, state: &State, params: DidChangeTextDoc
         let Some(open) = docs.get_mut(uri.as_str()) else {
             tracing::warn!(
                 "didChange for a document that is not open: {}",
-                uri.as_str()
+                echo(uri.as_str())
             );
             return;
         };
+        // Versions only grow (LSP 3.17): an older one is a change the
+        // server already has, or a confused client. Applying it would put
+        // older text over newer.
+        if version < open.doc.version() {
+            tracing::warn!(
+                "didChange for {} with version {version}, older than the version {} held; \
+                 the change is ignored",
+                echo(uri.as_str()),
+                open.doc.version()
+            );
+            return;
+        }
         let changes: Vec<_> = params
             .content_changes
             .into_iter()

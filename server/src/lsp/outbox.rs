@@ -160,6 +160,19 @@ pub fn show_message(kind: MessageType, message: impl Into<String>) -> Message {
     }
 }
 
+/// `notice` (from [`show_message`]) queued behind what was pushed under
+/// the outbox key `after` (a run id or a [`progress_key`]).
+pub fn run_notice(after: String, notice: Message) -> Message {
+    match notice {
+        Message::Notice { method, params } => Message::RunNotice {
+            run: after,
+            method,
+            params,
+        },
+        other => other,
+    }
+}
+
 /// A `textDocument/publishDiagnostics` notice.
 pub fn publish_diagnostics(
     uri: Uri,

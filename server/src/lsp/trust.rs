@@ -2,11 +2,18 @@
 //! untrusted workflow at once (the error names what it would do); this
 //! asks in the editor from a task, and "Trust and run" records the approval
 //! of that exact content and starts the run the user asked for.
+//!
+//! The same for a workspace's `.agentls/config.toml` whose providers would
+//! send the user's credentials elsewhere or run a program: the run goes on
+//! with the user's own providers, and the editor is asked once per content
+//! whether to approve the file for the runs after it.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use agentls_engine::{StartRequest, TrustRequired};
+
+use crate::session::Session;
 use tower_lsp_server::ls_types::{MessageType, ProgressToken};
 
 use super::requests::Requests;
@@ -55,6 +62,59 @@ pub fn ask(
             Err(err) => surface.tell(
                 MessageType::ERROR,
                 format!("agentls: `{name}` is trusted now but did not start: {err}"),
+            ),
+        }
+    });
+}
+
+const TRUST_CONFIG: &str = "Trust its providers";
+
+/// Asks, from a task, whether to approve the workspace config file whose
+/// providers are left out (`problems` says why).
+pub fn ask_config(
+    requests: Requests,
+    surface: Arc<Surface>,
+    session: Arc<Session>,
+    path: std::path::PathBuf,
+    problems: Vec<String>,
+) {
+    let message = format!(
+        "agentls: {} has not been approved, and its providers are not used until it is: {}. \
+         Your own providers are used meanwhile. Trust this exact file?",
+        path.display(),
+        problems.join("; ")
+    );
+    tokio::spawn(async move {
+        let answer = requests
+            .ask(
+                MessageType::WARNING,
+                message,
+                &[TRUST_CONFIG, "Not now"],
+                ASK_FOR,
+            )
+            .await;
+        match answer {
+            Ok(Some(picked)) if picked == TRUST_CONFIG => {}
+            Ok(_) => return,
+            Err(err) => {
+                tracing::info!("config trust question not answered: {err}");
+                return;
+            }
+        }
+        match session.trust_workspace_config() {
+            Ok(()) => surface.tell(
+                MessageType::INFO,
+                format!(
+                    "agentls: {} is trusted; its providers apply from the next run",
+                    path.display()
+                ),
+            ),
+            Err(err) => surface.tell(
+                MessageType::ERROR,
+                format!(
+                    "agentls: cannot record your approval of {}: {err}",
+                    path.display()
+                ),
             ),
         }
     });

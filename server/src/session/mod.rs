@@ -45,6 +45,9 @@ pub struct Session {
     recorder: Mutex<Option<Arc<CassetteWriter>>>,
     /// Why the workspace config's providers are not in use, when they are not.
     provider_problems: Mutex<Vec<String>>,
+    /// The workspace config content (hash) the editor was last asked to
+    /// approve: one question per content, not one per run.
+    provider_question: Mutex<Option<String>>,
 }
 
 #[derive(Debug)]
@@ -89,6 +92,7 @@ impl Session {
             engine: Mutex::new(None),
             recorder: Mutex::new(None),
             provider_problems: Mutex::new(Vec::new()),
+            provider_question: Mutex::new(None),
         }
     }
 
@@ -209,6 +213,25 @@ impl Session {
             .clone()
     }
 
+    /// The problems to put to the user about the workspace config, once per
+    /// content of that file: `None` when there are none or they were asked.
+    pub fn provider_question(&self) -> Option<(PathBuf, Vec<String>)> {
+        let problems = self.provider_problems();
+        let (path, hash) = self.workspace_config_hash()?;
+        if problems.is_empty() {
+            return None;
+        }
+        let mut asked = self
+            .provider_question
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        if asked.as_deref() == Some(hash.as_str()) {
+            return None;
+        }
+        *asked = Some(hash);
+        Some((path, problems))
+    }
+
     /// Approves the workspace config file's exact content, so its providers
     /// apply even where they would send a key elsewhere or run a program.
     pub fn trust_workspace_config(&self) -> Result<(), String> {
@@ -231,31 +254,22 @@ impl Session {
         Some((file.path.clone(), agentls_workflow::sha256_hex(&file.text)))
     }
 
-    /// Builds this session's model providers from its configuration. A
-    /// workspace config that would hand a key to another host, or define a
-    /// `command` provider, is left out until its content is approved.
+    /// Builds this session's model providers from its configuration. While
+    /// the workspace config file is not approved, the providers are checked
+    /// as they would run (every layer merged) against the layers the user
+    /// vouches for; if the merge would send a credential anywhere the user's
+    /// own layers do not, or run a program, the workspace file's providers
+    /// are left out until its content is approved.
     fn apply_models(&self, engine: &Engine) {
-        let (config, user_side, workspace_side) = {
+        let (config, approved) = {
             let config = self.lock_config();
             let mut without_workspace = config.layers.clone();
             without_workspace.workspace = None;
-            let workspace_side = config
-                .layers
-                .workspace
-                .as_ref()
-                .and_then(|f| f.good.clone())
-                .and_then(|v| serde_json::from_value::<Config>(v).ok())
-                .map(|c| c.providers())
-                .unwrap_or_default();
-            (
-                config.effective.clone(),
-                without_workspace.effective(),
-                workspace_side,
-            )
+            (config.effective.clone(), without_workspace.effective())
         };
         let mut providers = config.providers();
         let mut problems =
-            agentls_models::untrusted_config_problems(&user_side.providers(), &workspace_side);
+            agentls_models::untrusted_config_problems(&approved.providers(), &providers);
         if !problems.is_empty() {
             let trusted = self
                 .workspace_config_hash()
@@ -268,7 +282,7 @@ impl Session {
                     "workspace config providers not applied until approved: {}",
                     problems.join("; ")
                 );
-                providers = user_side.providers();
+                providers = approved.providers();
             }
         }
         *self
@@ -355,6 +369,7 @@ pub fn workflow_summary(w: &agentls_workflow::Workflow) -> serde_json::Value {
             "required": p.required,
         })).collect::<Vec<_>>(),
         "applies": {
+            "codeAction": w.applies.code_action,
             "languages": w.applies.languages,
             "selection": w.applies.selection,
             "diagnostics": w.applies.diagnostics,

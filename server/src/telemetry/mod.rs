@@ -1,8 +1,10 @@
 //! Logging and OpenTelemetry export.
 //!
-//! Owns: the process's tracing subscriber. Logs go to stderr and to a
-//! size-capped file in the state directory, never to stdout: in `serve`,
-//! stdout is JSON-RPC's. When the `OTEL_*` variables or the user's
+//! Owns: the process's tracing subscriber. Logs go to a size-capped file in
+//! the state directory and, from warnings up, to stderr; never to stdout:
+//! in `serve`, stdout is JSON-RPC's. Editors read the server's stderr as
+//! errors (Helix logs every line of it at error level), so routine lines
+//! stay in the file. When the `OTEL_*` variables or the user's
 //! `[telemetry]` config name a collector, agentls's spans (runs, steps,
 //! commands, model calls) and the metrics derived from them are exported
 //! with OTLP/HTTP as well (see docs/observability.md); the returned
@@ -22,6 +24,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use agentls_telemetry::{Settings, Telemetry, TelemetryConfig, CONTENT_TARGET, TRACE_TARGET};
+use tracing_subscriber::filter::{FilterExt, LevelFilter};
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::{fmt, EnvFilter, Layer};
@@ -30,6 +33,10 @@ use crate::config::ConfigFile;
 
 /// The log file keeps at most this many bytes before it rolls over to `.1`.
 pub const LOG_FILE_CAP: u64 = 10 * 1024 * 1024;
+
+/// The most stderr carries: editors show or log every stderr line as an
+/// error, so info and below go to the log file only.
+pub const STDERR_MAX_LEVEL: LevelFilter = LevelFilter::WARN;
 
 /// How long the process waits at exit for telemetry to reach the collector.
 pub const FLUSH_TIMEOUT: Duration = Duration::from_secs(3);
@@ -69,9 +76,10 @@ impl Drop for TelemetryGuard {
     }
 }
 
-/// Installs the global subscriber: stderr plus `<state_base>/agentls.log`,
-/// and OTLP export when configured. The log level comes from `AGENTLS_LOG`
-/// (EnvFilter syntax), default `default_level`. A log file that cannot be
+/// Installs the global subscriber: `<state_base>/agentls.log`, stderr for
+/// warnings and errors, and OTLP export when configured. The log level
+/// comes from `AGENTLS_LOG` (EnvFilter syntax), default `default_level`;
+/// stderr never carries more than warnings, whatever it says. A log file that cannot be
 /// opened is reported on stderr and skipped; a telemetry setting that
 /// cannot work is logged and export stays off.
 pub fn init_logging(state_base: &Path, default_level: &str) -> TelemetryGuard {
@@ -98,7 +106,7 @@ pub fn init_logging(state_base: &Path, default_level: &str) -> TelemetryGuard {
         .with_writer(std::io::stderr)
         .with_ansi(std::io::stderr().is_terminal())
         .with_target(false)
-        .with_filter(filter());
+        .with_filter(filter().and(STDERR_MAX_LEVEL));
     let file = match CappedFile::open(&state_base.join("agentls.log"), LOG_FILE_CAP) {
         Ok(file) => Some(
             fmt::layer()

@@ -236,6 +236,14 @@ impl TestServer {
         &self.env
     }
 
+    /// The last `bytes` of the server's log file (`<state>/agentls.log`):
+    /// stderr carries only warnings and errors, the log file the rest.
+    pub fn log_tail(&self, bytes: usize) -> String {
+        let log = std::fs::read(self.env.state_dir().join("agentls.log")).unwrap_or_default();
+        let start = log.len().saturating_sub(bytes);
+        String::from_utf8_lossy(&log[start..]).into_owned()
+    }
+
     /// The last `bytes` of the server's stderr, for failure messages.
     pub fn stderr_tail(&self, bytes: usize) -> String {
         let s = lock(&self.shared.stderr);
@@ -309,6 +317,14 @@ impl TestServer {
     pub fn notify(&self, method: &str, params: Value) {
         self.send_raw(&encode_frame(
             &json!({ "jsonrpc": "2.0", "method": method, "params": params }),
+        ));
+    }
+
+    /// Answers a server request left unanswered (`never_answer`) now, as a
+    /// user who takes their time.
+    pub fn reply(&self, id: &Value, result: Value) {
+        self.send_raw(&encode_frame(
+            &json!({ "jsonrpc": "2.0", "id": id, "result": result }),
         ));
     }
 
@@ -463,8 +479,10 @@ impl TestServer {
     /// Fails the test with the message and the tail of the server's stderr.
     pub fn fail(&self, message: &str) -> ! {
         panic!(
-            "{message}\n---- agentls stderr (tail) ----\n{}\n---- end of stderr ----",
-            self.stderr_tail(8192)
+            "{message}\n---- agentls stderr (tail) ----\n{}\n---- agentls.log (tail) ----\n{}\n\
+             ---- end ----",
+            self.stderr_tail(8192),
+            self.log_tail(8192)
         );
     }
 }

@@ -71,14 +71,21 @@ pub async fn execute(
         }
     }
     drop(span);
-    let buffer = collected.await.unwrap_or_default();
-    let text = agentls_exec::strip_ansi(buffer.text().as_bytes());
+    // With the output at its cap, each copy alive at once is another 8 MiB
+    // of peak memory: the raw text reuses the buffer and goes before the
+    // result is stored.
+    let (text, truncated) = {
+        let buffer = collected.await.unwrap_or_default();
+        let truncated = buffer.is_truncated();
+        let raw = buffer.into_text();
+        (agentls_exec::strip_ansi(raw.as_bytes()), truncated)
+    };
     let outcome = match outcome {
         Ok(outcome) => outcome,
         Err(err) => return Outcome::failed(format!("cannot run the command: {err}"), false),
     };
     let mut result = StepResult::new(StepStatus::Completed, text);
-    result.output_truncated = buffer.is_truncated();
+    result.output_truncated = truncated;
     result.exit_code = outcome.exit_code();
     match outcome.termination {
         Termination::Exited(0) => Outcome::Done(result),

@@ -19,7 +19,9 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use crate::wire::{self, BodyParams, DecodeError, Summary, Vendor};
-use crate::{Chunk, Completion, Provider, ProviderError, Request, RetryPolicy, Secret, Timeouts};
+use crate::{
+    Chunk, Completion, Provider, ProviderError, Request, RetryPolicy, Secret, Secrets, Timeouts,
+};
 use retry::Jitter;
 use sse::SseError;
 
@@ -34,6 +36,9 @@ pub(crate) struct HttpSettings {
     pub model: String,
     pub key: Option<Secret>,
     pub headers: HeaderMap,
+    /// The key and every configured header value: redacted from every
+    /// message built from what the server sent.
+    pub secrets: Secrets,
     pub max_tokens: Option<u32>,
     pub temperature: Option<f32>,
     pub openai_official: bool,
@@ -193,7 +198,11 @@ impl HttpProvider {
             .map(str::to_string);
         if !response.status().is_success() {
             let retry_after = retry::retry_after(response.headers(), SystemTime::now());
-            let text = read_error_body(response, s.timeouts.idle).await;
+            // Redacted before a snippet is cut from it: a cut through a
+            // secret would leave its first characters unmasked.
+            let text = s
+                .secrets
+                .redact(&read_error_body(response, s.timeouts.idle).await);
             let message = serde_json::from_str::<Value>(&text)
                 .ok()
                 .and_then(|body| wire::error_message(&body))
@@ -220,7 +229,17 @@ impl HttpProvider {
                 )),
                 SseError::Malformed(message) => Failure::fatal(FailureKind::Protocol(message)),
             })?;
-            match decoder.event(&event) {
+            let mut decoded = decoder.event(&event);
+            if decoded.is_err() && s.secrets.occurs_in(&event.data) {
+                // The message may quote a snippet of the event: cut it from
+                // redacted data, never through the middle of a secret.
+                let mut clean = event.clone();
+                clean.data = s.secrets.redact(&event.data);
+                if let Err(err) = decoder.event(&clean) {
+                    decoded = Err(err);
+                }
+            }
+            match decoded {
                 Ok(Some(text)) => {
                     if progress.first_chunk.is_none() {
                         progress.first_chunk = Some(started.elapsed());
@@ -261,10 +280,7 @@ impl HttpProvider {
     fn error(&self, failure: Failure, attempts: u32) -> ProviderError {
         let s = &self.settings;
         let provider = s.name.clone();
-        let clean = |text: String| match &s.key {
-            Some(key) => key.redact(&text),
-            None => text,
-        };
+        let clean = |text: String| s.secrets.redact(&text);
         match failure.kind {
             FailureKind::Status {
                 status,
@@ -316,10 +332,7 @@ impl HttpProvider {
             } => (status, message),
             _ => (0, String::new()),
         };
-        let message = match &self.settings.key {
-            Some(key) => key.redact(&message),
-            None => message,
-        };
+        let message = self.settings.secrets.redact(&message);
         ProviderError::RetryAfterTooLong {
             provider: self.settings.name.clone(),
             status,

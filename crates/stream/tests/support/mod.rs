@@ -211,6 +211,14 @@ pub fn notice(method: &str, text: &str) -> Message {
     }
 }
 
+pub fn run_notice(run: &str, text: &str) -> Message {
+    Message::RunNotice {
+        run: run.into(),
+        method: "window/showMessage".into(),
+        params: serde_json::json!({ "message": text }),
+    }
+}
+
 /// Asserts that no window of one second holds more than `per_second` of
 /// the instants (which must be sorted).
 pub fn assert_at_most_per_second(times: &[Instant], per_second: usize) {

@@ -209,7 +209,10 @@ fn too_deep(text: &str) -> Option<usize> {
 }
 
 fn parse_applies(r: &mut Reporter<'_>, value: &Spanned<DeValue<'_>>) -> Applies {
-    let mut applies = Applies::default();
+    let mut applies = Applies {
+        code_action: true,
+        ..Applies::default()
+    };
     let Some(t) = r.table(
         "applies",
         value,

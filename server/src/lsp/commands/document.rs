@@ -6,6 +6,7 @@ use serde_json::{json, Value};
 use tower_lsp_server::jsonrpc::{Error, Result};
 use tower_lsp_server::ls_types::Uri;
 
+use crate::lsp::errors::echo;
 use crate::lsp::server::State;
 
 pub const NAME: &str = "agent.document";
@@ -22,8 +23,8 @@ pub fn run(state: &State, args: Args) -> Result<Value> {
         .ok_or_else(|| Error::invalid_params("`agent.document` needs `uri`"))?;
     let owner = state.owner(&uri);
     let docs = owner.documents();
-    let open = docs
-        .get(uri.as_str())
-        .ok_or_else(|| Error::invalid_params(format!("document is not open: {}", uri.as_str())))?;
+    let open = docs.get(uri.as_str()).ok_or_else(|| {
+        Error::invalid_params(format!("document is not open: {}", echo(uri.as_str())))
+    })?;
     Ok(json!({"version": open.doc.version(), "text": open.doc.text()}))
 }

@@ -2,7 +2,7 @@
 //! argument (every field optional where a default makes sense) and answers
 //! with JSON, or a JSON-RPC error that says what was wrong.
 //!
-//! No command waits on the editor (DESIGN invariant 4): `agent.run` answers
+//! No command waits on the editor (docs/architecture.md): `agent.run` answers
 //! with the run id while the run goes on in a task; requests to the editor
 //! (progress, edits, documents) are sent from tasks.
 
@@ -28,6 +28,7 @@ use serde_json::{json, Value};
 use tower_lsp_server::jsonrpc::{Error, ErrorCode, Result};
 use tower_lsp_server::ls_types::{ExecuteCommandParams, ProgressToken};
 
+use super::errors::{bounded_error, echo};
 use super::server::State;
 
 pub use cancel::cancel_in_task;
@@ -56,7 +57,13 @@ pub const NAMES: &[&str] = &[
 /// or a workflow that may not run as asked (see docs/protocol.md).
 pub const RUN_REFUSED: i64 = -32001;
 
+/// Runs a command. Every error leaves bounded: a message quotes what the
+/// client sent at most in part (see `errors`).
 pub async fn execute(state: &State, params: ExecuteCommandParams) -> Result<Value> {
+    dispatch(state, params).await.map_err(bounded_error)
+}
+
+async fn dispatch(state: &State, params: ExecuteCommandParams) -> Result<Value> {
     let command = params.command.as_str();
     let token = params.work_done_progress_params.work_done_token;
     let arguments = params.arguments;
@@ -79,7 +86,8 @@ pub async fn execute(state: &State, params: ExecuteCommandParams) -> Result<Valu
         config::NAME => config::run(state, args(command, arguments)?),
         document::NAME => document::run(state, args(command, arguments)?),
         _ => Err(Error::invalid_params(format!(
-            "unknown command `{command}`; this server knows: {}",
+            "unknown command `{}`; this server knows: {}",
+            echo(command),
             NAMES.join(", ")
         ))),
     }

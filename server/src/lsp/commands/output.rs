@@ -1,7 +1,8 @@
 //! `agent.output {runId?, step?, uri?}`: the full stored output of a step
 //! (capped per step by `[store] max_output_bytes`), or, without `step`,
 //! every step's output under a heading. Without `runId`: the newest run.
-//! Output skipped in the live stream is all here.
+//! Output skipped in the live stream is all here. Clients that discard
+//! results also get it as a document (`lsp::reveal`).
 
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -9,6 +10,7 @@ use tower_lsp_server::jsonrpc::Result;
 use tower_lsp_server::ls_types::Uri;
 
 use super::engine_error;
+use crate::lsp::reveal::{self, View};
 use crate::lsp::runs::{self, Pick};
 use crate::lsp::server::State;
 
@@ -42,13 +44,19 @@ pub fn run(state: &State, args: Args) -> Result<Value> {
         let text = store
             .step_output(&run, step)
             .map_err(|e| engine_error(e.into()))?;
-        return Ok(json!({
+        let result = json!({
             "runId": run,
             "step": step,
             "status": found.status,
             "truncated": found.output_truncated,
             "text": text,
-        }));
+        });
+        let view = View::Output {
+            run: run.as_str(),
+            step: Some(step),
+        };
+        reveal::show(&state.caps(), &surface, view, reveal::output_text(&result));
+        return Ok(result);
     }
     let mut text = String::new();
     let mut truncated = false;
@@ -71,11 +79,17 @@ pub fn run(state: &State, args: Args) -> Result<Value> {
         }
         text.push('\n');
     }
-    Ok(json!({
+    let result = json!({
         "runId": run,
         "step": null,
         "status": record.status,
         "truncated": truncated,
         "text": text,
-    }))
+    });
+    let view = View::Output {
+        run: run.as_str(),
+        step: None,
+    };
+    reveal::show(&state.caps(), &surface, view, reveal::output_text(&result));
+    Ok(result)
 }

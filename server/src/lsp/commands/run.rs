@@ -17,6 +17,7 @@ use tower_lsp_server::jsonrpc::{Error, Result};
 use tower_lsp_server::ls_types::{Diagnostic, ProgressToken, Range, Uri};
 
 use super::engine_error;
+use crate::lsp::errors::{echo, internal};
 use crate::lsp::runs::{self, inputs};
 use crate::lsp::server::State;
 
@@ -61,7 +62,8 @@ pub fn run(state: &State, args: Args, token: Option<ProgressToken>) -> Result<Va
             })
             .unwrap_or_default();
         Error::invalid_params(format!(
-            "no workflow `{name}`{broken}; this workspace has: {}",
+            "no workflow `{}`{broken}; this workspace has: {}",
+            echo(name),
             known()
         ))
     })?;
@@ -74,7 +76,17 @@ pub fn run(state: &State, args: Args, token: Option<ProgressToken>) -> Result<Va
         state.encoding(),
     )
     .map_err(Error::invalid_params)?;
-    let surface = state.surface(&session).map_err(Error::invalid_params)?;
+    // The session has a folder (`session_for`): only its store can fail.
+    let surface = state.surface(&session).map_err(internal)?;
+    if let Some((path, problems)) = session.provider_question() {
+        crate::lsp::trust::ask_config(
+            surface.requests(),
+            surface.clone(),
+            session.clone(),
+            path,
+            problems,
+        );
+    }
     let request = StartRequest {
         workflow: workflow.clone(),
         params,
@@ -99,7 +111,9 @@ fn params(given: BTreeMap<String, Value>) -> Result<BTreeMap<String, String>> {
             Value::Number(n) => Ok((name, n.to_string())),
             Value::Bool(b) => Ok((name, b.to_string())),
             other => Err(Error::invalid_params(format!(
-                "parameter `{name}` must be a string, number or boolean, not {other}"
+                "parameter `{}` must be a string, number or boolean, not {}",
+                echo(&name),
+                echo(&other.to_string())
             ))),
         })
         .collect()

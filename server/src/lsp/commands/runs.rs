@@ -1,13 +1,17 @@
 //! `agent.runs {uri?, limit?}`: the run history of the workspace owning
 //! `uri` (no uri: every workspace folder), newest first, `limit` runs
-//! (default 20). Each workspace's runs come from its own store only.
+//! (default 20; 0 lists every run, as `agentls runs --limit 0` does). Each
+//! workspace's runs come from its own store only.
+//! Clients that discard results also get the list as a document
+//! (`lsp::reveal`), written in the first workspace's state directory.
 
 use serde::Deserialize;
 use serde_json::Value;
-use tower_lsp_server::jsonrpc::{Error, Result};
+use tower_lsp_server::jsonrpc::Result;
 use tower_lsp_server::ls_types::Uri;
 
 use super::engine_error;
+use crate::lsp::reveal::{self, View};
 use crate::lsp::runs;
 use crate::lsp::server::State;
 
@@ -23,14 +27,21 @@ pub struct Args {
 }
 
 pub fn run(state: &State, args: Args) -> Result<Value> {
-    let limit = args.limit.unwrap_or(DEFAULT_LIMIT);
+    let limit = match args.limit.unwrap_or(DEFAULT_LIMIT) {
+        0 => usize::MAX,
+        limit => limit,
+    };
     let sessions = match &args.uri {
         Some(uri) => vec![runs::session_for(state, Some(uri))?],
         None => runs::folder_sessions(state),
     };
     let mut history = Vec::new();
+    let mut first = None;
     for session in &sessions {
-        let surface = state.surface(session).map_err(Error::invalid_params)?;
+        let surface = state
+            .surface(session)
+            .map_err(crate::lsp::errors::internal)?;
+        first.get_or_insert_with(|| surface.clone());
         let summaries = surface
             .engine()
             .store()
@@ -44,5 +55,15 @@ pub fn run(state: &State, args: Args) -> Result<Value> {
     }
     history.sort_by(|a, b| b.0.cmp(&a.0));
     history.truncate(limit);
-    Ok(Value::Array(history.into_iter().map(|(_, v)| v).collect()))
+    let result = Value::Array(history.into_iter().map(|(_, v)| v).collect());
+    if let Some(surface) = first {
+        let caps = state.caps();
+        reveal::show(
+            &caps,
+            &surface,
+            View::Runs,
+            reveal::runs_text(&caps, &result),
+        );
+    }
+    Ok(result)
 }

@@ -12,6 +12,7 @@ use serde_json::{json, Value};
 use tower_lsp_server::jsonrpc::{Error, Result};
 use tower_lsp_server::ls_types::Uri;
 
+use crate::lsp::errors::internal;
 use crate::lsp::runs;
 use crate::lsp::server::State;
 use crate::telemetry::stats;
@@ -40,6 +41,6 @@ pub fn run(state: &State, args: Args) -> Result<Value> {
         .iter()
         .map(|session| stats::session_json(session, window))
         .collect::<std::result::Result<Vec<_>, _>>()
-        .map_err(Error::invalid_params)?;
+        .map_err(internal)?;
     Ok(json!({ "since": args.since, "workspaces": workspaces }))
 }

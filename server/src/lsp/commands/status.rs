@@ -1,13 +1,15 @@
 //! `agent.status {runId?, uri?}`: one run with its steps, or, without
 //! `runId`, every run of the workspace(s) that is not finished (running,
-//! waiting, paused at a failure, interrupted), oldest first.
+//! waiting, paused at a failure, interrupted), oldest first. Clients that
+//! discard results also get it as a document (`lsp::reveal`).
 
 use serde::Deserialize;
 use serde_json::Value;
-use tower_lsp_server::jsonrpc::{Error, Result};
+use tower_lsp_server::jsonrpc::Result;
 use tower_lsp_server::ls_types::Uri;
 
 use super::engine_error;
+use crate::lsp::reveal::{self, View};
 use crate::lsp::runs::{self, Pick};
 use crate::lsp::server::State;
 
@@ -21,17 +23,29 @@ pub struct Args {
 }
 
 pub fn run(state: &State, args: Args) -> Result<Value> {
+    let caps = state.caps();
     if let Some(id) = args.run_id.as_deref() {
         let (surface, run) = runs::find_run(state, args.uri.as_ref(), Some(id), Pick::Latest)?;
-        return surface.run_json(&run).map_err(engine_error);
+        let result = surface.run_json(&run).map_err(engine_error)?;
+        reveal::show(
+            &caps,
+            &surface,
+            View::Status,
+            reveal::status_text(&caps, &result),
+        );
+        return Ok(result);
     }
     let sessions = match &args.uri {
         Some(uri) => vec![runs::session_for(state, Some(uri))?],
         None => runs::folder_sessions(state),
     };
     let mut active = Vec::new();
+    let mut first = None;
     for session in &sessions {
-        let surface = state.surface(session).map_err(Error::invalid_params)?;
+        let surface = state
+            .surface(session)
+            .map_err(crate::lsp::errors::internal)?;
+        first.get_or_insert_with(|| surface.clone());
         let unfinished = surface
             .engine()
             .store()
@@ -45,5 +59,14 @@ pub fn run(state: &State, args: Args) -> Result<Value> {
         }
     }
     active.sort_by(|a, b| a.0.cmp(&b.0));
-    Ok(Value::Array(active.into_iter().map(|(_, v)| v).collect()))
+    let result = Value::Array(active.into_iter().map(|(_, v)| v).collect());
+    if let Some(surface) = first {
+        reveal::show(
+            &caps,
+            &surface,
+            View::Status,
+            reveal::status_text(&caps, &result),
+        );
+    }
+    Ok(result)
 }

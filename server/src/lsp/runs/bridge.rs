@@ -16,7 +16,7 @@ use tower_lsp_server::ls_types::{MessageType, ProgressToken};
 use super::shared::{lock, Shared};
 use super::view::{ProgressSlot, RunView};
 use crate::lsp::convert;
-use crate::lsp::outbox::{progress_key, show_message};
+use crate::lsp::outbox::{progress_key, run_notice, show_message};
 
 /// Registered with the workspace's engine.
 pub struct Bridge(pub Arc<Shared>);
@@ -225,7 +225,9 @@ impl Shared {
         view.progress = ProgressSlot::Open(token);
     }
 
-    fn end_progress(&self, view: &mut RunView, message: String) {
+    /// Ends the progress shown for the run; returns the outbox key of the
+    /// progress it ended.
+    fn end_progress(&self, view: &mut RunView, message: String) -> Option<String> {
         match std::mem::replace(&mut view.progress, ProgressSlot::Idle) {
             ProgressSlot::Open(token) => {
                 lock(&self.tokens).remove(&progress_key(&token));
@@ -236,11 +238,13 @@ impl Shared {
                         message: Some(message),
                     },
                 );
+                Some(progress_key(&token))
             }
             ProgressSlot::Creating(token) => {
                 lock(&self.tokens).remove(&progress_key(&token));
+                None
             }
-            ProgressSlot::Idle => {}
+            ProgressSlot::Idle => None,
         }
     }
 
@@ -252,9 +256,14 @@ impl Shared {
             }
         }
         let (end, kind, told) = self.describe_stop(view);
-        self.end_progress(view, end);
+        let ended = self.end_progress(view, end);
         self.push_state(view, true);
-        view.outbox.push(show_message(kind, told));
+        // Queued behind the progress it ends (the latest report, then the
+        // end), so the editor never says "completed" while the progress
+        // still shows a step; without a progress, behind the final state.
+        let after = ended.unwrap_or_else(|| view.id.to_string());
+        view.outbox
+            .push(run_notice(after, show_message(kind, told)));
         let show = !self.caps.run_events
             && self.caps.show_document
             && matches!(view.status, RunStatus::Completed | RunStatus::Failed)
@@ -264,16 +273,21 @@ impl Shared {
         }
     }
 
-    /// The progress end message, and what `window/showMessage` says.
+    /// The progress end message, and what `window/showMessage` says. The
+    /// commands it suggests are named the way this editor runs them.
     fn describe_stop(&self, view: &RunView) -> (String, MessageType, String) {
         let name = format!("`{}`", view.workflow);
         let run = &view.id;
         let error = view.error.clone().unwrap_or_default();
+        let hint = |command: &str| self.caps.command_hint(command);
         match view.status {
             RunStatus::Completed => (
                 "completed".into(),
                 MessageType::INFO,
-                format!("agentls: {name} completed (run {run}); `agent.output` shows its output."),
+                format!(
+                    "agentls: {name} completed (run {run}); {} shows its output.",
+                    hint("agent.output")
+                ),
             ),
             RunStatus::Failed => {
                 // A retry that fails the same way is news: say which attempt.
@@ -288,9 +302,11 @@ impl Shared {
                     format!("failed: {error}"),
                     MessageType::ERROR,
                     format!(
-                        "agentls: {name} failed: {error} (run {run}{attempt}). Run `agent.retry` \
-                         to try the step again, `agent.skip` to go on without it, or \
-                         `agent.output` to read the output."
+                        "agentls: {name} failed: {error} (run {run}{attempt}). Run {} to try \
+                         the step again, {} to go on without it, or {} to read the output.",
+                        hint("agent.retry"),
+                        hint("agent.skip"),
+                        hint("agent.output")
                     ),
                 )
             }
@@ -310,8 +326,10 @@ impl Shared {
                     "waiting for approval".into(),
                     MessageType::INFO,
                     format!(
-                        "agentls: {name} waits for approval{step}{says} (run {run}). Run \
-                         `agent.approve` to go on or `agent.reject` to stop."
+                        "agentls: {name} waits for approval{step}{says} (run {run}). Run {} to \
+                         go on or {} to stop.",
+                        hint("agent.approve"),
+                        hint("agent.reject")
                     ),
                 )
             }
@@ -324,7 +342,8 @@ impl Shared {
                 view.status.as_str().into(),
                 MessageType::WARNING,
                 format!(
-                    "agentls: {name} was interrupted (run {run}); `agent.resume` continues it."
+                    "agentls: {name} was interrupted (run {run}); {} continues it.",
+                    hint("agent.resume")
                 ),
             ),
         }

@@ -12,6 +12,8 @@ use std::sync::Arc;
 use agentls_engine::{RunId, RunStatus};
 use agentls_store::StoreError;
 use tower_lsp_server::jsonrpc::Error;
+
+use crate::lsp::errors::{echo, internal, store_error};
 use tower_lsp_server::ls_types::Uri;
 
 use super::Surface;
@@ -46,7 +48,7 @@ pub fn session_for(state: &State, uri: Option<&Uri>) -> Result<Arc<Session>, Err
             if session.root().is_none() {
                 return Err(Error::invalid_params(format!(
                     "{} is outside every workspace folder; open its folder to run workflows there",
-                    uri.as_str()
+                    echo(uri.as_str())
                 )));
             }
             Ok(session)
@@ -87,15 +89,16 @@ pub fn find_run(
     };
     let mut found: Vec<(Arc<Surface>, RunId)> = Vec::new();
     for session in &sessions {
-        let surface = state.surface(session).map_err(Error::invalid_params)?;
+        // Sessions here have a folder: only their store can fail to open.
+        let surface = state.surface(session).map_err(internal)?;
         let store = surface.engine().store();
         let hit = match run {
             Some(prefix) => match store.resolve_run(prefix) {
                 Ok(id) => Some(id),
                 Err(StoreError::UnknownRun(_)) => None,
-                Err(err) => return Err(Error::invalid_params(err.to_string())),
+                Err(err) => return Err(store_error(err)),
             },
-            None => newest(store, pick).map_err(|e| Error::invalid_params(e.to_string()))?,
+            None => newest(store, pick).map_err(store_error)?,
         };
         if let Some(id) = hit {
             found.push((surface, id));
@@ -103,13 +106,17 @@ pub fn find_run(
     }
     match (run, found.len()) {
         (_, 1) => Ok(found.remove(0)),
-        (Some(prefix), 0) => Err(Error::invalid_params(format!("no run `{prefix}` {place}"))),
+        (Some(prefix), 0) => Err(Error::invalid_params(format!(
+            "no run `{}` {place}",
+            echo(prefix)
+        ))),
         (None, 0) => Err(Error::invalid_params(format!(
             "no {}run {place}; pass `runId`",
             describe(pick)
         ))),
         (Some(prefix), _) => Err(Error::invalid_params(format!(
-            "`{prefix}` names runs in several workspace folders; give more of the id or pass `uri`"
+            "`{}` names runs in several workspace folders; give more of the id or pass `uri`",
+            echo(prefix)
         ))),
         // Without an id, the newest run across folders is the one meant.
         (None, _) => found

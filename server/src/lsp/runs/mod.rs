@@ -204,6 +204,12 @@ impl Surface {
             .push(super::outbox::show_message(kind, message));
     }
 
+    /// Where command results are written for clients that discard them
+    /// (see `lsp::reveal`).
+    pub fn views_dir(&self) -> std::path::PathBuf {
+        crate::lsp::reveal::views_dir(&self.shared.transcripts)
+    }
+
     /// Requests to the editor, with the workspace's configured timeout.
     pub fn requests(&self) -> super::requests::Requests {
         self.shared.requests()

@@ -1,0 +1,266 @@
+//! Command results a person can see in editors that discard them.
+//!
+//! Helix (and any client that sets the editor key `showResults`) throws away
+//! what `workspace/executeCommand` returns, so `agent.status`, `agent.runs`
+//! and `agent.output` would show a blank screen. For those clients the
+//! answer is also written as text to a file in the workspace's state
+//! directory (`<state>/<workspace>/views/`, next to the transcripts) and
+//! opened with `window/showDocument`; a client that cannot show documents
+//! gets the first lines as a `window/showMessage`. The JSON result is
+//! unchanged.
+//!
+//! Must never: wait on the editor in the handler (the request is sent from a
+//! task), or write inside a workspace.
+
+use std::fmt::Write as _;
+use std::path::PathBuf;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use serde_json::Value;
+use tower_lsp_server::ls_types::MessageType;
+
+use super::client::ClientCaps;
+use super::convert;
+use super::runs::Surface;
+
+/// Which answer is shown: names the file it is written to.
+pub enum View<'a> {
+    Runs,
+    Status,
+    Output { run: &'a str, step: Option<&'a str> },
+}
+
+impl View<'_> {
+    fn file_name(&self) -> String {
+        match self {
+            View::Runs => "runs.txt".into(),
+            View::Status => "status.txt".into(),
+            View::Output { run, step: None } => format!("output-{run}.txt"),
+            View::Output {
+                run,
+                step: Some(step),
+            } => format!("output-{run}-{step}.txt"),
+        }
+    }
+}
+
+/// Shows `text` to the user if the client would not show the command's
+/// result itself. Never waits on the editor.
+pub fn show(caps: &ClientCaps, surface: &Surface, view: View<'_>, text: String) {
+    if !caps.show_results {
+        return;
+    }
+    if !caps.show_document {
+        surface.tell(MessageType::INFO, first_lines(&text, 8));
+        return;
+    }
+    let path = surface.views_dir().join(view.file_name());
+    if let Err(err) = write(&path, &text) {
+        tracing::warn!("cannot write {}: {err}", path.display());
+        surface.tell(MessageType::INFO, first_lines(&text, 8));
+        return;
+    }
+    let Some(uri) = convert::uri(&path) else {
+        return;
+    };
+    let requests = surface.requests();
+    tokio::spawn(async move {
+        match requests.show_document(uri, true).await {
+            Ok(true) => {}
+            Ok(false) => tracing::warn!("the editor could not open {}", path.display()),
+            Err(err) => tracing::warn!("{} not shown: {err}", path.display()),
+        }
+    });
+}
+
+fn write(path: &std::path::Path, text: &str) -> std::io::Result<()> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    std::fs::write(path, text)
+}
+
+fn first_lines(text: &str, n: usize) -> String {
+    let mut lines: Vec<&str> = text.lines().take(n + 1).collect();
+    if lines.len() > n {
+        lines.truncate(n);
+        lines.push("…");
+    }
+    lines.join("\n")
+}
+
+/// `agent.runs`: one line per run, newest first.
+pub fn runs_text(caps: &ClientCaps, runs: &Value) -> String {
+    let runs = runs.as_array().map(Vec::as_slice).unwrap_or_default();
+    let mut out = String::from("agentls: runs, newest first\n\n");
+    if runs.is_empty() {
+        out.push_str("No runs yet.\n");
+    }
+    for run in runs {
+        let _ = writeln!(
+            out,
+            "{}  {:<11}  {:>2}/{:<2}  {:>8}  {}{}",
+            text(&run["runId"]),
+            text(&run["status"]),
+            run["stepsDone"].as_u64().unwrap_or(0),
+            run["stepsTotal"].as_u64().unwrap_or(0),
+            ago(run["createdAt"].as_i64()),
+            text(&run["workflow"]),
+            run["error"]
+                .as_str()
+                .map(|e| format!("  ({e})"))
+                .unwrap_or_default(),
+        );
+    }
+    let _ = write!(
+        out,
+        "\nThe newest run's output: {}.\nAnother run: agent.output or agent.status with \
+         {{\"runId\":\"<run>\"}}.\n",
+        caps.command_hint("agent.output"),
+    );
+    out
+}
+
+/// `agent.status`: a run with its steps, or every unfinished run.
+pub fn status_text(caps: &ClientCaps, status: &Value) -> String {
+    let mut out = String::new();
+    match status {
+        Value::Array(runs) if runs.is_empty() => {
+            out.push_str("agentls: no run is in progress, waiting or paused.\n");
+        }
+        Value::Array(runs) => {
+            out.push_str("agentls: runs not finished, oldest first\n");
+            for run in runs {
+                out.push('\n');
+                run_text(&mut out, run);
+            }
+        }
+        run => run_text(&mut out, run),
+    }
+    let _ = write!(
+        out,
+        "\nEvery run: {}; a run's output: {}.\n",
+        caps.command_hint("agent.runs"),
+        caps.command_hint("agent.output"),
+    );
+    out
+}
+
+fn run_text(out: &mut String, run: &Value) {
+    let _ = writeln!(
+        out,
+        "run {}: {} ({}){}",
+        text(&run["runId"]),
+        text(&run["workflow"]),
+        text(&run["status"]),
+        run["error"]
+            .as_str()
+            .map(|e| format!(": {e}"))
+            .unwrap_or_default(),
+    );
+    for step in run["steps"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default()
+    {
+        let exit = step["exitCode"]
+            .as_i64()
+            .map(|c| format!(", exit {c}"))
+            .unwrap_or_default();
+        let title = step["title"]
+            .as_str()
+            .map(|t| format!(" {t}"))
+            .unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "  {:<10} {}{title} [{}{exit}]{}",
+            text(&step["status"]),
+            text(&step["id"]),
+            text(&step["kind"]),
+            step["error"]
+                .as_str()
+                .map(|e| format!(": {e}"))
+                .unwrap_or_default(),
+        );
+    }
+    if let Some(transcript) = run["transcript"].as_str() {
+        let _ = writeln!(out, "  transcript: {transcript}");
+    }
+}
+
+/// `agent.output`: the stored output under a one-line heading.
+pub fn output_text(output: &Value) -> String {
+    let step = output["step"]
+        .as_str()
+        .map(|s| format!(", step `{s}`"))
+        .unwrap_or_default();
+    let truncated = if output["truncated"] == true {
+        " (truncated: the store keeps the first [store] max_output_bytes of a step)"
+    } else {
+        ""
+    };
+    format!(
+        "agentls: output of run {}{step} ({}){truncated}\n\n{}",
+        text(&output["runId"]),
+        text(&output["status"]),
+        output["text"].as_str().unwrap_or_default()
+    )
+}
+
+fn text(value: &Value) -> &str {
+    value.as_str().unwrap_or("-")
+}
+
+fn ago(ms: Option<i64>) -> String {
+    let Some(ms) = ms else { return "-".into() };
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(ms);
+    let secs = (now - ms).max(0) / 1000;
+    match secs {
+        0..=59 => format!("{secs}s ago"),
+        60..=3599 => format!("{}m ago", secs / 60),
+        3600..=86399 => format!("{}h ago", secs / 3600),
+        _ => format!("{}d ago", secs / 86400),
+    }
+}
+
+/// Where a surface writes the views (see the module doc).
+pub fn views_dir(transcripts: &std::path::Path) -> PathBuf {
+    transcripts.parent().unwrap_or(transcripts).join("views")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn runs_show_one_line_each_and_how_to_go_on() {
+        let caps = ClientCaps {
+            kind: super::super::client::ClientKind::Helix,
+            ..ClientCaps::default()
+        };
+        let text = runs_text(
+            &caps,
+            &json!([{"runId": "abc", "status": "failed", "stepsDone": 1, "stepsTotal": 2,
+                     "createdAt": null, "workflow": "test", "error": "exit 1"}]),
+        );
+        assert!(
+            text.contains("abc  failed        1/2          -  test  (exit 1)"),
+            "{text}"
+        );
+        assert!(text.contains("`:lsp-workspace-command agent.output` (space A o)"));
+    }
+
+    #[test]
+    fn long_text_is_cut_for_a_message() {
+        let text = (0..20)
+            .map(|i| i.to_string())
+            .collect::<Vec<_>>()
+            .join("\n");
+        assert_eq!(first_lines(&text, 3), "0\n1\n2\n…");
+        assert_eq!(first_lines("a\nb", 3), "a\nb");
+    }
+}
