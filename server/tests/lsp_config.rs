@@ -334,3 +334,69 @@ fn did_change_configuration_without_agentls_settings_changes_nothing() {
     assert_eq!(key(&c, "exec.cols"), json!(90), "{c}");
     assert_eq!(server.shutdown_and_exit().code(), Some(0));
 }
+
+/// A folder whose `.agentls/config.toml` is what `make` puts there,
+/// initialized: the `initialize` answer itself is the first assertion (a
+/// config read whole from /dev/zero or blocked on a FIFO never answers).
+fn workspace_with_special_config(make: impl FnOnce(&std::path::Path)) -> Workspace {
+    let env = TestEnv::new();
+    let folder = env.mkdir("proj");
+    let config_path = folder.join(".agentls/config.toml");
+    std::fs::create_dir_all(config_path.parent().unwrap()).unwrap();
+    make(&config_path);
+    let file_uri = file_uri(&env.write("proj/src/lib.rs", "\n"));
+    let server = TestServer::spawn_in(env, ServerOptions::new());
+    server.initialize(InitParams::new().folder(&folder).build());
+    let config_uri = support::file_uri(&config_path);
+    Workspace {
+        server,
+        config_path,
+        config_uri,
+        file_uri,
+    }
+}
+
+fn assert_refused_with(ws: &Workspace, reason: &str) {
+    let message = assert_message_names_config_file(&ws.server);
+    let text = message["message"].as_str().unwrap_or("");
+    assert!(
+        text.contains(&ws.config_path.display().to_string()) && text.contains(reason),
+        "expected {reason:?} about {}: {message}",
+        ws.config_path.display()
+    );
+    // The session runs on defaults and keeps answering.
+    assert_eq!(
+        config_of(&ws.server, &ws.file_uri)["exec"]["cols"],
+        json!(120)
+    );
+    assert_eq!(ws.server.shutdown_and_exit().code(), Some(0));
+}
+
+#[test]
+fn a_config_file_that_is_a_fifo_is_refused_and_initialize_answers() {
+    let ws = workspace_with_special_config(|path| {
+        let status = std::process::Command::new("mkfifo")
+            .arg(path)
+            .status()
+            .unwrap();
+        assert!(status.success());
+    });
+    assert_refused_with(&ws, "not a regular file (a FIFO)");
+}
+
+#[test]
+fn a_config_file_symlinked_to_dev_zero_is_refused_and_initialize_answers() {
+    let ws = workspace_with_special_config(|path| {
+        std::os::unix::fs::symlink("/dev/zero", path).unwrap();
+    });
+    assert_refused_with(&ws, "not a regular file (a character device)");
+}
+
+#[test]
+fn a_config_file_over_one_mib_is_refused_and_initialize_answers() {
+    let ws = workspace_with_special_config(|path| {
+        let file = std::fs::File::create(path).unwrap();
+        file.set_len(10 * 1024 * 1024 * 1024).unwrap();
+    });
+    assert_refused_with(&ws, "larger than the 1 MiB limit");
+}

@@ -68,10 +68,29 @@ pub enum EditError {
     },
 
     /// The path exists but is not a regular file (a directory, a socket, ...).
-    #[error("{path} is not a regular file")]
+    #[error("{path} is not a regular file ({kind})")]
     NotAFile {
         /// Relative path.
         path: PathBuf,
+        /// What it is instead: "a directory", "a FIFO", ...
+        kind: &'static str,
+    },
+
+    /// The file is larger than agentls reads (the largest document an
+    /// editor can send).
+    #[error("{path} is larger than the {cap} limit for files agentls edits")]
+    TooLarge {
+        /// Relative path.
+        path: PathBuf,
+        /// The limit, e.g. "64 MiB".
+        cap: String,
+    },
+
+    /// A path ending in a separator, which names a directory, not a file.
+    #[error("path {path} ends with `/`: name a file, not a directory")]
+    TrailingSlash {
+        /// The path as given.
+        path: String,
     },
 
     /// The file exists but is not UTF-8 text; edits only handle text.

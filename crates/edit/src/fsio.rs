@@ -21,19 +21,36 @@ pub(crate) struct Existing {
     pub permissions: Permissions,
 }
 
-/// Reads the file at `path`, `None` when it does not exist.
+/// Reads the file at `path`, `None` when it does not exist. Only regular
+/// files up to [`agentls_files::Limit::DOCUMENT`] are read: a workflow names
+/// the path, and a FIFO or a device there must fail, not hang.
 pub(crate) fn read(path: &Resolved) -> Result<Option<Existing>, EditError> {
-    let meta = match fs::metadata(&path.abs) {
-        Ok(meta) => meta,
-        Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok(None),
-        Err(source) => return Err(EditError::io("inspect", &path.rel, source)),
-    };
-    if !meta.is_file() {
-        return Err(EditError::NotAFile {
-            path: path.rel.clone(),
-        });
-    }
-    let bytes = fs::read(&path.abs).map_err(|source| EditError::io("read", &path.rel, source))?;
+    use agentls_files::ReadError;
+    let (bytes, meta) =
+        match agentls_files::read_with_metadata(&path.abs, agentls_files::Limit::DOCUMENT) {
+            Ok(read) => read,
+            Err(err) if err.is_not_found() => return Ok(None),
+            Err(ReadError::NotRegular { kind, .. }) => {
+                return Err(EditError::NotAFile {
+                    path: path.rel.clone(),
+                    kind,
+                })
+            }
+            Err(ReadError::TooLarge { cap, .. }) => {
+                return Err(EditError::TooLarge {
+                    path: path.rel.clone(),
+                    cap: agentls_files::human_size(cap),
+                })
+            }
+            Err(ReadError::Io { source, .. }) => {
+                return Err(EditError::io("read", &path.rel, source))
+            }
+            Err(ReadError::NotText { .. }) => {
+                return Err(EditError::NotText {
+                    path: path.rel.clone(),
+                })
+            }
+        };
     let text = String::from_utf8(bytes).map_err(|_| EditError::NotText {
         path: path.rel.clone(),
     })?;

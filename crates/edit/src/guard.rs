@@ -67,6 +67,14 @@ pub(crate) fn resolve(root: &Path, given_root: &Path, input: &str) -> Result<Res
     if parts.is_empty() {
         return Err(EditError::EmptyPath);
     }
+    // `sub/`, `sub/.` and `sub/..` name directories. Normalised, they would
+    // lose that and become the file `sub` (or its parent).
+    let last = input.rsplit(['/', '\\']).next().unwrap_or(input);
+    if matches!(last, "" | "." | "..") {
+        return Err(EditError::TrailingSlash {
+            path: input.to_owned(),
+        });
+    }
     if parts.iter().any(|part| is_git(part)) {
         return Err(EditError::InsideGit {
             path: input.to_owned(),

@@ -96,8 +96,10 @@ impl Cassette {
             path: path.to_path_buf(),
             message,
         };
-        let text =
-            std::fs::read_to_string(path).map_err(|err| error(format!("cannot read: {err}")))?;
+        // The path comes from a config file, which a repository may write:
+        // a FIFO or /dev/zero must fail here, not hang or fill memory.
+        let text = agentls_files::read_to_string(path, agentls_files::Limit::CASSETTE)
+            .map_err(|err| error(format!("cannot read: {}", err.reason())))?;
         let cassette: Cassette =
             serde_json::from_str(&text).map_err(|err| error(format!("not a cassette: {err}")))?;
         if cassette.version != CASSETTE_VERSION {

@@ -205,10 +205,12 @@ fn toml_files(dir: &Path, kind: SourceKind, catalog: &mut Catalog) -> Vec<PathBu
             return Vec::new();
         }
     };
+    // Everything named `*.toml` but a directory: a FIFO or a device there is
+    // reported by the reader rather than skipped without a word.
     let mut files: Vec<PathBuf> = entries
         .filter_map(Result::ok)
         .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|x| x == "toml") && p.is_file())
+        .filter(|p| p.extension().is_some_and(|x| x == "toml") && !p.is_dir())
         .collect();
     files.sort();
     files
@@ -219,7 +221,7 @@ fn load_file(path: &Path, kind: SourceKind, templates: &Templates, catalog: &mut
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_default();
-    match std::fs::read_to_string(path) {
+    match agentls_files::read_to_string(path, agentls_files::Limit::WORKFLOW) {
         Ok(text) => {
             let source = Source::new(kind, Some(path.to_path_buf()), text.clone());
             let parsed = parse_with(&name, source, templates);
@@ -227,17 +229,31 @@ fn load_file(path: &Path, kind: SourceKind, templates: &Templates, catalog: &mut
         }
         Err(e) => {
             catalog.workflows.remove(&name);
-            catalog.problems.push(io_problem(name, kind, path, &e));
+            catalog.problems.push(read_problem(name, kind, path, &e));
         }
     }
 }
 
-fn io_problem(name: String, kind: SourceKind, path: &Path, e: &std::io::Error) -> Problem {
-    let message = if e.kind() == std::io::ErrorKind::InvalidData {
-        "cannot read the file: it is not valid UTF-8".to_owned()
-    } else {
-        format!("cannot read: {e}")
+fn read_problem(
+    name: String,
+    kind: SourceKind,
+    path: &Path,
+    e: &agentls_files::ReadError,
+) -> Problem {
+    let message = match e {
+        agentls_files::ReadError::NotText { .. } => {
+            "cannot read the file: it is not valid UTF-8".to_owned()
+        }
+        e => format!("cannot read: {}", e.reason()),
     };
+    problem(name, kind, path, message)
+}
+
+fn io_problem(name: String, kind: SourceKind, path: &Path, e: &std::io::Error) -> Problem {
+    problem(name, kind, path, format!("cannot read: {e}"))
+}
+
+fn problem(name: String, kind: SourceKind, path: &Path, message: String) -> Problem {
     Problem {
         name,
         kind,

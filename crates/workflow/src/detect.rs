@@ -30,7 +30,8 @@ pub fn detect_test_command(root: &Path) -> Option<String> {
         return Some("go test ./...".to_owned());
     }
     for makefile in ["GNUmakefile", "Makefile", "makefile"] {
-        if let Ok(text) = std::fs::read_to_string(root.join(makefile)) {
+        let path = root.join(makefile);
+        if let Ok(text) = agentls_files::read_to_string(&path, agentls_files::Limit::PROJECT) {
             if has_make_target(&text, "test") {
                 return Some("make test".to_owned());
             }
@@ -40,7 +41,8 @@ pub fn detect_test_command(root: &Path) -> Option<String> {
 }
 
 fn node_test(root: &Path) -> Option<String> {
-    let text = std::fs::read_to_string(root.join("package.json")).ok()?;
+    let path = root.join("package.json");
+    let text = agentls_files::read_to_string(&path, agentls_files::Limit::PROJECT).ok()?;
     let json: serde_json::Value = serde_json::from_str(&text).ok()?;
     let script = json.get("scripts")?.get("test")?.as_str()?;
     if script.trim().is_empty() || script.contains(NPM_PLACEHOLDER) {

@@ -18,6 +18,9 @@ pub enum EditPathError {
     /// Contains a `..` component.
     #[error("edit path `{0}` contains `..`; edits stay inside the workspace")]
     ParentDir(String),
+    /// Ends with `/` (or `/.`, `/..`): names a directory, not a file.
+    #[error("edit path `{0}` ends with `/`; name a file, not a directory")]
+    Directory(String),
     /// Inside `.git/`.
     #[error("edit path `{0}` is inside `.git/`; edits never touch the repository's metadata")]
     GitDir(String),
@@ -41,6 +44,10 @@ pub fn check_edit_path(path: &str) -> Result<(), EditPathError> {
     let parts = || path.split(['/', '\\']);
     if parts().any(|p| p == "..") {
         return Err(EditPathError::ParentDir(owned()));
+    }
+    // `sub/` would otherwise be written as the file `sub`.
+    if matches!(parts().next_back(), Some("" | ".")) {
+        return Err(EditPathError::Directory(owned()));
     }
     // Any `.git` component: a submodule's `.git` is as sensitive as the root's.
     if parts().any(|p| p.eq_ignore_ascii_case(".git")) {
@@ -98,5 +105,20 @@ mod tests {
             check_edit_path("sub/.git/config"),
             Err(EditPathError::GitDir(_))
         ));
+    }
+
+    #[test]
+    fn paths_naming_a_directory_are_refused() {
+        for path in ["sub/", "sub\\", "a/b/", "sub/.", "./"] {
+            assert_eq!(
+                check_edit_path(path),
+                Err(EditPathError::Directory(path.to_owned())),
+                "{path}"
+            );
+        }
+        assert_eq!(
+            check_edit_path("sub/").unwrap_err().to_string(),
+            "edit path `sub/` ends with `/`; name a file, not a directory"
+        );
     }
 }

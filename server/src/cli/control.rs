@@ -88,12 +88,13 @@ pub async fn skip(args: StepArgs) -> Result<u8, Fail> {
 }
 
 pub async fn override_output(args: OverrideArgs) -> Result<u8, Fail> {
+    let limit = agentls_files::Limit::DOCUMENT.named("--output-file");
     let output = if args.output_file.as_os_str() == "-" {
-        std::io::read_to_string(std::io::stdin()).map_err(|e| Fail::usage(format!("stdin: {e}")))?
+        agentls_files::read_stream_to_string(std::io::stdin(), "stdin".as_ref(), limit)
+            .map_err(|e| Fail::usage(e.to_string()))?
     } else {
-        std::fs::read_to_string(&args.output_file).map_err(|e| {
-            Fail::usage(format!("--output-file {}: {e}", args.output_file.display()))
-        })?
+        agentls_files::read_to_string(&args.output_file, limit)
+            .map_err(|e| Fail::usage(e.to_string()))?
     };
     let step = args.step.clone();
     apply(&args.control, |engine, run| {

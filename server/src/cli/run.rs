@@ -252,8 +252,9 @@ fn inputs(
     let path = path
         .canonicalize()
         .map_err(|e| Fail::usage(format!("--file {}: {e}", file.display())))?;
-    let text = std::fs::read_to_string(&path)
-        .map_err(|e| Fail::usage(format!("--file {}: {e}", path.display())))?;
+    let limit = agentls_files::Limit::DOCUMENT.named("--file");
+    let text =
+        agentls_files::read_to_string(&path, limit).map_err(|e| Fail::usage(e.to_string()))?;
     let language = language_of(&path);
     let selection = match range {
         None => None,

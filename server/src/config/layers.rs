@@ -43,9 +43,11 @@ impl ConfigFile {
     /// Reads the file again. A missing file is an empty layer, not an error.
     /// Returns whether the layer's good value or error changed.
     pub fn reload(&mut self) -> bool {
-        let text = match std::fs::read_to_string(&self.path) {
+        // A repository controls this path: a symlink to /dev/zero or a FIFO
+        // must cost nothing (see agentls-files).
+        let text = match agentls_files::read_to_string(&self.path, agentls_files::Limit::CONFIG) {
             Ok(text) => text,
-            Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
+            Err(err) if err.is_not_found() => {
                 let changed = self.good.is_some() || self.error.is_some();
                 self.good = None;
                 self.error = None;
@@ -55,7 +57,7 @@ impl ConfigFile {
             Err(err) => {
                 let error = ConfigError {
                     origin: self.path.display().to_string(),
-                    message: format!("cannot read: {err}"),
+                    message: format!("cannot read: {}", err.reason()),
                     span: None,
                 };
                 let changed = self.error.as_ref() != Some(&error);

@@ -91,7 +91,7 @@ pub async fn did_save(client: &Client, state: &State, params: DidSaveTextDocumen
     };
     config::reload_file(client, state, &path, None).await;
     if let Some(kind) = workflows::kind_of(state, &path) {
-        if let Ok(text) = std::fs::read_to_string(&path) {
+        if let Ok(text) = agentls_files::read_to_string(&path, agentls_files::Limit::WORKFLOW) {
             workflows::check(client, state, uri, &path, kind, text, None).await;
         }
     }

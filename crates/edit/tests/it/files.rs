@@ -81,6 +81,38 @@ fn write_file_refuses_directories_and_binary_files_and_changes_nothing() {
 }
 
 #[test]
+fn fifos_are_refused_without_blocking() {
+    let sb = Sandbox::new();
+    let fifo = sb.root.join("pipe");
+    let status = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    assert_eq!(
+        sb.ws.read_file("pipe").unwrap_err().to_string(),
+        "pipe is not a regular file (a FIFO)"
+    );
+    assert_eq!(
+        sb.ws.write_file("pipe", "x").unwrap_err().to_string(),
+        "pipe is not a regular file (a FIFO)"
+    );
+    // (A symlink to /dev/zero leads outside the workspace: the guard
+    // refuses it before any read.)
+}
+
+#[test]
+fn files_over_the_document_limit_are_refused() {
+    let sb = Sandbox::new();
+    let big = fs::File::create(sb.root.join("big.txt")).unwrap();
+    big.set_len(64 * 1024 * 1024 + 1).unwrap();
+    assert_eq!(
+        sb.ws.read_file("big.txt").unwrap_err().to_string(),
+        "big.txt is larger than the 64 MiB limit for files agentls edits"
+    );
+}
+
+#[test]
 fn replace_range_by_lines_and_chars() {
     let sb = Sandbox::new();
     sb.put("f.rs", "fn main() {\n    println!(\"héllo\");\n}\n");

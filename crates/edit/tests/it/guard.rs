@@ -152,6 +152,23 @@ fn empty_root_and_nul_paths_are_refused() {
 }
 
 #[test]
+fn paths_naming_a_directory_are_refused_rather_than_written_as_a_file() {
+    let sb = Sandbox::new();
+    for path in ["sub/", "a/b/", "sub/.", "a/b/.."] {
+        let err = refused_everywhere(&sb, path);
+        assert!(
+            matches!(err, EditError::TrailingSlash { .. }),
+            "{path:?}: {err}"
+        );
+    }
+    assert_eq!(
+        sb.ws.write_file("sub/", "x").unwrap_err().to_string(),
+        "path sub/ ends with `/`: name a file, not a directory"
+    );
+    assert!(!sb.exists("sub"), "no file named `sub` was written");
+}
+
+#[test]
 fn new_nested_files_are_created_with_their_directories() {
     let sb = Sandbox::new();
     let resolved = sb.ws.resolve("x/y/z.txt").unwrap();

@@ -6,6 +6,9 @@ mod output;
 mod prompt;
 mod run;
 
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
 use agentls_store::{RunRecord, StepResult, StepStatus};
 use agentls_workflow::{Context, Step, StepKind};
 use tokio_util::sync::CancellationToken;
@@ -43,9 +46,10 @@ pub async fn execute(
     ctx: &Context,
     cancel: &CancellationToken,
 ) -> Outcome {
-    let kind = match inner.templates.render_kind(step, ctx) {
-        Ok(kind) => kind,
-        Err(err) => return Outcome::failed(err.to_string(), false),
+    let kind = match render(inner, step, ctx, cancel).await {
+        Rendered::Kind(kind) => kind,
+        Rendered::Failed(error) => return Outcome::failed(error, false),
+        Rendered::Cancelled => return Outcome::Cancelled,
     };
     // Shared with the models: the calls that ended are kept even when the
     // step times out below.
@@ -93,4 +97,42 @@ pub async fn execute(
         result.model_calls = calls.take();
     }
     outcome
+}
+
+enum Rendered {
+    Kind(StepKind),
+    Failed(String),
+    Cancelled,
+}
+
+/// Renders the step's templates on the blocking pool, not on the runtime's
+/// workers: a template may burn its whole fuel (seconds), and cancel must be
+/// answered at once meanwhile. A cancelled render is told to stop (it gives
+/// up at its next write of output) and is not waited for; one that writes
+/// nothing ends when its fuel does.
+async fn render(
+    inner: &Arc<Inner>,
+    step: &Step,
+    ctx: &Context,
+    cancel: &CancellationToken,
+) -> Rendered {
+    let stop = Arc::new(AtomicBool::new(false));
+    let job = {
+        let (inner, step, ctx, stop) = (inner.clone(), step.clone(), ctx.clone(), stop.clone());
+        tokio::task::spawn_blocking(move || inner.templates.render_kind_until(&step, &ctx, &stop))
+    };
+    tokio::select! {
+        joined = job => match joined {
+            Ok(Ok(kind)) => Rendered::Kind(kind),
+            Ok(Err(err)) => Rendered::Failed(err.to_string()),
+            Err(err) => Rendered::Failed(format!(
+                "step `{}`: rendering its templates failed: {err}",
+                step.id
+            )),
+        },
+        _ = cancel.cancelled() => {
+            stop.store(true, Ordering::Relaxed);
+            Rendered::Cancelled
+        }
+    }
 }

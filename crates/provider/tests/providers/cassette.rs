@@ -136,3 +136,36 @@ fn replay_without_answers_for_its_name_fails_at_build() {
         "{err}"
     );
 }
+
+#[test]
+fn a_cassette_that_is_a_fifo_dev_zero_or_too_big_fails_at_build_naming_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let status = std::process::Command::new("mkfifo")
+        .arg(dir.path().join("fifo.json"))
+        .status()
+        .unwrap();
+    assert!(status.success());
+    std::os::unix::fs::symlink("/dev/zero", dir.path().join("zero.json")).unwrap();
+    std::fs::File::create(dir.path().join("big.json"))
+        .unwrap()
+        .set_len(64 * 1024 * 1024 + 1)
+        .unwrap();
+    for (file, reason) in [
+        ("fifo.json", "not a regular file (a FIFO)"),
+        ("zero.json", "not a regular file (a character device)"),
+        ("big.json", "larger than the 64 MiB limit"),
+    ] {
+        let mut config = ProviderConfig::new(Kind::Replay);
+        config.cassette = Some(file.into());
+        let err = build("claude", &config, &|_| None, dir.path())
+            .err()
+            .unwrap();
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "cassette {}: cannot read: {reason}",
+                dir.path().join(file).display()
+            )
+        );
+    }
+}

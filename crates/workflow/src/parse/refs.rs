@@ -10,8 +10,9 @@ use super::TemplateUse;
 use crate::diagnostic::DiagnosticCode;
 use crate::model::ParamSpec;
 use crate::template::{
-    braces_message, closing_braces_in_expression, explain, find_reference, Templates, FILE_FIELDS,
-    MAP_METHODS, NON_CONTEXT_NAMES, ROOTS, STEP_FIELDS, WORKSPACE_FIELDS,
+    braces_message, closing_braces_in_expression, explain, find_reference, loading_message,
+    loading_statement, Templates, FILE_FIELDS, MAP_METHODS, NON_CONTEXT_NAMES, ROOTS, STEP_FIELDS,
+    WORKSPACE_FIELDS,
 };
 
 struct Scope<'a> {
@@ -53,6 +54,22 @@ pub(super) fn check(
                     DiagnosticCode::Template,
                     span,
                     format!("invalid condition in `{}`: {}", u.field, braces_message()),
+                );
+                continue;
+            }
+        }
+        if !u.expression {
+            if let Some((at, statement)) = loading_statement(&u.value) {
+                let span = map_into_source(r.text, &u.span, &u.value, at..at + 2)
+                    .unwrap_or_else(|| u.span.clone());
+                r.error(
+                    DiagnosticCode::Template,
+                    span,
+                    format!(
+                        "invalid template in `{}`: {}",
+                        u.field,
+                        loading_message(statement)
+                    ),
                 );
                 continue;
             }

@@ -7,13 +7,16 @@
 
 mod context;
 mod filters;
+mod limits;
 
 use std::collections::HashSet;
+use std::sync::atomic::AtomicBool;
 
 use minijinja::{Environment, ErrorKind, UndefinedBehavior, Value};
 
 pub use context::{Context, DiagnosticContext, FileContext, StepState, WorkspaceContext};
 pub(crate) use context::{FILE_FIELDS, MAP_METHODS, ROOTS, STEP_FIELDS, WORKSPACE_FIELDS};
+pub use limits::{TEMPLATE_FUEL, TEMPLATE_OUTPUT_CAP};
 
 use crate::model::{EditSpec, Step, StepKind};
 use crate::paths::{check_edit_path, EditPathError};
@@ -80,6 +83,40 @@ pub enum TemplateError {
         /// The author's message.
         message: String,
     },
+    /// The template did more work than [`TEMPLATE_FUEL`] allows (loops over
+    /// loops, usually).
+    #[error(
+        "step `{step}`: {} ran out of fuel: it took more than {} template \
+         instructions (nested loops?)",
+        describe(.field),
+        limits::thousands(TEMPLATE_FUEL)
+    )]
+    OutOfFuel {
+        /// Step id.
+        step: String,
+        /// Field.
+        field: String,
+    },
+    /// The rendered text passed [`TEMPLATE_OUTPUT_CAP`].
+    #[error(
+        "step `{step}`: {} renders more than the {} limit",
+        describe(.field),
+        limits::human_size(TEMPLATE_OUTPUT_CAP)
+    )]
+    TooLarge {
+        /// Step id.
+        step: String,
+        /// Field.
+        field: String,
+    },
+    /// Rendering was stopped from outside (the run was cancelled).
+    #[error("step `{step}`: rendering {} was stopped", describe(.field))]
+    Stopped {
+        /// Step id.
+        step: String,
+        /// Field.
+        field: String,
+    },
     /// A rendered `edit.file` path escapes the workspace.
     #[error("step `{step}`: {source}")]
     EditPath {
@@ -129,6 +166,9 @@ impl Templates {
         env.set_keep_trailing_newline(true);
         // Error ranges let the validator point inside the template.
         env.set_debug(true);
+        // A workflow comes from a repository: its templates must end, and
+        // soon, whatever they loop over.
+        env.set_fuel(Some(TEMPLATE_FUEL));
         env.add_filter("tail", |v: &Value, n: Option<usize>| filters::tail(v, n));
         env.add_filter("head", |v: &Value, n: Option<usize>| filters::head(v, n));
         env.add_filter("code", |v: &Value| filters::code(v));
@@ -150,24 +190,41 @@ impl Templates {
         ctx: &Context,
     ) -> Result<String, TemplateError> {
         let root = Value::from_serialize(ctx);
-        self.render_value(step, field, template, &root)
+        self.render_value(step, field, template, &root, &AtomicBool::new(false))
     }
 
+    /// Renders into a buffer that refuses to grow past
+    /// [`TEMPLATE_OUTPUT_CAP`] and fails the next write once `stop` is set.
     fn render_value(
         &self,
         step: &str,
         field: &str,
         template: &str,
         root: &Value,
+        stop: &AtomicBool,
     ) -> Result<String, TemplateError> {
         let compiled = self
             .env
             .template_from_str(template)
             .map_err(|e| syntax_error(step, field, template, &e))?;
-        compiled.render(root).map_err(|e| {
-            let vars = compiled.undeclared_variables(true);
-            self.runtime_error(step, field, template, &e, &vars, root)
-        })
+        let mut out = limits::CappedOutput::new(TEMPLATE_OUTPUT_CAP, stop);
+        match compiled.render_captured_to(root, &mut out) {
+            Ok(_) => Ok(out.into_string()),
+            Err(e) => Err(match out.refused() {
+                Some(limits::Refused::TooLarge) => TemplateError::TooLarge {
+                    step: step.to_owned(),
+                    field: field.to_owned(),
+                },
+                Some(limits::Refused::Stopped) => TemplateError::Stopped {
+                    step: step.to_owned(),
+                    field: field.to_owned(),
+                },
+                None => {
+                    let vars = compiled.undeclared_variables(true);
+                    self.runtime_error(step, field, template, &e, &vars, root)
+                }
+            }),
+        }
     }
 
     /// Evaluate the `when` expression `expr`: true means the step runs.
@@ -195,9 +252,29 @@ impl Templates {
     /// strings; a rendered `edit.file` path is checked again, since a template
     /// can produce any path.
     pub fn render_kind(&self, step: &Step, ctx: &Context) -> Result<StepKind, TemplateError> {
+        self.render_kind_until(step, ctx, &AtomicBool::new(false))
+    }
+
+    /// [`Templates::render_kind`] that gives up with
+    /// [`TemplateError::Stopped`] at the next write of output once `stop`
+    /// is set (by a cancelled run, from another thread).
+    pub fn render_kind_until(
+        &self,
+        step: &Step,
+        ctx: &Context,
+        stop: &AtomicBool,
+    ) -> Result<StepKind, TemplateError> {
         let id = step.id.as_str();
         let root = Value::from_serialize(ctx);
-        let r = |field: &str, t: &str| self.render_value(id, field, t, &root);
+        let r = |field: &str, t: &str| {
+            if stop.load(std::sync::atomic::Ordering::Relaxed) {
+                return Err(TemplateError::Stopped {
+                    step: id.to_owned(),
+                    field: field.to_owned(),
+                });
+            }
+            self.render_value(id, field, t, &root, stop)
+        };
         Ok(match &step.kind {
             StepKind::Run { command, env } => StepKind::Run {
                 command: r("run", command)?,
@@ -248,6 +325,9 @@ impl Templates {
         root: &Value,
     ) -> TemplateError {
         let (step, field) = (step.to_owned(), field.to_owned());
+        if err.kind() == ErrorKind::OutOfFuel {
+            return TemplateError::OutOfFuel { step, field };
+        }
         if let Some(failure) = user_failure(err) {
             return TemplateError::Failed {
                 step,
@@ -296,6 +376,53 @@ pub(crate) fn closing_braces_in_expression(expr: &str) -> Option<usize> {
         i += 1;
     }
     None
+}
+
+/// Statements that load other templates. minijinja parses them because its
+/// `fuel` needs the `multi_template` feature, but a workflow's templates have
+/// no other templates to load: the validator refuses them (`block` too, which
+/// only means something with `extends`).
+const LOADING_STATEMENTS: &[&str] = &["extends", "include", "import", "from", "block"];
+
+/// The offset and name of the first statement in `template` that loads
+/// another template (`{% include "x" %}`), outside `{% raw %}` blocks and
+/// comments.
+pub(crate) fn loading_statement(template: &str) -> Option<(usize, &'static str)> {
+    let mut rest = 0;
+    while let Some(i) = template.get(rest..)?.find("{") {
+        let at = rest + i;
+        let tail = &template[at..];
+        if tail.starts_with("{#") {
+            rest = at + tail.find("#}").map_or(tail.len(), |e| e + 2);
+            continue;
+        }
+        if !tail.starts_with("{%") {
+            rest = at + 1;
+            continue;
+        }
+        let inner = tail[2..].trim_start_matches(['-', '+']).trim_start();
+        let word: String = inner
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+            .collect();
+        if word == "raw" {
+            rest = at + tail.find("endraw").map_or(tail.len(), |e| e + 6);
+            continue;
+        }
+        if let Some(name) = LOADING_STATEMENTS.iter().find(|s| **s == word) {
+            return Some((at, name));
+        }
+        rest = at + 2;
+    }
+    None
+}
+
+/// Why a template that loads others is refused.
+pub(crate) fn loading_message(statement: &str) -> String {
+    format!(
+        "`{{% {statement} %}}` is not supported: a workflow template cannot load \
+         other templates (use a macro in the same template)"
+    )
 }
 
 /// Why an expression with `}}` is refused.

@@ -268,3 +268,110 @@ fn templates_and_workflows_can_be_shared_across_tasks() {
     assert_send_sync::<crate::Workflow>();
     assert_send_sync::<crate::Catalog>();
 }
+
+const NESTED_RANGES: &str =
+    "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}";
+
+#[test]
+fn nested_ranges_of_ten_to_the_fifth_run_out_of_fuel() {
+    let t = Templates::new();
+    let started = std::time::Instant::now();
+    let err = t
+        .render("loop", "prompt", NESTED_RANGES, &Context::default())
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "step `loop`: template of `prompt` ran out of fuel: it took more than \
+         10,000,000 template instructions (nested loops?)"
+    );
+    eprintln!("fuel ran out after {:?}", started.elapsed());
+}
+
+#[test]
+fn output_past_the_cap_fails_and_names_the_step() {
+    let t = Templates::new();
+    // Two strings of 40 MB: each one fine, together past 64 MiB.
+    let big = "{{ 'x' * 40000000 }}{{ 'y' * 40000000 }}";
+    let err = t
+        .render("huge", "edit.text", big, &Context::default())
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "step `huge`: template of `edit.text` renders more than the 64 MiB limit"
+    );
+    let fits = t
+        .render(
+            "ok",
+            "edit.text",
+            "{{ 'x' * 40000000 }}",
+            &Context::default(),
+        )
+        .unwrap();
+    assert_eq!(fits.len(), 40_000_000);
+}
+
+#[test]
+fn a_stopped_render_gives_up_at_its_next_output() {
+    let t = Templates::new();
+    let stop = AtomicBool::new(true);
+    let step = crate::parse(
+        "w",
+        crate::Source::new(
+            crate::SourceKind::Workspace,
+            None,
+            "[[steps]]\nid = \"p\"\nrun = \"{% for i in range(10) %}x{% endfor %}\"\n",
+        ),
+    )
+    .workflow
+    .unwrap()
+    .steps
+    .remove(0);
+    let err = t
+        .render_kind_until(&step, &Context::default(), &stop)
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "step `p`: rendering template of `run` was stopped"
+    );
+    // Mid-render: the flag is seen by the output, which fails the next write.
+    let root = Value::from_serialize(Context::default());
+    let err = t
+        .render_value(
+            "p",
+            "run",
+            "{% for i in range(10) %}x{% endfor %}",
+            &root,
+            &stop,
+        )
+        .unwrap_err();
+    assert!(matches!(err, TemplateError::Stopped { .. }), "{err}");
+}
+
+#[test]
+fn statements_that_load_other_templates_are_found_outside_raw_and_comments() {
+    assert_eq!(
+        loading_statement("a {% include 'x' %}"),
+        Some((2, "include"))
+    );
+    assert_eq!(
+        loading_statement("{%- extends 'base' %}"),
+        Some((0, "extends"))
+    );
+    assert_eq!(
+        loading_statement("{% import 'm' as m %}{% from 'm' import f %}"),
+        Some((0, "import"))
+    );
+    assert_eq!(
+        loading_statement("{% block b %}{% endblock %}"),
+        Some((0, "block"))
+    );
+    for fine in [
+        "{% for i in x %}{{ i }}{% endfor %}",
+        "{% raw %}{% include 'x' %}{% endraw %}",
+        "{# {% include 'x' %} #}",
+        "{% set included = 1 %}{{ included }}",
+        "{ not a tag } {{ '{' }}",
+    ] {
+        assert_eq!(loading_statement(fine), None, "{fine}");
+    }
+}

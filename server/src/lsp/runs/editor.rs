@@ -108,8 +108,9 @@ impl LspEditor {
         let (uri, current, version) = match open {
             Some((uri, open)) => (uri.clone(), open.doc.text(), Some(open.doc.version())),
             None => {
-                let text = std::fs::read_to_string(&file.path)
-                    .map_err(|e| format!("cannot read {shown}: {e}"))?;
+                let text =
+                    agentls_files::read_to_string(&file.path, agentls_files::Limit::DOCUMENT)
+                        .map_err(|e| format!("cannot read {shown}: {}", e.reason()))?;
                 let uri = file
                     .uri
                     .clone()
@@ -340,16 +341,16 @@ fn current_text(session: &Session, abs: &Path) -> Result<Current, String> {
         });
     }
     drop(docs);
-    match std::fs::read_to_string(abs) {
+    match agentls_files::read_to_string(abs, agentls_files::Limit::DOCUMENT) {
         Ok(text) => Ok(Current {
             text: Some(text),
             open: None,
         }),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Current {
+        Err(e) if e.is_not_found() => Ok(Current {
             text: None,
             open: None,
         }),
-        Err(e) => Err(format!("cannot read {}: {e}", abs.display())),
+        Err(e) => Err(format!("cannot read {e}")),
     }
 }
 

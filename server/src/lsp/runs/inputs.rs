@@ -43,8 +43,8 @@ pub fn from_editor(
                 let path = path
                     .as_ref()
                     .ok_or_else(|| format!("{} is not open and is not a file", uri.as_str()))?;
-                let text = std::fs::read_to_string(path)
-                    .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+                let text = agentls_files::read_to_string(path, agentls_files::Limit::DOCUMENT)
+                    .map_err(|e| format!("cannot read {e}"))?;
                 (Document::new(&text, 0, language_of(path)), None)
             }
         }
