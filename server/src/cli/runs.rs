@@ -1,6 +1,5 @@
 //! `agentls runs` and `agentls show`: the workspace's run history.
 
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use super::run::{exit_code, run_json};
 use super::workspace::CliWorkspace;
@@ -32,7 +31,7 @@ pub fn list(ws: &WorkspaceArg, limit: usize, json: bool) -> Result<u8, Fail> {
             run.status.as_str(),
             run.steps_done,
             run.steps_total,
-            ago(run.created_at),
+            crate::state::ago(run.created_at),
             run.workflow_name,
             run.error.map(|e| format!("  ({e})")).unwrap_or_default()
         );
@@ -86,18 +85,4 @@ pub fn show(ws: &WorkspaceArg, run: &str, json: bool) -> Result<u8, Fail> {
     }
     println!("\ntranscript: {}", engine.transcript_path(&id).display());
     Ok(exit_code(record.status))
-}
-
-fn ago(ms: i64) -> String {
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(ms);
-    let secs = (now - ms).max(0) / 1000;
-    match secs {
-        0..=59 => format!("{secs}s ago"),
-        60..=3599 => format!("{}m ago", secs / 60),
-        3600..=86399 => format!("{}h ago", secs / 3600),
-        _ => format!("{}d ago", secs / 86400),
-    }
 }

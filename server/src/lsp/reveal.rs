@@ -14,7 +14,6 @@
 
 use std::fmt::Write as _;
 use std::path::PathBuf;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde_json::Value;
 use tower_lsp_server::ls_types::MessageType;
@@ -104,7 +103,9 @@ pub fn runs_text(caps: &ClientCaps, runs: &Value) -> String {
             text(&run["status"]),
             run["stepsDone"].as_u64().unwrap_or(0),
             run["stepsTotal"].as_u64().unwrap_or(0),
-            ago(run["createdAt"].as_i64()),
+            run["createdAt"]
+                .as_i64()
+                .map_or_else(|| "-".into(), crate::state::ago),
             text(&run["workflow"]),
             run["error"]
                 .as_str()
@@ -209,21 +210,6 @@ pub fn output_text(output: &Value) -> String {
 
 fn text(value: &Value) -> &str {
     value.as_str().unwrap_or("-")
-}
-
-fn ago(ms: Option<i64>) -> String {
-    let Some(ms) = ms else { return "-".into() };
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(ms);
-    let secs = (now - ms).max(0) / 1000;
-    match secs {
-        0..=59 => format!("{secs}s ago"),
-        60..=3599 => format!("{}m ago", secs / 60),
-        3600..=86399 => format!("{}h ago", secs / 3600),
-        _ => format!("{}d ago", secs / 86400),
-    }
 }
 
 /// Where a surface writes the views (see the module doc).
