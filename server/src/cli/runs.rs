@@ -1,6 +1,5 @@
 //! `agentls runs` and `agentls show`: the workspace's run history.
 
-
 use super::run::{exit_code, run_json};
 use super::workspace::CliWorkspace;
 use super::{Fail, WorkspaceArg};
