@@ -97,6 +97,23 @@ fn non_empty_env(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.is_empty())
 }
 
+/// How long ago a time in milliseconds since the epoch was, for a person:
+/// `12s ago`, `3m ago`, `5h ago`, `2d ago`. The CLI's run list and the
+/// editor's run views say it the same way.
+pub fn ago(ms: i64) -> String {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(ms);
+    let secs = (now - ms).max(0) / 1000;
+    match secs {
+        0..=59 => format!("{secs}s ago"),
+        60..=3599 => format!("{}m ago", secs / 60),
+        3600..=86399 => format!("{}h ago", secs / 3600),
+        _ => format!("{}d ago", secs / 86400),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -112,22 +129,5 @@ mod tests {
         assert_ne!(a, b);
         assert!(a.as_str().starts_with("my_project-"), "{a}");
         assert_eq!(WorkspaceId::for_root(None).as_str(), "_outside");
-    }
-}
-
-/// How long ago a time in milliseconds since the epoch was, for a person:
-/// `12s ago`, `3m ago`, `5h ago`, `2d ago`. The CLI's run list and the
-/// editor's run views say it the same way.
-pub fn ago(ms: i64) -> String {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(ms);
-    let secs = (now - ms).max(0) / 1000;
-    match secs {
-        0..=59 => format!("{secs}s ago"),
-        60..=3599 => format!("{}m ago", secs / 60),
-        3600..=86399 => format!("{}h ago", secs / 3600),
-        _ => format!("{}d ago", secs / 86400),
     }
 }
