@@ -12,6 +12,9 @@ export const WORKFLOWS = {
   shout: `title = "Shout the selection"
 description = "Asks the model to upper-case the selection, then replaces it with the answer."
 
+[applies]
+selection = true
+
 [[steps]]
 id = "ask"
 title = "Ask the model"
@@ -26,6 +29,9 @@ edit = { selection = "{{ steps.ask.output | code }}" }
 `,
   // The same edit without a model: a command streams the text, a template edits.
   shout_local: `title = "Shout the selection (no model)"
+
+[applies]
+selection = true
 
 [[steps]]
 id = "say"
