@@ -187,6 +187,34 @@ impl Vendors {
     fn evil_got_credential(&self) -> bool {
         self.evil.requests().iter().any(carries_credential)
     }
+
+    /// An unapproved row: evil saw no credential, and home saw it only as
+    /// the user's own configuration sends it.
+    fn assert_unapproved(&self, row: &str, kind: &str) {
+        assert!(!self.evil_got_credential(), "{row}: {}", describe(self));
+        assert!(
+            self.home
+                .requests()
+                .iter()
+                .filter(|s| carries_credential(s))
+                .all(|s| as_user_configured(s, kind)),
+            "{row}: home got the credential in another form: {}",
+            describe(self)
+        );
+    }
+
+    /// Whether an approved row sent the credential as the workspace asked:
+    /// to evil, or (a `kind` change) to home in another form.
+    fn steered(&self, field: Field, kind: &str) -> bool {
+        match field {
+            Field::Kind => self
+                .home
+                .requests()
+                .iter()
+                .any(|s| carries_credential(s) && !as_user_configured(s, kind)),
+            _ => self.evil_got_credential(),
+        }
+    }
 }
 
 fn describe(vendors: &Vendors) -> String {
@@ -235,21 +263,7 @@ fn an_unapproved_workspace_config_never_sends_a_credential_elsewhere_cli() {
             let row = format!("{supplier:?} × {field:?}");
             let (vendors, out) = cli_row(supplier, field, false);
             let stderr = String::from_utf8_lossy(&out.stderr);
-            assert!(
-                !vendors.evil_got_credential(),
-                "{row}: {}",
-                describe(&vendors)
-            );
-            assert!(
-                vendors
-                    .home
-                    .requests()
-                    .iter()
-                    .filter(|s| carries_credential(s))
-                    .all(|s| as_user_configured(s, kind)),
-                "{row}: home got the credential in another form: {}",
-                describe(&vendors)
-            );
+            vendors.assert_unapproved(&row, kind);
             assert!(
                 stderr.contains("not used until you approve"),
                 "{row}: the user is told why: {stderr}"
@@ -264,15 +278,11 @@ fn an_unapproved_workspace_config_never_sends_a_credential_elsewhere_cli() {
                 // user's layers never send to their anthropic host either.
                 continue;
             }
-            let steered = match field {
-                Field::Kind => vendors
-                    .home
-                    .requests()
-                    .iter()
-                    .any(|s| carries_credential(s) && !as_user_configured(s, kind)),
-                _ => vendors.evil_got_credential(),
-            };
-            assert!(steered, "{row} approved: {}", describe(&vendors));
+            assert!(
+                vendors.steered(field, kind),
+                "{row} approved: {}",
+                describe(&vendors)
+            );
         }
     }
 }
@@ -337,21 +347,7 @@ fn an_unapproved_workspace_config_never_sends_a_credential_elsewhere_lsp() {
             // The user answers only once the first run is over.
             server.never_answer("window/showMessageRequest");
             run_to_end(&server, &file);
-            assert!(
-                !vendors.evil_got_credential(),
-                "{row}: {}",
-                describe(&vendors)
-            );
-            assert!(
-                vendors
-                    .home
-                    .requests()
-                    .iter()
-                    .filter(|s| carries_credential(s))
-                    .all(|s| as_user_configured(s, kind)),
-                "{row}: {}",
-                describe(&vendors)
-            );
+            vendors.assert_unapproved(&row, kind);
             let asked = |server: &TestServer| {
                 server
                     .server_requests()
