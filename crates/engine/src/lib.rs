@@ -31,7 +31,7 @@ mod steps;
 mod trust;
 
 pub use agentls_store::{
-    RunId, RunRecord, RunStatus, RunSummary, StepRecord, StepStatus, Store, Usage,
+    Action, RunId, RunRecord, RunStatus, RunSummary, StepRecord, StepStatus, Store, Usage,
 };
 pub use editor::{DiskEditor, EditRequest, Editor};
 pub use engine::{Engine, EngineOptions, StartRequest};

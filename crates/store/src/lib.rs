@@ -32,6 +32,6 @@ pub use model::{
 };
 pub use output::{OutputBuffer, DEFAULT_OUTPUT_CAP};
 pub use schema::SCHEMA_VERSION;
-pub use status::{RunStatus, StepStatus, UnknownName};
+pub use status::{Action, RunStatus, StepStatus, UnknownName};
 pub use store::{Durability, Store};
 pub use write::WriteTx;

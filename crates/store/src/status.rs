@@ -197,6 +197,124 @@ impl fmt::Display for StepStatus {
     }
 }
 
+/// What a person can do to a run: the operations the engine applies to a
+/// run or one of its steps (docs/architecture.md, "Actions").
+///
+/// Which of them a run and a step accept follows from their statuses alone
+/// ([`RunStatus::actions`], [`StepStatus::actions`]); the engine refuses
+/// the others, and the editors offer exactly these.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Action {
+    /// Run the failed step again and go on.
+    Retry,
+    /// Go on without the failed step.
+    Skip,
+    /// Give the failed step an output by hand and go on.
+    Override,
+    /// Approve the waiting step and go on.
+    Approve,
+    /// Reject the waiting step: it fails and the run pauses as failed.
+    Reject,
+    /// Go on from where the run stopped (a crash, or a failed step).
+    Resume,
+    /// Stop the run for good.
+    Cancel,
+}
+
+impl Action {
+    /// Every action, in the order editors list them.
+    pub const ALL: [Action; 7] = [
+        Action::Approve,
+        Action::Reject,
+        Action::Retry,
+        Action::Skip,
+        Action::Override,
+        Action::Resume,
+        Action::Cancel,
+    ];
+
+    /// The lowercase name used in JSON, the CLI and error messages.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::Retry => "retry",
+            Action::Skip => "skip",
+            Action::Override => "override",
+            Action::Approve => "approve",
+            Action::Reject => "reject",
+            Action::Resume => "resume",
+            Action::Cancel => "cancel",
+        }
+    }
+
+    /// Whether a run in `status` accepts the action.
+    pub fn applies_to_run(self, status: RunStatus) -> bool {
+        use RunStatus::*;
+        match self {
+            Action::Cancel => !status.is_terminal(),
+            Action::Approve | Action::Reject => status == Waiting,
+            Action::Retry | Action::Skip | Action::Override => status == Failed,
+            Action::Resume => matches!(status, Failed | Interrupted),
+        }
+    }
+
+    /// The status a step must be in for the action to name it (`None`: the
+    /// action applies to the run as a whole).
+    pub fn step_status(self) -> Option<StepStatus> {
+        match self {
+            Action::Retry | Action::Skip | Action::Override => Some(StepStatus::Failed),
+            Action::Approve | Action::Reject => Some(StepStatus::Waiting),
+            Action::Resume | Action::Cancel => None,
+        }
+    }
+
+    /// Whether a step in `step` of a run in `run` accepts the action.
+    pub fn applies_to_step(self, run: RunStatus, step: StepStatus) -> bool {
+        self.step_status() == Some(step) && self.applies_to_run(run)
+    }
+
+    /// The run statuses the action applies in, for messages ("failed or
+    /// interrupted").
+    pub fn expected(self) -> String {
+        let names: Vec<&str> = RunStatus::ALL
+            .into_iter()
+            .filter(|s| self.applies_to_run(*s))
+            .map(RunStatus::as_str)
+            .collect();
+        match names.split_last() {
+            Some((last, [])) => (*last).to_owned(),
+            Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
+            None => "nothing".to_owned(),
+        }
+    }
+}
+
+impl RunStatus {
+    /// The actions a run in this status accepts.
+    pub fn actions(self) -> Vec<Action> {
+        Action::ALL
+            .into_iter()
+            .filter(|a| a.applies_to_run(self))
+            .collect()
+    }
+}
+
+impl StepStatus {
+    /// The actions that may name a step in this status, in a run in `run`.
+    pub fn actions(self, run: RunStatus) -> Vec<Action> {
+        Action::ALL
+            .into_iter()
+            .filter(|a| a.applies_to_step(run, self))
+            .collect()
+    }
+}
+
+impl fmt::Display for Action {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -297,5 +415,46 @@ mod tests {
                 text: "Running".into()
             })
         );
+    }
+
+    #[test]
+    fn actions_follow_from_the_statuses() {
+        use Action::*;
+        assert_eq!(RunStatus::Running.actions(), [Cancel]);
+        assert_eq!(RunStatus::Queued.actions(), [Cancel]);
+        assert_eq!(RunStatus::Waiting.actions(), [Approve, Reject, Cancel]);
+        assert_eq!(
+            RunStatus::Failed.actions(),
+            [Retry, Skip, Override, Resume, Cancel]
+        );
+        assert_eq!(RunStatus::Interrupted.actions(), [Resume, Cancel]);
+        assert!(RunStatus::Completed.actions().is_empty());
+        assert!(RunStatus::Cancelled.actions().is_empty());
+        assert_eq!(
+            StepStatus::Failed.actions(RunStatus::Failed),
+            [Retry, Skip, Override]
+        );
+        assert_eq!(
+            StepStatus::Waiting.actions(RunStatus::Waiting),
+            [Approve, Reject]
+        );
+        assert!(StepStatus::Failed.actions(RunStatus::Cancelled).is_empty());
+        assert!(StepStatus::Completed.actions(RunStatus::Failed).is_empty());
+        assert_eq!(Resume.expected(), "failed or interrupted");
+        assert_eq!(
+            Cancel.expected(),
+            "queued, running, waiting, failed or interrupted"
+        );
+        // Every action a run accepts moves it somewhere the store allows.
+        for status in RunStatus::ALL {
+            for action in status.actions() {
+                let next = match action {
+                    Cancel => RunStatus::Cancelled,
+                    Reject => RunStatus::Failed,
+                    _ => RunStatus::Running,
+                };
+                assert!(status.can_become(next), "{status} --{action}--> {next}");
+            }
+        }
     }
 }
