@@ -97,8 +97,9 @@ pub enum Message {
         step: String,
         text: String,
     },
-    /// A progress event of the run.
-    Progress { run: String, progress: Progress },
+    /// A step of a work-done progress, queued under `key` (the progress
+    /// token written as JSON): one run's successive progresses never mix.
+    Progress { key: String, progress: Progress },
     /// A snapshot of the run's state. Latest-wins; a final state is never
     /// dropped and is sent after all output pushed before it.
     State {
@@ -130,7 +131,7 @@ pub enum Outgoing {
         seq: u64,
     },
     Progress {
-        run: String,
+        key: String,
         progress: Progress,
     },
     State {

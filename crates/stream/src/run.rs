@@ -324,7 +324,7 @@ impl RunQueue {
                 self.next_report_at = Some(now + limits.report_interval());
                 self.last_report_sent = Some(report.progress.clone());
                 Taken::message(Outgoing::Progress {
-                    run: run.to_owned(),
+                    key: run.to_owned(),
                     progress: report.progress,
                 })
             }
@@ -358,7 +358,7 @@ impl RunQueue {
                 Taken {
                     coalesced: (before - self.reports.len()) as u64,
                     ..Taken::message(Outgoing::Progress {
-                        run: run.to_owned(),
+                        key: run.to_owned(),
                         progress,
                     })
                 }
@@ -372,7 +372,7 @@ impl RunQueue {
                 }
                 self.last_report_sent = None;
                 Taken::message(Outgoing::Progress {
-                    run: run.to_owned(),
+                    key: run.to_owned(),
                     progress,
                 })
             }

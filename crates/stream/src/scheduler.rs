@@ -98,8 +98,8 @@ impl Scheduler {
                     self.stats.peak_pending_bytes.max(self.output_bytes);
                 (key, pushed)
             }
-            Message::Progress { run, progress } => {
-                let (key, queue) = self.queue(run);
+            Message::Progress { key, progress } => {
+                let (key, queue) = self.queue(key);
                 (key, queue.push_progress(progress))
             }
             Message::RunNotice {

@@ -189,7 +189,7 @@ fn check_run_notices(run: &str, pushed: &Pushed, received: &[Received]) {
         match &r.message {
             Outgoing::Output { run: r, text, .. } if r == run => bytes += text.len(),
             Outgoing::Progress {
-                run: r,
+                key: r,
                 progress: Progress::Begin { .. } | Progress::End { .. },
             } if r == run => fences += 1,
             Outgoing::State {
@@ -220,7 +220,7 @@ fn check_run_notices(run: &str, pushed: &Pushed, received: &[Received]) {
 fn check_run(run: &str, pushed: &Pushed, received: &[Received]) {
     let mine = received.iter().filter(|r| match &r.message {
         Outgoing::Output { run: r, .. }
-        | Outgoing::Progress { run: r, .. }
+        | Outgoing::Progress { key: r, .. }
         | Outgoing::State { run: r, .. } => r == run,
         Outgoing::Notice { .. } => false,
     });

@@ -10,7 +10,7 @@ pub fn list(ws: &WorkspaceArg, json: bool) -> Result<u8, Fail> {
         let list: Vec<_> = catalog
             .workflows
             .values()
-            .map(crate::session::workflow_summary)
+            .map(crate::session::workflow_info)
             .collect();
         println!(
             "{}",

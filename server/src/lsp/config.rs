@@ -9,8 +9,8 @@ use tower_lsp_server::ls_types::*;
 use tower_lsp_server::Client;
 
 use super::convert;
-use super::outbox::{publish_diagnostics, show_message};
 use super::server::State;
+use super::sink::{publish_diagnostics, show_message};
 use crate::config::{parse_editor_settings, ConfigError, ConfigFile};
 
 /// Publishes the diagnostics of each config file (an empty list clears old

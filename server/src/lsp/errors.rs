@@ -21,9 +21,6 @@ pub const ECHO_CHARS: usize = 200;
 const MESSAGE_HEAD: usize = 1000;
 const MESSAGE_TAIL: usize = 500;
 
-/// Frames shorter than this cannot hold a message [`bounded`] would cut.
-pub const SHORTEST_CUT: usize = MESSAGE_HEAD + MESSAGE_TAIL;
-
 /// `value` for quoting in a message: its first [`ECHO_CHARS`] characters,
 /// then `…(N bytes)` when it is longer.
 pub fn echo(value: &str) -> Cow<'_, str> {

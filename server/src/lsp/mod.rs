@@ -10,27 +10,25 @@ mod config;
 mod convert;
 mod documents;
 mod errors;
-mod outbox;
+pub mod protocol;
 mod requests;
 mod reveal;
 mod runs;
 mod server;
+mod sink;
 mod stdout;
 mod transport;
 mod trust;
 mod workflows;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::oneshot;
-use tower_lsp_server::{LspService, Server};
+use tower_lsp_server::LspService;
 
 pub use server::Backend;
 use transport::Lifecycle;
-
-/// How many requests tower-lsp-server runs at once. Handlers never wait on
-/// the client, so this only bounds work in flight.
-const CONCURRENCY: usize = 32;
 
 /// How long in-flight responses may take to drain after `exit`.
 const EXIT_GRACE: Duration = Duration::from_millis(300);
@@ -49,6 +47,47 @@ fn yield_to_the_editor() {
 /// How much lower than the server runs are scheduled.
 const RUNS_NICE: libc::c_int = 5;
 
+/// The runtime that drives runs (commands, their output, model streams),
+/// so a flood of output never keeps the editor's requests waiting for a
+/// worker thread. Started with the first surface, not at start-up: a server
+/// that never runs a workflow never starts its threads.
+#[derive(Default)]
+pub struct RunsRuntime {
+    runtime: std::sync::Mutex<Option<tokio::runtime::Runtime>>,
+}
+
+impl RunsRuntime {
+    /// The runtime's handle, starting it on first use.
+    pub fn handle(&self) -> Result<tokio::runtime::Handle, String> {
+        let mut runtime = self.runtime.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(runtime) = runtime.as_ref() {
+            return Ok(runtime.handle().clone());
+        }
+        let started = tokio::runtime::Builder::new_multi_thread()
+            .thread_name("agentls-runs")
+            .on_thread_start(yield_to_the_editor)
+            .enable_all()
+            .build()
+            .map_err(|err| format!("cannot start the runtime for runs: {err}"))?;
+        let handle = started.handle().clone();
+        *runtime = Some(started);
+        Ok(handle)
+    }
+
+    /// Stops the runtime without waiting for its tasks (the process ends
+    /// next; dropping a runtime may not block inside another).
+    fn shut_down(&self) {
+        let runtime = self
+            .runtime
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
+        if let Some(runtime) = runtime {
+            runtime.shutdown_background();
+        }
+    }
+}
+
 /// Serves LSP on stdin/stdout until `exit` or end of input; returns the
 /// process exit code (0 after `shutdown`, else 1, as the spec says).
 pub async fn serve_stdio() -> i32 {
@@ -60,51 +99,29 @@ pub async fn serve(
     input: impl tokio::io::AsyncRead + Unpin + Send + 'static,
     output: impl tokio::io::AsyncWrite + Unpin + Send + 'static,
 ) -> i32 {
-    // Runs (commands, their output, model streams) are driven on a runtime
-    // of their own, so a flood of output never keeps the editor's requests
-    // waiting for a worker thread.
-    let runs = match tokio::runtime::Builder::new_multi_thread()
-        .thread_name("agentls-runs")
-        .on_thread_start(yield_to_the_editor)
-        .enable_all()
-        .build()
-    {
-        Ok(runs) => runs,
-        Err(err) => {
-            tracing::error!("cannot start the runtime for runs: {err}");
-            return 1;
-        }
-    };
-    let runs_handle = runs.handle().clone();
-    let (to_server, server_in) = tokio::io::duplex(1 << 20);
-    let (server_out, from_server) = tokio::io::duplex(1 << 20);
     let gate = stdout::OutGate::new(stdout::OUT_BUDGET);
-    let (out_tx, out_rx) = stdout::out_queue(gate.clone());
+    let (out_tx, out_rx) = stdout::out_queue(gate);
     let lifecycle = Lifecycle::default();
     let (exit_tx, exit_rx) = oneshot::channel();
-
-    tokio::spawn(transport::read_client(
-        input,
-        to_server,
-        out_tx.clone(),
-        lifecycle.clone(),
-        exit_tx,
-    ));
-    tokio::spawn(transport::read_server(from_server, out_tx));
     let writer = tokio::spawn(stdout::write_client(output, out_rx));
-
+    let runs = Arc::new(RunsRuntime::default());
+    let backend_runs = runs.clone();
+    let backend_out = out_tx.clone();
     let (service, socket) =
-        LspService::build(move |client| Backend::new(client, gate, runs_handle))
+        LspService::build(move |client| Backend::new(client, backend_out, backend_runs))
             .custom_method(
                 "window/workDoneProgress/cancel",
                 Backend::work_done_progress_cancel,
             )
             .finish();
-    let mut server = tokio::spawn(
-        Server::new(server_in, server_out, socket)
-            .concurrency_level(CONCURRENCY)
-            .serve(service),
-    );
+    let mut server = tokio::spawn(transport::serve(
+        input,
+        service,
+        socket,
+        out_tx,
+        lifecycle.clone(),
+        exit_tx,
+    ));
     tokio::select! {
         _ = &mut server => {}
         Ok(()) = exit_rx => {
@@ -112,9 +129,9 @@ pub async fn serve(
             let _ = tokio::time::timeout(EXIT_GRACE, &mut server).await;
         }
     }
+    server.abort();
     let _ = tokio::time::timeout(EXIT_GRACE, writer).await;
-    // Dropping a runtime may not block inside another; the process ends next.
-    runs.shutdown_background();
+    runs.shut_down();
     if lifecycle.shutdown_requested() {
         0
     } else {

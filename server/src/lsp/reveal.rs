@@ -15,11 +15,11 @@
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
-use serde_json::Value;
 use tower_lsp_server::ls_types::MessageType;
 
 use super::client::ClientCaps;
 use super::convert;
+use super::protocol::{OutputResult, RunState, RunSummary, StatusResult};
 use super::runs::Surface;
 
 /// Which answer is shown: names the file it is written to.
@@ -89,8 +89,7 @@ fn first_lines(text: &str, n: usize) -> String {
 }
 
 /// `agent.runs`: one line per run, newest first.
-pub fn runs_text(caps: &ClientCaps, runs: &Value) -> String {
-    let runs = runs.as_array().map(Vec::as_slice).unwrap_or_default();
+pub fn runs_text(caps: &ClientCaps, runs: &[RunSummary]) -> String {
     let mut out = String::from("agentls: runs, newest first\n\n");
     if runs.is_empty() {
         out.push_str("No runs yet.\n");
@@ -99,16 +98,14 @@ pub fn runs_text(caps: &ClientCaps, runs: &Value) -> String {
         let _ = writeln!(
             out,
             "{}  {:<11}  {:>2}/{:<2}  {:>8}  {}{}",
-            text(&run["runId"]),
-            text(&run["status"]),
-            run["stepsDone"].as_u64().unwrap_or(0),
-            run["stepsTotal"].as_u64().unwrap_or(0),
-            run["createdAt"]
-                .as_i64()
-                .map_or_else(|| "-".into(), crate::state::ago),
-            text(&run["workflow"]),
-            run["error"]
-                .as_str()
+            run.run_id,
+            run.status.as_str(),
+            run.steps_done,
+            run.steps_total,
+            crate::state::ago(run.created_at),
+            run.workflow,
+            run.error
+                .as_deref()
                 .map(|e| format!("  ({e})"))
                 .unwrap_or_default(),
         );
@@ -123,20 +120,20 @@ pub fn runs_text(caps: &ClientCaps, runs: &Value) -> String {
 }
 
 /// `agent.status`: a run with its steps, or every unfinished run.
-pub fn status_text(caps: &ClientCaps, status: &Value) -> String {
+pub fn status_text(caps: &ClientCaps, status: &StatusResult) -> String {
     let mut out = String::new();
     match status {
-        Value::Array(runs) if runs.is_empty() => {
+        StatusResult::Unfinished(runs) if runs.is_empty() => {
             out.push_str("agentls: no run is in progress, waiting or paused.\n");
         }
-        Value::Array(runs) => {
+        StatusResult::Unfinished(runs) => {
             out.push_str("agentls: runs not finished, oldest first\n");
             for run in runs {
                 out.push('\n');
                 run_text(&mut out, run);
             }
         }
-        run => run_text(&mut out, run),
+        StatusResult::One(run) => run_text(&mut out, run),
     }
     let _ = write!(
         out,
@@ -147,69 +144,59 @@ pub fn status_text(caps: &ClientCaps, status: &Value) -> String {
     out
 }
 
-fn run_text(out: &mut String, run: &Value) {
+fn run_text(out: &mut String, run: &RunState) {
     let _ = writeln!(
         out,
         "run {}: {} ({}){}",
-        text(&run["runId"]),
-        text(&run["workflow"]),
-        text(&run["status"]),
-        run["error"]
-            .as_str()
+        run.run_id,
+        run.workflow,
+        run.status.as_str(),
+        run.error
+            .as_deref()
             .map(|e| format!(": {e}"))
             .unwrap_or_default(),
     );
-    for step in run["steps"]
-        .as_array()
-        .map(Vec::as_slice)
-        .unwrap_or_default()
-    {
-        let exit = step["exitCode"]
-            .as_i64()
+    for step in &run.steps {
+        let exit = step
+            .exit_code
             .map(|c| format!(", exit {c}"))
             .unwrap_or_default();
-        let title = step["title"]
-            .as_str()
+        let title = step
+            .title
+            .as_deref()
             .map(|t| format!(" {t}"))
             .unwrap_or_default();
         let _ = writeln!(
             out,
             "  {:<10} {}{title} [{}{exit}]{}",
-            text(&step["status"]),
-            text(&step["id"]),
-            text(&step["kind"]),
-            step["error"]
-                .as_str()
+            step.status.as_str(),
+            step.id,
+            step.kind,
+            step.error
+                .as_deref()
                 .map(|e| format!(": {e}"))
                 .unwrap_or_default(),
         );
     }
-    if let Some(transcript) = run["transcript"].as_str() {
-        let _ = writeln!(out, "  transcript: {transcript}");
-    }
+    let _ = writeln!(out, "  transcript: {}", run.transcript.display());
 }
 
 /// `agent.output`: the stored output under a one-line heading.
-pub fn output_text(output: &Value) -> String {
-    let step = output["step"]
-        .as_str()
+pub fn output_text(output: &OutputResult) -> String {
+    let step = output
+        .step
+        .as_deref()
         .map(|s| format!(", step `{s}`"))
         .unwrap_or_default();
-    let truncated = if output["truncated"] == true {
+    let truncated = if output.truncated {
         " (truncated: the store keeps the first [store] max_output_bytes of a step)"
     } else {
         ""
     };
     format!(
         "agentls: output of run {}{step} ({}){truncated}\n\n{}",
-        text(&output["runId"]),
-        text(&output["status"]),
-        output["text"].as_str().unwrap_or_default()
+        output.run_id, output.status, output.text
     )
-}
-
-fn text(value: &Value) -> &str {
-    value.as_str().unwrap_or("-")
 }
 
 /// Where a surface writes the views (see the module doc).
@@ -220,7 +207,6 @@ pub fn views_dir(transcripts: &std::path::Path) -> PathBuf {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
 
     #[test]
     fn runs_show_one_line_each_and_how_to_go_on() {
@@ -228,13 +214,29 @@ mod tests {
             kind: super::super::client::ClientKind::Helix,
             ..ClientCaps::default()
         };
-        let text = runs_text(
-            &caps,
-            &json!([{"runId": "abc", "status": "failed", "stepsDone": 1, "stepsTotal": 2,
-                     "createdAt": null, "workflow": "test", "error": "exit 1"}]),
-        );
+        let created = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(0));
+        let run = RunSummary {
+            run_id: "abc".into(),
+            workflow: "test".into(),
+            source: agentls_store::WorkflowSource::Workspace,
+            status: agentls_engine::RunStatus::Failed,
+            error: Some("exit 1".into()),
+            actions: agentls_engine::RunStatus::Failed.actions(),
+            workspace: "/w".into(),
+            created_at: created,
+            updated_at: created,
+            finished_at: None,
+            steps_total: 2,
+            steps_done: 1,
+        };
+        let text = runs_text(&caps, &[run]);
+        let ago = crate::state::ago(created);
         assert!(
-            text.contains("abc  failed        1/2          -  test  (exit 1)"),
+            text.contains(&format!(
+                "abc  failed        1/2   {ago:>8}  test  (exit 1)"
+            )),
             "{text}"
         );
         assert!(text.contains("`:lsp-workspace-command agent.output` (space A o)"));

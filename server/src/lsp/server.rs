@@ -12,9 +12,10 @@ use tower_lsp_server::ls_types::*;
 use tower_lsp_server::{Client, LanguageServer};
 
 use super::client::{strip_editor_keys, ClientCaps};
-use super::outbox::{ClientSink, Outbox};
 use super::runs::{self, Surface, Surfaces};
-use super::stdout::OutGate;
+use super::sink::{ClientSink, Outbox};
+use super::stdout::OutQueue;
+use super::RunsRuntime;
 use super::{capabilities, code_actions, commands, config, convert, documents};
 use crate::config::parse_editor_settings as parse_settings;
 use crate::session::{Session, Sessions};
@@ -29,10 +30,10 @@ pub struct State {
     surfaces: Surfaces,
     /// Messages that belong to no workspace's runs (configuration problems).
     notices: Outbox,
-    /// Room for notifications on the way to the editor.
-    gate: Arc<OutGate>,
-    /// The runtime that drives runs (see `lsp::serve`).
-    runs: tokio::runtime::Handle,
+    /// The queue to stdout: notifications leave through it.
+    out: OutQueue,
+    /// The runtime that drives runs, started with the first surface.
+    runs: Arc<RunsRuntime>,
     sessions: RwLock<Sessions>,
     encoding: RwLock<PositionEncoding>,
     /// initializationOptions, the editor's base layer for new sessions.
@@ -86,10 +87,11 @@ impl State {
     /// opened on first use.
     pub fn surface(&self, session: &Arc<Session>) -> std::result::Result<Arc<Surface>, String> {
         let caps = self.caps();
+        let handle = self.runs.handle()?;
         let ctx = runs::Context {
             client: &self.client,
-            gate: &self.gate,
-            runs: &self.runs,
+            out: &self.out,
+            runs: &handle,
             caps: &caps,
             encoding: self.encoding(),
         };
@@ -110,7 +112,7 @@ impl State {
     /// `window/workDoneProgress/cancel`: cancels the run showing that
     /// progress (in a task; nothing waits for it).
     pub fn cancel_progress(&self, token: &ProgressToken) {
-        let key = super::outbox::progress_key(token);
+        let key = super::sink::progress_key(token);
         for surface in self.surfaces.all() {
             if let Some(run) = surface.run_for_progress(&key) {
                 tracing::info!("progress cancelled by the editor: cancelling run {run}");
@@ -131,14 +133,14 @@ pub struct Backend {
 }
 
 impl Backend {
-    pub fn new(client: Client, gate: Arc<OutGate>, runs: tokio::runtime::Handle) -> Self {
+    pub fn new(client: Client, out: OutQueue, runs: Arc<RunsRuntime>) -> Self {
         let state = State {
             client: client.clone(),
-            gate: gate.clone(),
+            out: out.clone(),
             runs,
             caps: RwLock::new(ClientCaps::default()),
             surfaces: Surfaces::default(),
-            notices: Outbox::spawn(Limits::default(), ClientSink::new(client.clone(), gate)),
+            notices: Outbox::spawn(Limits::default(), ClientSink::new(out)),
             sessions: RwLock::new(Sessions::new(Session::new(None, None, None))),
             encoding: RwLock::new(PositionEncoding::Utf16),
             init: RwLock::new(None),

@@ -12,10 +12,10 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
-use serde::de::IgnoredAny;
-use serde::Deserialize;
+use serde::Serialize;
 use tokio::io::{AsyncWrite, AsyncWriteExt};
 use tokio::sync::{mpsc, Notify};
+use tower_lsp_server::ls_types::notification::Notification;
 
 /// Notification bytes that may wait for stdout before senders must wait.
 pub const OUT_BUDGET: usize = 2 * 1024 * 1024;
@@ -52,6 +52,7 @@ impl OutGate {
     }
 
     /// Notification bytes waiting for stdout right now.
+    #[cfg(test)]
     pub fn queued(&self) -> usize {
         self.queued.load(Ordering::Acquire)
     }
@@ -109,26 +110,66 @@ pub fn out_queue(gate: Arc<OutGate>) -> (OutQueue, OutFrames) {
 pub struct Closed;
 
 impl OutQueue {
-    /// Queues a frame the server produced; `body` is its JSON.
-    pub fn send_from_server(&self, frame: Vec<u8>, body: &[u8]) -> Result<(), Closed> {
-        if is_notification(body) {
-            self.gate.add(frame.len());
-            let len = frame.len();
-            self.normal
-                .send(Frame {
-                    bytes: frame,
-                    gated: true,
-                })
-                .map_err(|_| {
-                    self.gate.written(len);
-                    Closed
-                })
-        } else {
-            self.send_reply(frame)
-        }
+    /// Waits until the notifications waiting for the editor are under the
+    /// budget (see [`OutGate::room`]).
+    pub async fn room(&self) {
+        self.gate.room().await;
     }
 
-    /// Queues a response (e.g. to a frame that could not be parsed).
+    /// Queues a notification: framed once, here, and counted by the gate.
+    pub fn notify<N: Notification>(&self, params: &N::Params) -> Result<(), Closed> {
+        self.notify_raw(N::METHOD, params)
+    }
+
+    /// Queues a notification whose method is known only at run time (the
+    /// notices of `agentls-stream`).
+    pub fn notify_raw(&self, method: &str, params: &impl Serialize) -> Result<(), Closed> {
+        let body = serde_json::to_vec(&Outgoing {
+            jsonrpc: "2.0",
+            method,
+            params,
+        })
+        .map_err(|err| {
+            tracing::error!("notification `{method}` cannot be written: {err}");
+            Closed
+        })?;
+        self.queue_gated(encode(&body))
+    }
+
+    /// Queues a whole notification message, counted by the gate.
+    pub fn send_gated(&self, message: &impl Serialize) -> Result<(), Closed> {
+        let body = serde_json::to_vec(message).map_err(|err| {
+            tracing::error!("a notification cannot be written: {err}");
+            Closed
+        })?;
+        self.queue_gated(encode(&body))
+    }
+
+    fn queue_gated(&self, frame: Vec<u8>) -> Result<(), Closed> {
+        let len = frame.len();
+        self.gate.add(len);
+        self.normal
+            .send(Frame {
+                bytes: frame,
+                gated: true,
+            })
+            .map_err(|_| {
+                self.gate.written(len);
+                Closed
+            })
+    }
+
+    /// Queues a response, or a request to the editor: they never wait
+    /// behind notifications.
+    pub fn send_urgent(&self, body: &impl Serialize) -> Result<(), Closed> {
+        let body = serde_json::to_vec(body).map_err(|err| {
+            tracing::error!("a message cannot be written: {err}");
+            Closed
+        })?;
+        self.send_reply(encode(&body))
+    }
+
+    /// Queues a ready frame (a response) on the urgent lane.
     pub fn send_reply(&self, frame: Vec<u8>) -> Result<(), Closed> {
         self.urgent
             .send(Frame {
@@ -139,16 +180,19 @@ impl OutQueue {
     }
 }
 
-/// A message with a method and no id. Scans the body without allocating.
-fn is_notification(body: &[u8]) -> bool {
-    #[derive(Deserialize)]
-    struct Probe {
-        #[serde(default)]
-        method: Option<IgnoredAny>,
-        #[serde(default)]
-        id: Option<IgnoredAny>,
-    }
-    serde_json::from_slice::<Probe>(body).is_ok_and(|p| p.method.is_some() && p.id.is_none())
+/// A notification as written to the editor.
+#[derive(Serialize)]
+struct Outgoing<'a, P> {
+    jsonrpc: &'static str,
+    method: &'a str,
+    params: &'a P,
+}
+
+/// `body` with its `Content-Length` header.
+pub fn encode(body: &[u8]) -> Vec<u8> {
+    let mut frame = format!("Content-Length: {}\r\n\r\n", body.len()).into_bytes();
+    frame.extend_from_slice(body);
+    frame
 }
 
 /// Writes whole frames to the editor, one at a time, flushing each;
@@ -175,28 +219,15 @@ pub async fn write_client(mut output: impl AsyncWrite + Unpin, mut frames: OutFr
 mod tests {
     use super::*;
 
-    #[test]
-    fn notifications_are_told_from_responses_and_requests() {
-        assert!(is_notification(
-            br#"{"jsonrpc":"2.0","method":"agent/output","params":{"text":"x"}}"#
-        ));
-        assert!(!is_notification(
-            br#"{"jsonrpc":"2.0","method":"workspace/applyEdit","params":{},"id":3}"#
-        ));
-        assert!(!is_notification(
-            br#"{"jsonrpc":"2.0","result":null,"id":3}"#
-        ));
-    }
-
     #[tokio::test]
     async fn responses_overtake_queued_notifications_and_the_gate_counts_bytes() {
         let gate = OutGate::new(10);
         let (queue, frames) = out_queue(gate.clone());
-        let note = br#"{"jsonrpc":"2.0","method":"n"}"#;
-        queue.send_from_server(note.to_vec(), note).unwrap();
+        queue.notify_raw("n", &1).unwrap();
+        let note = encode(br#"{"jsonrpc":"2.0","method":"n","params":1}"#);
         assert_eq!(gate.queued(), note.len());
-        let reply = br#"{"jsonrpc":"2.0","result":1,"id":1}"#;
-        queue.send_from_server(reply.to_vec(), reply).unwrap();
+        let reply = encode(br#"{"jsonrpc":"2.0","result":1,"id":1}"#);
+        queue.send_reply(reply.clone()).unwrap();
         drop(queue);
         let mut out = Vec::new();
         write_client(&mut out, frames).await;

@@ -355,24 +355,29 @@ pub fn engine_options(config: &Config) -> EngineOptions {
 
 /// A workflow as the CLI (`agentls workflows --json`) and the editor
 /// (`agent.workflows`) describe it.
-pub fn workflow_summary(w: &agentls_workflow::Workflow) -> serde_json::Value {
-    serde_json::json!({
-        "name": w.name,
-        "title": w.title,
-        "description": w.description,
-        "source": w.source.kind.as_str(),
-        "path": w.source.path,
-        "params": w.params.iter().map(|p| serde_json::json!({
-            "name": p.name,
-            "description": p.description,
-            "default": p.default,
-            "required": p.required,
-        })).collect::<Vec<_>>(),
-        "applies": {
-            "codeAction": w.applies.code_action,
-            "languages": w.applies.languages,
-            "selection": w.applies.selection,
-            "diagnostics": w.applies.diagnostics,
+pub fn workflow_info(w: &agentls_workflow::Workflow) -> crate::lsp::protocol::WorkflowInfo {
+    use crate::lsp::protocol::{Applies, ParamInfo, WorkflowInfo};
+    WorkflowInfo {
+        name: w.name.clone(),
+        title: w.title.clone(),
+        description: w.description.clone(),
+        source: w.source.kind.as_str(),
+        path: w.source.path.clone(),
+        params: w
+            .params
+            .iter()
+            .map(|p| ParamInfo {
+                name: p.name.clone(),
+                description: p.description.clone(),
+                default: p.default.clone(),
+                required: p.required,
+            })
+            .collect(),
+        applies: Applies {
+            code_action: w.applies.code_action,
+            languages: w.applies.languages.clone(),
+            selection: w.applies.selection,
+            diagnostics: w.applies.diagnostics,
         },
-    })
+    }
 }

@@ -6,8 +6,8 @@
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use agentls_store::ModelStats;
-use serde_json::{json, Value};
 
+use crate::lsp::protocol;
 use crate::session::Session;
 
 /// Parses a look-back window: a number and a unit (`s`, `m`, `h`, `d`,
@@ -51,34 +51,36 @@ pub fn since_ms(window: Option<Duration>) -> Option<i64> {
     Some(i64::try_from(then.as_millis()).unwrap_or(i64::MAX))
 }
 
-/// One row as the editor command answers it (camelCase, like every
-/// agentls command result).
-pub fn row_json(row: &ModelStats) -> Value {
-    json!({
-        "provider": row.provider,
-        "model": row.model,
-        "calls": row.calls,
-        "errors": row.errors,
-        "inputTokens": row.input_tokens,
-        "outputTokens": row.output_tokens,
-        "cachedTokens": row.cached_tokens,
-        "p50Ms": row.p50_ms,
-        "p95Ms": row.p95_ms,
-    })
+/// One row as the editor command answers it.
+fn model_stats(row: &ModelStats) -> protocol::ModelStats {
+    protocol::ModelStats {
+        provider: row.provider.clone(),
+        model: row.model.clone(),
+        calls: row.calls,
+        errors: row.errors,
+        input_tokens: row.input_tokens,
+        output_tokens: row.output_tokens,
+        cached_tokens: row.cached_tokens,
+        p50_ms: row.p50_ms,
+        p95_ms: row.p95_ms,
+    }
 }
 
 /// One workspace's usage as `agent.stats` answers it: its root and a row
 /// per provider and model.
-pub fn session_json(session: &Session, window: Option<Duration>) -> Result<Value, String> {
+pub fn workspace_stats(
+    session: &Session,
+    window: Option<Duration>,
+) -> Result<protocol::WorkspaceStats, String> {
     let engine = session.engine()?;
     let rows = engine
         .store()
         .model_stats(since_ms(window))
         .map_err(|e| e.to_string())?;
-    Ok(json!({
-        "root": session.root().map(|root| root.display().to_string()),
-        "models": rows.iter().map(row_json).collect::<Vec<_>>(),
-    }))
+    Ok(protocol::WorkspaceStats {
+        root: session.root().map(|root| root.display().to_string()),
+        models: rows.iter().map(model_stats).collect(),
+    })
 }
 
 /// The rows as an aligned table, with a total line when there are several.

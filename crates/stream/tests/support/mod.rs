@@ -170,7 +170,7 @@ pub fn output(run: &str, step: &str, text: impl Into<String>) -> Message {
 
 pub fn begin(run: &str, title: &str) -> Message {
     Message::Progress {
-        run: run.into(),
+        key: run.into(),
         progress: Progress::Begin {
             title: title.into(),
             message: None,
@@ -181,7 +181,7 @@ pub fn begin(run: &str, title: &str) -> Message {
 
 pub fn report(run: &str, message: impl Into<String>) -> Message {
     Message::Progress {
-        run: run.into(),
+        key: run.into(),
         progress: Progress::Report {
             message: Some(message.into()),
             percentage: None,
@@ -191,7 +191,7 @@ pub fn report(run: &str, message: impl Into<String>) -> Message {
 
 pub fn end(run: &str) -> Message {
     Message::Progress {
-        run: run.into(),
+        key: run.into(),
         progress: Progress::End { message: None },
     }
 }

@@ -2,27 +2,19 @@
 //! step and continues the run. Without `runId`: the newest waiting run.
 
 use agentls_engine::RunStatus;
-use serde::Deserialize;
-use serde_json::Value;
 use tower_lsp_server::jsonrpc::Result;
-use tower_lsp_server::ls_types::{ProgressToken, Uri};
+use tower_lsp_server::ls_types::ProgressToken;
 
 use super::{act_on_run, RunTarget};
+use crate::lsp::protocol::{DecisionArgs, RunState};
 use crate::lsp::runs::Pick;
 use crate::lsp::server::State;
 
-pub const NAME: &str = "agent.approve";
-
-#[derive(Default, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct Args {
-    run_id: Option<String>,
-    step: Option<String>,
-    reason: Option<String>,
-    uri: Option<Uri>,
-}
-
-pub async fn run(state: &State, args: Args, token: Option<ProgressToken>) -> Result<Value> {
+pub async fn run(
+    state: &State,
+    args: DecisionArgs,
+    token: Option<ProgressToken>,
+) -> Result<RunState> {
     let target = RunTarget {
         run_id: args.run_id,
         uri: args.uri,

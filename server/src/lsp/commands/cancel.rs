@@ -7,16 +7,12 @@
 use std::time::Duration;
 
 use agentls_engine::RunStatus;
-use serde::Deserialize;
-use serde_json::Value;
 use tower_lsp_server::jsonrpc::Result;
-use tower_lsp_server::ls_types::Uri;
 
 use super::engine_error;
+use crate::lsp::protocol::{RunArgs, RunState};
 use crate::lsp::runs::{self, Pick};
 use crate::lsp::server::State;
-
-pub const NAME: &str = "agent.cancel";
 
 /// How long the command waits for the run to stop before answering.
 const ANSWER_WITHIN: Duration = Duration::from_secs(2);
@@ -29,14 +25,7 @@ const CANCELLABLE: &[RunStatus] = &[
     RunStatus::Interrupted,
 ];
 
-#[derive(Default, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct Args {
-    run_id: Option<String>,
-    uri: Option<Uri>,
-}
-
-pub async fn run(state: &State, args: Args) -> Result<Value> {
+pub async fn run(state: &State, args: RunArgs) -> Result<RunState> {
     let (surface, run) = runs::find_run(
         state,
         args.uri.as_ref(),
@@ -49,7 +38,7 @@ pub async fn run(state: &State, args: Args) -> Result<Value> {
     if let Ok(Ok(Err(err))) = tokio::time::timeout(ANSWER_WITHIN, stopped).await {
         return Err(engine_error(err));
     }
-    surface.run_json(&run).map_err(engine_error)
+    surface.run_state(&run).map_err(engine_error)
 }
 
 /// Cancels `run` in a task of its own, so it completes whatever happens to

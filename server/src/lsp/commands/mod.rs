@@ -23,7 +23,6 @@ mod status;
 mod workflows;
 
 use agentls_engine::EngineError;
-use serde::de::DeserializeOwned;
 use serde_json::{json, Value};
 use tower_lsp_server::jsonrpc::{Error, ErrorCode, Result};
 use tower_lsp_server::ls_types::{ExecuteCommandParams, ProgressToken};
@@ -32,26 +31,14 @@ use super::errors::{bounded_error, echo};
 use super::server::State;
 
 pub use cancel::cancel_in_task;
-pub use run::NAME as RUN;
+
+use super::protocol::{self as ext, Command};
+
+/// The command code actions carry.
+pub const RUN: &str = ext::Run::NAME;
 
 /// Every command the server executes, as listed in its capabilities.
-pub const NAMES: &[&str] = &[
-    workflows::NAME,
-    run::NAME,
-    status::NAME,
-    runs::NAME,
-    output::NAME,
-    cancel::NAME,
-    retry::NAME,
-    skip::NAME,
-    override_output::NAME,
-    resume::NAME,
-    approve::NAME,
-    reject::NAME,
-    stats::NAME,
-    config::NAME,
-    document::NAME,
-];
+pub const NAMES: &[&str] = ext::COMMANDS;
 
 /// The JSON-RPC error code for an action the run's state does not allow,
 /// or a workflow that may not run as asked (see docs/protocol.md).
@@ -66,25 +53,41 @@ pub async fn execute(state: &State, params: ExecuteCommandParams) -> Result<Valu
 async fn dispatch(state: &State, params: ExecuteCommandParams) -> Result<Value> {
     let command = params.command.as_str();
     let token = params.work_done_progress_params.work_done_token;
-    let arguments = params.arguments;
+    let a = params.arguments;
     match command {
-        workflows::NAME => workflows::run(state, args(command, arguments)?),
-        run::NAME => run::run(state, args(command, arguments)?, token),
-        status::NAME => status::run(state, args(command, arguments)?),
-        stats::NAME => stats::run(state, args(command, arguments)?),
-        runs::NAME => runs::run(state, args(command, arguments)?),
-        output::NAME => output::run(state, args(command, arguments)?),
-        cancel::NAME => cancel::run(state, args(command, arguments)?).await,
-        retry::NAME => retry::run(state, args(command, arguments)?, token).await,
-        skip::NAME => skip::run(state, args(command, arguments)?, token).await,
-        override_output::NAME => {
-            override_output::run(state, args(command, arguments)?, token).await
+        ext::Workflows::NAME => {
+            answer::<ext::Workflows>(workflows::run(state, args::<ext::Workflows>(a)?))
         }
-        resume::NAME => resume::run(state, args(command, arguments)?, token).await,
-        approve::NAME => approve::run(state, args(command, arguments)?, token).await,
-        reject::NAME => reject::run(state, args(command, arguments)?).await,
-        config::NAME => config::run(state, args(command, arguments)?),
-        document::NAME => document::run(state, args(command, arguments)?),
+        ext::Run::NAME => answer::<ext::Run>(run::run(state, args::<ext::Run>(a)?, token)),
+        ext::Status::NAME => answer::<ext::Status>(status::run(state, args::<ext::Status>(a)?)),
+        ext::Stats::NAME => answer::<ext::Stats>(stats::run(state, args::<ext::Stats>(a)?)),
+        ext::Runs::NAME => answer::<ext::Runs>(runs::run(state, args::<ext::Runs>(a)?)),
+        ext::Output::NAME => answer::<ext::Output>(output::run(state, args::<ext::Output>(a)?)),
+        ext::Cancel::NAME => {
+            answer::<ext::Cancel>(cancel::run(state, args::<ext::Cancel>(a)?).await)
+        }
+        ext::Retry::NAME => {
+            answer::<ext::Retry>(retry::run(state, args::<ext::Retry>(a)?, token).await)
+        }
+        ext::Skip::NAME => {
+            answer::<ext::Skip>(skip::run(state, args::<ext::Skip>(a)?, token).await)
+        }
+        ext::Override::NAME => answer::<ext::Override>(
+            override_output::run(state, args::<ext::Override>(a)?, token).await,
+        ),
+        ext::Resume::NAME => {
+            answer::<ext::Resume>(resume::run(state, args::<ext::Resume>(a)?, token).await)
+        }
+        ext::Approve::NAME => {
+            answer::<ext::Approve>(approve::run(state, args::<ext::Approve>(a)?, token).await)
+        }
+        ext::Reject::NAME => {
+            answer::<ext::Reject>(reject::run(state, args::<ext::Reject>(a)?).await)
+        }
+        ext::Config::NAME => answer::<ext::Config>(config::run(state, args::<ext::Config>(a)?)),
+        ext::Document::NAME => {
+            answer::<ext::Document>(document::run(state, args::<ext::Document>(a)?))
+        }
         _ => Err(Error::invalid_params(format!(
             "unknown command `{}`; this server knows: {}",
             echo(command),
@@ -93,8 +96,14 @@ async fn dispatch(state: &State, params: ExecuteCommandParams) -> Result<Value> 
     }
 }
 
-/// The single object argument of a command; no argument means all defaults.
-fn args<T: DeserializeOwned + Default>(command: &str, arguments: Vec<Value>) -> Result<T> {
+/// Command `C`'s typed result, as the JSON it answers with.
+fn answer<C: Command>(result: Result<C::Result>) -> Result<Value> {
+    serde_json::to_value(result?).map_err(|err| super::errors::internal(err.to_string()))
+}
+
+/// The single object argument of command `C`; no argument means all defaults.
+fn args<C: Command>(arguments: Vec<Value>) -> Result<C::Args> {
+    let command = C::NAME;
     let mut arguments = arguments.into_iter();
     let first = arguments.next();
     if arguments.next().is_some() {
@@ -103,7 +112,7 @@ fn args<T: DeserializeOwned + Default>(command: &str, arguments: Vec<Value>) -> 
         )));
     }
     match first {
-        None | Some(Value::Null) => Ok(T::default()),
+        None | Some(Value::Null) => Ok(C::Args::default()),
         Some(value) => serde_json::from_value(value)
             .map_err(|err| Error::invalid_params(format!("`{command}`: bad argument: {err}"))),
     }
@@ -153,7 +162,7 @@ async fn act_on_run(
         &agentls_engine::Engine,
         &agentls_engine::RunId,
     ) -> std::result::Result<(), EngineError>,
-) -> Result<Value> {
+) -> Result<ext::RunState> {
     let (surface, run) =
         super::runs::find_run(state, target.uri.as_ref(), target.run_id.as_deref(), pick)?;
     surface.expect_drive(&run, token);
@@ -169,7 +178,7 @@ async fn act_on_run(
         surface.forget_token(&run);
         return Err(engine_error(err));
     }
-    surface.run_json(&run).map_err(engine_error)
+    surface.run_state(&run).map_err(engine_error)
 }
 
 /// How long a command waits for a run's task to let go after a pause.

@@ -4,27 +4,15 @@
 //! Output skipped in the live stream is all here. Clients that discard
 //! results also get it as a document (`lsp::reveal`).
 
-use serde::Deserialize;
-use serde_json::{json, Value};
 use tower_lsp_server::jsonrpc::Result;
-use tower_lsp_server::ls_types::Uri;
 
 use super::engine_error;
+use crate::lsp::protocol::{OutputResult, StepArgs};
 use crate::lsp::reveal::{self, View};
 use crate::lsp::runs::{self, Pick};
 use crate::lsp::server::State;
 
-pub const NAME: &str = "agent.output";
-
-#[derive(Default, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct Args {
-    run_id: Option<String>,
-    step: Option<String>,
-    uri: Option<Uri>,
-}
-
-pub fn run(state: &State, args: Args) -> Result<Value> {
+pub fn run(state: &State, args: StepArgs) -> Result<OutputResult> {
     let (surface, run) = runs::find_run(
         state,
         args.uri.as_ref(),
@@ -44,13 +32,13 @@ pub fn run(state: &State, args: Args) -> Result<Value> {
         let text = store
             .step_output(&run, step)
             .map_err(|e| engine_error(e.into()))?;
-        let result = json!({
-            "runId": run,
-            "step": step,
-            "status": found.status,
-            "truncated": found.output_truncated,
-            "text": text,
-        });
+        let result = OutputResult {
+            run_id: run.to_string(),
+            step: Some(step.to_owned()),
+            status: found.status.as_str(),
+            truncated: found.output_truncated,
+            text,
+        };
         let view = View::Output {
             run: run.as_str(),
             step: Some(step),
@@ -79,13 +67,13 @@ pub fn run(state: &State, args: Args) -> Result<Value> {
         }
         text.push('\n');
     }
-    let result = json!({
-        "runId": run,
-        "step": null,
-        "status": record.status,
-        "truncated": truncated,
-        "text": text,
-    });
+    let result = OutputResult {
+        run_id: run.to_string(),
+        step: None,
+        status: record.status.as_str(),
+        truncated,
+        text,
+    };
     let view = View::Output {
         run: run.as_str(),
         step: None,

@@ -11,31 +11,17 @@
 use std::collections::BTreeMap;
 
 use agentls_engine::{EngineError, StartRequest};
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde_json::Value;
 use tower_lsp_server::jsonrpc::{Error, Result};
-use tower_lsp_server::ls_types::{Diagnostic, ProgressToken, Range, Uri};
+use tower_lsp_server::ls_types::ProgressToken;
 
 use super::engine_error;
 use crate::lsp::errors::{echo, internal};
+use crate::lsp::protocol::{RunStarted, StartArgs};
 use crate::lsp::runs::{self, inputs};
 use crate::lsp::server::State;
 
-pub const NAME: &str = "agent.run";
-
-#[derive(Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Args {
-    workflow: Option<String>,
-    uri: Option<Uri>,
-    range: Option<Range>,
-    #[serde(default)]
-    params: BTreeMap<String, Value>,
-    #[serde(default)]
-    diagnostics: Vec<Diagnostic>,
-}
-
-pub fn run(state: &State, args: Args, token: Option<ProgressToken>) -> Result<Value> {
+pub fn run(state: &State, args: StartArgs, token: Option<ProgressToken>) -> Result<RunStarted> {
     let session = runs::session_for(state, args.uri.as_ref())?;
     let catalog = session.workflows();
     let known = || {
@@ -93,7 +79,9 @@ pub fn run(state: &State, args: Args, token: Option<ProgressToken>) -> Result<Va
         inputs,
     };
     match surface.start(request.clone(), token.clone()) {
-        Ok(run) => Ok(json!({"runId": run})),
+        Ok(run) => Ok(RunStarted {
+            run_id: run.to_string(),
+        }),
         Err(EngineError::Untrusted(trust)) => {
             state.ask_trust(surface, request, token, &trust);
             Err(engine_error(EngineError::Untrusted(trust)))

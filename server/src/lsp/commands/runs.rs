@@ -5,28 +5,17 @@
 //! Clients that discard results also get the list as a document
 //! (`lsp::reveal`), written in the first workspace's state directory.
 
-use serde::Deserialize;
-use serde_json::Value;
 use tower_lsp_server::jsonrpc::Result;
-use tower_lsp_server::ls_types::Uri;
 
 use super::engine_error;
+use crate::lsp::protocol::{RunSummary, RunsArgs};
 use crate::lsp::reveal::{self, View};
 use crate::lsp::runs;
 use crate::lsp::server::State;
 
-pub const NAME: &str = "agent.runs";
-
 const DEFAULT_LIMIT: usize = 20;
 
-#[derive(Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Args {
-    uri: Option<Uri>,
-    limit: Option<usize>,
-}
-
-pub fn run(state: &State, args: Args) -> Result<Value> {
+pub fn run(state: &State, args: RunsArgs) -> Result<Vec<RunSummary>> {
     let limit = match args.limit.unwrap_or(DEFAULT_LIMIT) {
         0 => usize::MAX,
         limit => limit,
@@ -50,12 +39,12 @@ pub fn run(state: &State, args: Args) -> Result<Value> {
         history.extend(
             summaries
                 .iter()
-                .map(|s| (s.id.clone(), runs::summary_json(s, surface.root()))),
+                .map(|s| (s.id.clone(), runs::run_summary(s, surface.root()))),
         );
     }
     history.sort_by(|a, b| b.0.cmp(&a.0));
     history.truncate(limit);
-    let result = Value::Array(history.into_iter().map(|(_, v)| v).collect());
+    let result: Vec<RunSummary> = history.into_iter().map(|(_, v)| v).collect();
     if let Some(surface) = first {
         let caps = state.caps();
         reveal::show(

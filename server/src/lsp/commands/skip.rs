@@ -2,26 +2,15 @@
 //! with the next one. Without `runId`: the newest failed run.
 
 use agentls_engine::RunStatus;
-use serde::Deserialize;
-use serde_json::Value;
 use tower_lsp_server::jsonrpc::Result;
-use tower_lsp_server::ls_types::{ProgressToken, Uri};
+use tower_lsp_server::ls_types::ProgressToken;
 
 use super::{act_on_run, RunTarget};
+use crate::lsp::protocol::{RunState, StepArgs};
 use crate::lsp::runs::Pick;
 use crate::lsp::server::State;
 
-pub const NAME: &str = "agent.skip";
-
-#[derive(Default, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct Args {
-    run_id: Option<String>,
-    step: Option<String>,
-    uri: Option<Uri>,
-}
-
-pub async fn run(state: &State, args: Args, token: Option<ProgressToken>) -> Result<Value> {
+pub async fn run(state: &State, args: StepArgs, token: Option<ProgressToken>) -> Result<RunState> {
     let target = RunTarget {
         run_id: args.run_id,
         uri: args.uri,

@@ -7,26 +7,15 @@
 //! Answer: `{since, workspaces: [{root, models: [{provider, model, calls,
 //! errors, inputTokens, outputTokens, cachedTokens, p50Ms, p95Ms}]}]}`.
 
-use serde::Deserialize;
-use serde_json::{json, Value};
 use tower_lsp_server::jsonrpc::{Error, Result};
-use tower_lsp_server::ls_types::Uri;
 
 use crate::lsp::errors::internal;
+use crate::lsp::protocol::{StatsArgs, StatsResult};
 use crate::lsp::runs;
 use crate::lsp::server::State;
 use crate::telemetry::stats;
 
-pub const NAME: &str = "agent.stats";
-
-#[derive(Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Args {
-    uri: Option<Uri>,
-    since: Option<String>,
-}
-
-pub fn run(state: &State, args: Args) -> Result<Value> {
+pub fn run(state: &State, args: StatsArgs) -> Result<StatsResult> {
     let window = args
         .since
         .as_deref()
@@ -39,8 +28,11 @@ pub fn run(state: &State, args: Args) -> Result<Value> {
     };
     let workspaces = sessions
         .iter()
-        .map(|session| stats::session_json(session, window))
+        .map(|session| stats::workspace_stats(session, window))
         .collect::<std::result::Result<Vec<_>, _>>()
         .map_err(internal)?;
-    Ok(json!({ "since": args.since, "workspaces": workspaces }))
+    Ok(StatsResult {
+        since: args.since,
+        workspaces,
+    })
 }

@@ -3,30 +3,19 @@
 //! waiting, paused at a failure, interrupted), oldest first. Clients that
 //! discard results also get it as a document (`lsp::reveal`).
 
-use serde::Deserialize;
-use serde_json::Value;
 use tower_lsp_server::jsonrpc::Result;
-use tower_lsp_server::ls_types::Uri;
 
 use super::engine_error;
+use crate::lsp::protocol::{RunArgs, StatusResult};
 use crate::lsp::reveal::{self, View};
 use crate::lsp::runs::{self, Pick};
 use crate::lsp::server::State;
 
-pub const NAME: &str = "agent.status";
-
-#[derive(Default, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct Args {
-    run_id: Option<String>,
-    uri: Option<Uri>,
-}
-
-pub fn run(state: &State, args: Args) -> Result<Value> {
+pub fn run(state: &State, args: RunArgs) -> Result<StatusResult> {
     let caps = state.caps();
     if let Some(id) = args.run_id.as_deref() {
         let (surface, run) = runs::find_run(state, args.uri.as_ref(), Some(id), Pick::Latest)?;
-        let result = surface.run_json(&run).map_err(engine_error)?;
+        let result = StatusResult::One(Box::new(surface.run_state(&run).map_err(engine_error)?));
         reveal::show(
             &caps,
             &surface,
@@ -54,12 +43,12 @@ pub fn run(state: &State, args: Args) -> Result<Value> {
         for summary in unfinished {
             active.push((
                 summary.id.clone(),
-                surface.run_json(&summary.id).map_err(engine_error)?,
+                surface.run_state(&summary.id).map_err(engine_error)?,
             ));
         }
     }
     active.sort_by(|a, b| a.0.cmp(&b.0));
-    let result = Value::Array(active.into_iter().map(|(_, v)| v).collect());
+    let result = StatusResult::Unfinished(active.into_iter().map(|(_, v)| v).collect());
     if let Some(surface) = first {
         reveal::show(
             &caps,

@@ -16,7 +16,7 @@ use tower_lsp_server::ls_types::{MessageType, ProgressToken};
 use super::shared::{lock, Shared};
 use super::view::{ProgressSlot, RunView};
 use crate::lsp::convert;
-use crate::lsp::outbox::{progress_key, run_notice, show_message};
+use crate::lsp::sink::{progress_key, run_notice, show_message};
 
 /// Registered with the workspace's engine.
 pub struct Bridge(pub Arc<Shared>);
@@ -139,7 +139,7 @@ impl Shared {
         if self.caps.run_events {
             view.outbox.push(Message::State {
                 run: view.id.to_string(),
-                state: view.state(),
+                state: serde_json::to_value(view.state()).unwrap_or_default(),
                 is_final,
             });
         }
@@ -151,7 +151,7 @@ impl Shared {
 
     fn push_progress(&self, view: &RunView, token: &ProgressToken, progress: Progress) {
         view.outbox.push(Message::Progress {
-            run: progress_key(token),
+            key: progress_key(token),
             progress,
         });
     }

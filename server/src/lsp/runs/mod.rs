@@ -21,18 +21,18 @@ use std::sync::{Arc, Mutex, Weak};
 
 use agentls_engine::{Engine, EngineError, RunId, StartRequest};
 use agentls_text::PositionEncoding;
-use serde_json::Value;
 use tower_lsp_server::ls_types::ProgressToken;
 use tower_lsp_server::Client;
 
 pub use lookup::{find_run, folder_sessions, session_for, Pick};
-pub use view::{record_json, summary_json};
+pub use view::{run_state, run_summary};
 
 use self::bridge::Bridge;
 use self::editor::LspEditor;
 use self::shared::{lock, Shared, SharedParts};
 use self::view::RunView;
 use super::client::ClientCaps;
+use super::protocol::RunState;
 use crate::session::Session;
 use crate::state::WorkspaceId;
 
@@ -40,7 +40,7 @@ use crate::state::WorkspaceId;
 /// can do.
 pub struct Context<'a> {
     pub client: &'a Client,
-    pub gate: &'a Arc<crate::lsp::stdout::OutGate>,
+    pub out: &'a crate::lsp::stdout::OutQueue,
     /// The runtime that drives runs.
     pub runs: &'a tokio::runtime::Handle,
     pub caps: &'a ClientCaps,
@@ -112,7 +112,7 @@ impl Surface {
             store: engine.store().clone(),
             transcripts,
             client: ctx.client.clone(),
-            gate: ctx.gate.clone(),
+            out: ctx.out.clone(),
             config: session.config().stream,
         });
         engine.subscribe(Arc::new(Bridge(shared.clone())));
@@ -186,9 +186,9 @@ impl Surface {
     }
 
     /// The run as command results show it.
-    pub fn run_json(&self, run: &RunId) -> Result<Value, agentls_engine::EngineError> {
+    pub fn run_state(&self, run: &RunId) -> Result<RunState, agentls_engine::EngineError> {
         let record = self.engine.store().run(run)?;
-        Ok(record_json(
+        Ok(run_state(
             &record,
             self.engine.is_active(run),
             &self.shared.transcript(run),
@@ -201,7 +201,7 @@ impl Surface {
     pub fn tell(&self, kind: tower_lsp_server::ls_types::MessageType, message: String) {
         self.shared
             .outbox()
-            .push(super::outbox::show_message(kind, message));
+            .push(super::sink::show_message(kind, message));
     }
 
     /// Where command results are written for clients that discard them
@@ -215,7 +215,7 @@ impl Surface {
         self.shared.requests()
     }
 
-    /// The run whose progress has this token (see `outbox::progress_key`).
+    /// The run whose progress has this token (see `sink::progress_key`).
     pub fn run_for_progress(&self, key: &str) -> Option<RunId> {
         lock(&self.shared.tokens).get(key).cloned()
     }

@@ -20,9 +20,9 @@ use tower_lsp_server::Client;
 
 use super::view::RunView;
 use crate::lsp::client::ClientCaps;
-use crate::lsp::outbox::{self, ClientSink, Outbox};
 use crate::lsp::requests::Requests;
-use crate::lsp::stdout::OutGate;
+use crate::lsp::sink::{self, ClientSink, Outbox};
+use crate::lsp::stdout::OutQueue;
 use crate::session::Session;
 
 pub fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -48,10 +48,10 @@ pub struct Shared {
     /// The runtime, for tasks started from engine callbacks.
     pub handle: Handle,
     client: Client,
-    gate: Arc<OutGate>,
+    out: OutQueue,
     stream: Mutex<Stream>,
     pub runs: Mutex<HashMap<RunId, RunView>>,
-    /// Progress key (see [`outbox::progress_key`]) to the run it shows.
+    /// Progress key (see [`sink::progress_key`]) to the run it shows.
     pub tokens: Mutex<HashMap<String, RunId>>,
     /// The progress token of the run being started right now (`Some(None)`:
     /// a start without one). Starts are serialised, and the engine announces
@@ -69,18 +69,15 @@ pub struct SharedParts {
     pub store: Store,
     pub transcripts: PathBuf,
     pub client: Client,
-    pub gate: Arc<OutGate>,
+    pub out: OutQueue,
     pub config: crate::config::StreamConfig,
 }
 
 impl Shared {
     pub fn new(parts: SharedParts) -> Arc<Self> {
-        let limits = outbox::limits(&parts.config);
+        let limits = sink::limits(&parts.config);
         let stream = Stream {
-            outbox: Outbox::spawn(
-                limits.clone(),
-                ClientSink::new(parts.client.clone(), parts.gate.clone()),
-            ),
+            outbox: Outbox::spawn(limits.clone(), ClientSink::new(parts.out.clone())),
             limits,
             timeout: Duration::from_millis(parts.config.request_timeout_ms),
         };
@@ -93,7 +90,7 @@ impl Shared {
             transcripts: parts.transcripts,
             handle: Handle::current(),
             client: parts.client,
-            gate: parts.gate,
+            out: parts.out,
             stream: Mutex::new(stream),
             runs: Mutex::new(HashMap::new()),
             tokens: Mutex::new(HashMap::new()),
@@ -110,10 +107,10 @@ impl Shared {
             .upgrade()
             .map(|s| s.config().stream)
             .unwrap_or_default();
-        let limits = outbox::limits(&config);
+        let limits = sink::limits(&config);
         let mut stream = lock(&self.stream);
         if stream.limits != limits {
-            let sink = ClientSink::new(self.client.clone(), self.gate.clone());
+            let sink = ClientSink::new(self.out.clone());
             stream.outbox = Outbox::spawn(limits.clone(), sink);
             stream.limits = limits;
         }

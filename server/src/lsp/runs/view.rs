@@ -9,11 +9,11 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use agentls_engine::{RunId, RunRecord, RunStatus, StepStatus};
-use serde_json::{json, Value};
 use tower_lsp_server::ls_types::ProgressToken;
 
 use super::utf8::Utf8Carry;
-use crate::lsp::outbox::Outbox;
+use crate::lsp::protocol::{RunEvent, RunState, RunSummary, StepEvent, StepState};
+use crate::lsp::sink::Outbox;
 
 /// The work-done progress shown for a run right now.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -152,23 +152,29 @@ impl RunView {
     }
 
     /// `agent/state` params.
-    pub fn state(&self) -> Value {
-        json!({
-            "runId": self.id,
-            "workflow": self.workflow,
-            "title": self.title,
-            "status": self.status,
-            "error": self.error,
-            "steps": self.steps.iter().map(|s| json!({
-                "id": s.id,
-                "title": s.title,
-                "kind": s.kind,
-                "status": s.status,
-                "attempt": s.attempt,
-                "exitCode": s.exit_code,
-                "error": s.error,
-            })).collect::<Vec<_>>(),
-        })
+    pub fn state(&self) -> RunEvent {
+        RunEvent {
+            run_id: self.id.to_string(),
+            workflow: self.workflow.clone(),
+            title: self.title.clone(),
+            status: self.status,
+            error: self.error.clone(),
+            actions: self.status.actions(),
+            steps: self
+                .steps
+                .iter()
+                .map(|s| StepEvent {
+                    id: s.id.clone(),
+                    title: s.title.clone(),
+                    kind: s.kind.clone(),
+                    status: s.status,
+                    actions: s.status.actions(self.status),
+                    attempt: s.attempt,
+                    exit_code: s.exit_code,
+                    error: s.error.clone(),
+                })
+                .collect(),
+        }
     }
 
     /// Whether the run produced text worth reading (a command's or a
@@ -214,51 +220,63 @@ impl Titles {
 
 /// A run as command results show it: the stored record with titles, the
 /// transcript, and whether a task is driving it now.
-pub fn record_json(record: &RunRecord, active: bool, transcript: &Path, workspace: &Path) -> Value {
+pub fn run_state(
+    record: &RunRecord,
+    active: bool,
+    transcript: &Path,
+    workspace: &Path,
+) -> RunState {
     let titles = Titles::of(record);
-    json!({
-        "runId": record.id,
-        "workflow": record.workflow_name,
-        "title": titles.workflow,
-        "source": record.workflow_source,
-        "status": record.status,
-        "error": record.error,
-        "active": active,
-        "workspace": workspace,
-        "transcript": transcript,
-        "createdAt": record.created_at,
-        "updatedAt": record.updated_at,
-        "finishedAt": record.finished_at,
-        "steps": record.steps.iter().map(|s| json!({
-            "id": s.step_id,
-            "title": titles.steps.get(s.idx).cloned().flatten(),
-            "kind": s.kind,
-            "status": s.status,
-            "attempt": s.attempt,
-            "exitCode": s.exit_code,
-            "error": s.error,
-            "outputBytes": s.output_len,
-            "outputTruncated": s.output_truncated,
-            "startedAt": s.started_at,
-            "finishedAt": s.finished_at,
-            "usage": s.usage,
-        })).collect::<Vec<_>>(),
-    })
+    RunState {
+        run_id: record.id.to_string(),
+        workflow: record.workflow_name.clone(),
+        title: titles.workflow,
+        source: record.workflow_source,
+        status: record.status,
+        error: record.error.clone(),
+        actions: record.status.actions(),
+        active,
+        workspace: workspace.to_path_buf(),
+        transcript: transcript.to_path_buf(),
+        created_at: record.created_at,
+        updated_at: record.updated_at,
+        finished_at: record.finished_at,
+        steps: record
+            .steps
+            .iter()
+            .map(|s| StepState {
+                id: s.step_id.clone(),
+                title: titles.steps.get(s.idx).cloned().flatten(),
+                kind: s.kind.clone(),
+                status: s.status,
+                actions: s.status.actions(record.status),
+                attempt: s.attempt,
+                exit_code: s.exit_code,
+                error: s.error.clone(),
+                output_bytes: s.output_len,
+                output_truncated: s.output_truncated,
+                started_at: s.started_at,
+                finished_at: s.finished_at,
+                usage: s.usage.clone(),
+            })
+            .collect(),
+    }
 }
 
 /// One line of run history.
-pub fn summary_json(summary: &agentls_engine::RunSummary, workspace: &Path) -> Value {
-    json!({
-        "runId": summary.id,
-        "workflow": summary.workflow_name,
-        "source": summary.workflow_source,
-        "status": summary.status,
-        "error": summary.error,
-        "workspace": workspace,
-        "createdAt": summary.created_at,
-        "updatedAt": summary.updated_at,
-        "finishedAt": summary.finished_at,
-        "stepsTotal": summary.steps_total,
-        "stepsDone": summary.steps_done,
-    })
+pub fn run_summary(summary: &agentls_engine::RunSummary, workspace: &Path) -> RunSummary {
+    RunSummary {
+        run_id: summary.id.to_string(),
+        workflow: summary.workflow_name.clone(),
+        source: summary.workflow_source,
+        status: summary.status,
+        error: summary.error.clone(),
+        actions: summary.status.actions(),
+        workspace: workspace.to_path_buf(),
+        created_at: summary.created_at,
+        updated_at: summary.updated_at,
+        finished_at: summary.finished_at,
+        steps_total: summary.steps_total,
+        steps_done: summary.steps_done,
+    }
 }

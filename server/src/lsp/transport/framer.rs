@@ -45,13 +45,6 @@ pub const CLIENT: Limits = Limits {
     max_header: 8 * 1024,
 };
 
-/// The limits for tower-lsp-server's own frames: trusted, and a response
-/// must reach the editor whatever its size.
-pub const SERVER: Limits = Limits {
-    max_frame: usize::MAX,
-    max_header: 8 * 1024,
-};
-
 /// What the framer read.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Frame {

@@ -12,14 +12,18 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
+use futures::channel::mpsc;
+use futures::{future, SinkExt, StreamExt};
 use serde_json::{json, Value};
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt};
 use tokio::sync::oneshot;
 use tower_lsp_server::jsonrpc::{Request, Response};
+use tower_lsp_server::ClientSocket;
+use tower_service::Service;
 
 use self::framer::{Frame, Framer};
-use super::errors::{bounded, echo, SHORTEST_CUT};
-use super::stdout::OutQueue;
+use super::errors::{bounded, echo};
+use super::stdout::{encode, OutQueue};
 
 mod framer;
 
@@ -39,21 +43,23 @@ impl Lifecycle {
     }
 }
 
-pub(super) fn encode(body: &[u8]) -> Vec<u8> {
-    let mut frame = format!("Content-Length: {}\r\n\r\n", body.len()).into_bytes();
-    frame.extend_from_slice(body);
-    frame
-}
-
 fn error_frame(id: Value, code: i64, message: &str) -> Vec<u8> {
     let body = json!({"jsonrpc": "2.0", "id": id, "error": {"code": code, "message": message}});
     encode(body.to_string().as_bytes())
 }
 
+/// A good message from the editor.
+enum Incoming {
+    /// A request or a notification, for the service.
+    Request(Request),
+    /// An answer to one of the server's requests.
+    Response(Response),
+}
+
 /// Checks one frame body. `Ok` carries the message to pass on; `Err` a
 /// ready error response, or `None` for a bad notification (ignored, as the
 /// spec says).
-fn check(body: &[u8]) -> Result<Value, Option<Vec<u8>>> {
+fn check(body: &[u8]) -> Result<Incoming, Option<Vec<u8>>> {
     let value: Value = match serde_json::from_slice(body) {
         Ok(value) => value,
         Err(err) => {
@@ -73,11 +79,13 @@ fn check(body: &[u8]) -> Result<Value, Option<Vec<u8>>> {
             "Invalid request: `id` must be a string, a number or null",
         )));
     }
-    if serde_json::from_value::<Response>(value.clone()).is_ok() {
-        return Ok(value);
+    if value.get("method").is_none() {
+        if let Ok(response) = serde_json::from_value::<Response>(value.clone()) {
+            return Ok(Incoming::Response(response));
+        }
     }
-    if serde_json::from_value::<Request>(value.clone()).is_ok() {
-        let method = value.get("method").and_then(Value::as_str).unwrap_or("");
+    if let Ok(request) = serde_json::from_value::<Request>(value.clone()) {
+        let method = request.method();
         // tower-lsp-server drops every `$/` method it does not know, but
         // only notifications may go unanswered; it knows no `$/` request.
         if let (Some(id), true) = (id, method.starts_with("$/")) {
@@ -87,7 +95,7 @@ fn check(body: &[u8]) -> Result<Value, Option<Vec<u8>>> {
                 &format!("Method not found: `{}`", echo(method)),
             )));
         }
-        return Ok(value);
+        return Ok(Incoming::Request(request));
     }
     match id {
         Some(id) => Err(Some(error_frame(
@@ -110,30 +118,6 @@ fn check(body: &[u8]) -> Result<Value, Option<Vec<u8>>> {
     }
 }
 
-/// An error response whose message quotes too much, with the message
-/// bounded (`errors::bounded`); `None` for every other frame. The last
-/// guard for errors this crate did not build: tower-lsp-server's own
-/// "Unexpected params: {params}" and serde's `invalid type: string "..."`
-/// quote whatever the client sent.
-fn bounded_error_response(body: &[u8]) -> Option<Vec<u8>> {
-    if body.len() < SHORTEST_CUT || find_bytes(body, b"\"error\":{").is_none() {
-        return None;
-    }
-    let mut value: Value = serde_json::from_slice(body).ok()?;
-    let message = value.get_mut("error")?.get_mut("message")?;
-    let text = message.as_str()?;
-    let cut = bounded(text.to_owned());
-    if cut.len() == text.len() {
-        return None;
-    }
-    *message = Value::String(cut);
-    serde_json::to_vec(&value).ok()
-}
-
-fn find_bytes(hay: &[u8], needle: &[u8]) -> Option<usize> {
-    hay.windows(needle.len()).position(|w| w == needle)
-}
-
 /// The start of a message, for the log.
 fn logged(body: &[u8]) -> String {
     let shown = &body[..body.len().min(LOGGED_BYTES)];
@@ -144,15 +128,81 @@ fn logged(body: &[u8]) -> String {
     text
 }
 
-/// Reads the editor's frames from `input`, forwards good ones to `to_server`
-/// and answers bad ones through `out`. Resolves `exit_seen` on `exit`.
-pub async fn read_client(
-    mut input: impl AsyncRead + Unpin,
-    mut to_server: impl AsyncWrite + Unpin,
+/// How many requests run at once. Handlers never wait on the client, so
+/// this only bounds work in flight.
+const CONCURRENCY: usize = 32;
+
+/// Requests read ahead of the ones running.
+const QUEUED_REQUESTS: usize = 100;
+
+/// Serves `service` on the editor's frames from `input`: good requests and
+/// notifications go to the service, answers to the server's own requests
+/// to `socket`, and everything the server says (responses, its requests to
+/// the editor) is framed once into `out`. Bad frames are answered here.
+/// Resolves `exit_seen` on `exit`.
+pub async fn serve<S>(
+    input: impl AsyncRead + Unpin,
+    service: S,
+    socket: ClientSocket,
     out: OutQueue,
     lifecycle: Lifecycle,
     exit_seen: oneshot::Sender<()>,
-) {
+) where
+    S: Service<Request, Response = Option<Response>>,
+    S::Error: std::fmt::Display + Send,
+    S::Future: Send + 'static,
+{
+    let (requests, responses) = socket.split();
+    let (tasks, queued) = mpsc::channel(QUEUED_REQUESTS);
+    // The server's requests to the editor (progress, edits, documents):
+    // urgent, like responses; a notification sent through tower's `Client`
+    // (none today: the outboxes send them) is counted by the gate.
+    let to_editor = requests.for_each(|request| {
+        let sent = if request.id().is_some() {
+            out.send_urgent(&request)
+        } else {
+            out.send_gated(&request)
+        };
+        if sent.is_err() {
+            tracing::debug!("stdout is closed; a request to the editor is dropped");
+        }
+        future::ready(())
+    });
+    let answers = queued
+        .buffer_unordered(CONCURRENCY)
+        .filter_map(future::ready)
+        .for_each(|response: Response| {
+            let _ = out.send_urgent(&bounded_response(response));
+            future::ready(())
+        });
+    let reader = read_client(input, service, responses, tasks, &out, lifecycle, exit_seen);
+    tokio::select! {
+        // The server's own requests end with it; answers end when the
+        // reader stops queueing (end of input or `exit`).
+        () = async { tokio::join!(reader, answers); } => {}
+        () = to_editor => {}
+    }
+}
+
+/// A request the service is working on: its response, if it has one.
+type Task = std::pin::Pin<Box<dyn std::future::Future<Output = Option<Response>> + Send>>;
+
+/// Reads the editor's frames: requests and notifications go to the
+/// service (in order, each started before the next is read), responses to
+/// the server's requests go back to tower's client, bad frames are answered.
+async fn read_client<S>(
+    mut input: impl AsyncRead + Unpin,
+    mut service: S,
+    mut responses: impl futures::Sink<Response> + Unpin,
+    mut tasks: mpsc::Sender<Task>,
+    out: &OutQueue,
+    lifecycle: Lifecycle,
+    exit_seen: oneshot::Sender<()>,
+) where
+    S: Service<Request, Response = Option<Response>>,
+    S::Error: std::fmt::Display + Send,
+    S::Future: Send + 'static,
+{
     let mut framer = Framer::new(framer::CLIENT);
     let mut chunk = vec![0u8; 64 * 1024];
     loop {
@@ -174,8 +224,8 @@ pub async fn read_client(
                     continue;
                 }
             };
-            let value = match check(&body) {
-                Ok(value) => value,
+            let message = match check(&body) {
+                Ok(message) => message,
                 Err(Some(reply)) => {
                     tracing::warn!("bad message from the client: {}", logged(&body));
                     let _ = out.send_reply(reply);
@@ -183,44 +233,52 @@ pub async fn read_client(
                 }
                 Err(None) => continue,
             };
-            let method = value.get("method").and_then(Value::as_str);
-            if method == Some("shutdown") {
+            let request = match message {
+                Incoming::Response(response) => {
+                    if responses.send(response).await.is_err() {
+                        tracing::debug!("an answer came for a request nobody waits on");
+                    }
+                    continue;
+                }
+                Incoming::Request(request) => request,
+            };
+            let method = request.method().to_owned();
+            if method == "shutdown" {
                 lifecycle.shutdown.store(true, Ordering::SeqCst);
             }
-            if to_server.write_all(&encode(&body)).await.is_err() {
+            if let Err(err) = future::poll_fn(|cx| service.poll_ready(cx)).await {
+                tracing::error!("the server cannot take requests: {err}");
                 return;
             }
-            if method == Some("exit") {
+            let task = service.call(request);
+            let task: Task = Box::pin(async move {
+                task.await.unwrap_or_else(|err| {
+                    tracing::error!("a request failed inside the server: {err}");
+                    None
+                })
+            });
+            if tasks.send(task).await.is_err() {
+                return;
+            }
+            if method == "exit" {
                 let _ = exit_seen.send(());
                 return;
             }
         }
     }
-    // End of input: closing the pipe lets the server's loop end too.
-    let _ = to_server.shutdown().await;
 }
 
-/// Splits the server's output stream into frames and queues them for
-/// stdout. Never waits on the editor: the outboxes' sinks wait for room
-/// (see `stdout.rs`) before they produce notifications.
-pub async fn read_server(mut from_server: impl AsyncRead + Unpin, out: OutQueue) {
-    let mut framer = Framer::new(framer::SERVER);
-    let mut chunk = vec![0u8; 64 * 1024];
-    while let Ok(n) = from_server.read(&mut chunk).await {
-        if n == 0 {
-            break;
+/// A response with its error message bounded (`errors::bounded`). The last
+/// guard for errors this crate did not build: tower-lsp-server's own
+/// "Unexpected params: {params}" and serde's `invalid type: string "..."`
+/// quote whatever the client sent.
+fn bounded_response(response: Response) -> Response {
+    match response.into_parts() {
+        (id, Err(mut error)) => {
+            error.message = bounded(error.message.into_owned()).into();
+            Response::from_parts(id, Err(error))
         }
-        framer.push(&chunk[..n]);
-        while let Some(frame) = framer.next() {
-            if let Frame::Body(mut body) = frame {
-                if let Some(bounded) = bounded_error_response(&body) {
-                    body = bounded;
-                }
-                if out.send_from_server(encode(&body), &body).is_err() {
-                    return;
-                }
-            }
-        }
+        (id, result) => Response::from_parts(id, result),
     }
 }
 
@@ -230,26 +288,28 @@ mod tests {
 
     #[test]
     fn invalid_json_and_non_messages_get_spec_errors() {
-        let parse = check(b"{not json").unwrap_err().unwrap();
+        let parse = check(b"{not json").err().flatten().unwrap();
         assert!(String::from_utf8(parse).unwrap().contains("-32700"));
         let invalid = check(br#"{"jsonrpc":"1.0","id":7,"method":"x"}"#)
-            .unwrap_err()
+            .err()
+            .flatten()
             .unwrap();
         let invalid = String::from_utf8(invalid).unwrap();
         assert!(
             invalid.contains("-32600") && invalid.contains("\"id\":7"),
             "{invalid}"
         );
-        assert!(check(br#"{"jsonrpc":"1.0","method":"note"}"#)
-            .unwrap_err()
-            .is_none());
+        assert!(matches!(
+            check(br#"{"jsonrpc":"1.0","method":"note"}"#),
+            Err(None)
+        ));
         assert!(check(br#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{}}"#).is_ok());
         assert!(check(br#"{"jsonrpc":"2.0","id":1,"result":null}"#).is_ok());
     }
 
     fn reply(body: &[u8]) -> Value {
-        let frame = check(body).unwrap_err().expect("a reply");
-        let mut framer = Framer::new(framer::SERVER);
+        let frame = check(body).err().flatten().expect("a reply");
+        let mut framer = Framer::new(framer::CLIENT);
         framer.push(&frame);
         match framer.next() {
             Some(Frame::Body(body)) => serde_json::from_slice(&body).unwrap(),
@@ -281,18 +341,17 @@ mod tests {
     #[test]
     fn long_error_messages_from_tower_are_bounded_on_the_way_out() {
         let huge = "x".repeat(1 << 20);
-        let error = json!({"jsonrpc": "2.0", "id": 3,
-            "error": {"code": -32602, "message": format!("Unexpected params: {huge}")}});
-        let cut = bounded_error_response(error.to_string().as_bytes()).expect("bounded");
-        let cut: Value = serde_json::from_slice(&cut).unwrap();
+        let error = serde_json::from_value::<Response>(json!({"jsonrpc": "2.0", "id": 3,
+            "error": {"code": -32602, "message": format!("Unexpected params: {huge}")}}))
+        .unwrap();
+        let cut = serde_json::to_value(bounded_response(error)).unwrap();
         assert_eq!(cut["id"], json!(3));
         assert_eq!(cut["error"]["code"], json!(-32602));
         let message = cut["error"]["message"].as_str().unwrap();
         assert!(message.len() < 2000 && message.starts_with("Unexpected params: xxx"));
         // Results are left alone, whatever they hold.
         let result = json!({"jsonrpc": "2.0", "id": 4, "result": {"error": {"message": huge}}});
-        assert!(bounded_error_response(result.to_string().as_bytes()).is_none());
-        let short = json!({"jsonrpc": "2.0", "id": 5, "error": {"code": 1, "message": "no"}});
-        assert!(bounded_error_response(short.to_string().as_bytes()).is_none());
+        let kept = bounded_response(serde_json::from_value(result.clone()).unwrap());
+        assert_eq!(serde_json::to_value(kept).unwrap(), result);
     }
 }

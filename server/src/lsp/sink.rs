@@ -1,5 +1,5 @@
-//! The outbox's sink: turns what `agentls-stream` lets through into LSP
-//! notifications sent with tower-lsp-server's `Client`.
+//! The outboxes' sink: turns what `agentls-stream` lets through into LSP
+//! notifications, written once into the queue to stdout (`stdout.rs`).
 //!
 //! Every notification about runs leaves through an [`Outbox`] into this sink
 //! (docs/architecture.md, invariant 6): producers push without blocking, and when the editor
@@ -10,44 +10,25 @@
 //! (`"agentls/…"` or `42`), so one run's successive progresses (after a pause
 //! and a resume) never mix up their tokens.
 
-use std::sync::Arc;
-
 use agentls_stream::{Limits, Message, Outgoing, Progress, Sink, SinkClosed};
 use serde_json::{json, Value};
 use tower_lsp_server::ls_types::notification::{self, Notification};
 use tower_lsp_server::ls_types::*;
-use tower_lsp_server::Client;
 
-use super::stdout::OutGate;
+use super::protocol::{AgentOutput, AgentState, OutputParams};
+use super::stdout::OutQueue;
 
 pub use agentls_stream::Outbox;
 
-/// `agent/output`: live output of a run's step (opt-in clients only).
-pub enum AgentOutput {}
-
-impl Notification for AgentOutput {
-    type Params = Value;
-    const METHOD: &'static str = "agent/output";
-}
-
-/// `agent/state`: a run's status and steps (opt-in clients only).
-pub enum AgentState {}
-
-impl Notification for AgentState {
-    type Params = Value;
-    const METHOD: &'static str = "agent/state";
-}
-
-/// Sends through the tower-lsp-server client, one message at a time, once
-/// the notifications already on their way to the editor leave room.
+/// Sends notifications to the editor through the one queue to stdout,
+/// one at a time, once the notifications already on their way leave room.
 pub struct ClientSink {
-    client: Client,
-    gate: Arc<OutGate>,
+    out: OutQueue,
 }
 
 impl ClientSink {
-    pub fn new(client: Client, gate: Arc<OutGate>) -> Self {
-        Self { client, gate }
+    pub fn new(out: OutQueue) -> Self {
+        Self { out }
     }
 }
 
@@ -55,70 +36,32 @@ impl Sink for ClientSink {
     async fn send(&mut self, message: Outgoing) -> Result<(), SinkClosed> {
         // While the editor is slow, this is where the outbox waits (and
         // coalesces what producers push meanwhile).
-        self.gate.room().await;
-        match message {
+        self.out.room().await;
+        let sent = match message {
             Outgoing::Output {
                 run,
                 step,
                 text,
                 seq,
-            } => {
-                self.client
-                    .send_notification::<AgentOutput>(
-                        json!({"runId": run, "step": step, "text": text, "seq": seq}),
-                    )
-                    .await;
-            }
-            Outgoing::State { state, .. } => {
-                self.client.send_notification::<AgentState>(state).await;
-            }
-            Outgoing::Progress { run, progress } => {
-                let Ok(token) = serde_json::from_str::<ProgressToken>(&run) else {
-                    tracing::error!("progress keyed by something that is not a token: {run}");
+            } => self.out.notify::<AgentOutput>(&OutputParams {
+                run_id: run,
+                step,
+                text,
+                seq,
+            }),
+            Outgoing::State { state, .. } => self.out.notify_raw(AgentState::METHOD, &state),
+            Outgoing::Progress { key, progress } => {
+                let Ok(token) = serde_json::from_str::<ProgressToken>(&key) else {
+                    tracing::error!("progress keyed by something that is not a token: {key}");
                     return Ok(());
                 };
                 let value = ProgressParamsValue::WorkDone(work_done(progress));
-                self.client
-                    .send_notification::<notification::Progress>(ProgressParams { token, value })
-                    .await;
+                self.out
+                    .notify::<notification::Progress>(&ProgressParams { token, value })
             }
-            Outgoing::Notice { method, params } => self.notice(&method, params).await,
-        }
-        Ok(())
-    }
-}
-
-impl ClientSink {
-    async fn notice(&self, method: &str, params: Value) {
-        // Typed notifications need a static method name; every notice the
-        // server pushes is one of these.
-        match method {
-            notification::ShowMessage::METHOD => match serde_json::from_value(params) {
-                Ok(params) => {
-                    self.client
-                        .send_notification::<notification::ShowMessage>(params)
-                        .await
-                }
-                Err(err) => tracing::error!("malformed showMessage notice: {err}"),
-            },
-            notification::LogMessage::METHOD => match serde_json::from_value(params) {
-                Ok(params) => {
-                    self.client
-                        .send_notification::<notification::LogMessage>(params)
-                        .await
-                }
-                Err(err) => tracing::error!("malformed logMessage notice: {err}"),
-            },
-            notification::PublishDiagnostics::METHOD => match serde_json::from_value(params) {
-                Ok(params) => {
-                    self.client
-                        .send_notification::<notification::PublishDiagnostics>(params)
-                        .await
-                }
-                Err(err) => tracing::error!("malformed publishDiagnostics notice: {err}"),
-            },
-            other => tracing::error!("no sender for notice `{other}`; dropped"),
-        }
+            Outgoing::Notice { method, params } => self.out.notify_raw(&method, &params),
+        };
+        sent.map_err(|_| SinkClosed)
     }
 }
 
