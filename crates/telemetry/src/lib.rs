@@ -27,7 +27,7 @@ mod config;
 mod http;
 mod metrics;
 mod observer;
-mod outbox;
+mod outbox_meter;
 mod pipeline;
 #[cfg(feature = "testing")]
 pub mod testing;
@@ -35,7 +35,7 @@ pub mod testing;
 pub use config::{
     Protocol, Settings, TelemetryConfig, DEFAULT_EXPORT_TIMEOUT, DEFAULT_SERVICE_NAME,
 };
-pub use outbox::{OutboxMeter, OutboxTotals};
+pub use outbox_meter::{OutboxMeter, OutboxTotals};
 pub use pipeline::Telemetry;
 
 /// The `tracing` target of agentls's spans (runs, steps, commands, model

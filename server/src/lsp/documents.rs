@@ -1,5 +1,5 @@
 //! Text document sync. Each handler applies its change before its first
-//! `.await` (docs/architecture.md): tower-lsp-server polls handlers
+//! `.await` (docs/architecture.md, invariant 5): the transport polls handlers
 //! concurrently, and only the synchronous prefix runs in arrival order.
 
 use tower_lsp_server::ls_types::*;

@@ -6,7 +6,7 @@
 //! the editor are bounded by the [`OutGate`]: the outboxes' sinks wait for
 //! room before sending, so when the editor reads slowly (or not at all) the
 //! outboxes coalesce instead of queueing frames here (docs/architecture.md, invariant 6).
-//! Nothing on the way from tower-lsp-server to stdout ever blocks, so a
+//! Nothing on the way from a handler to stdout ever blocks, so a
 //! response is never stuck behind a notification that waits for room.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
