@@ -197,7 +197,8 @@ end
 
 --- A run `agentls run` was driving when it was killed (nvim.test.mjs left
 --- it): the history says it is interrupted and accepts resume, not retry;
---- `:Agent resume` continues it and `:Agent cancel` ends it.
+--- `r` in the run list (`:Agent resume <run>`) continues it and `:Agent
+--- cancel` ends it.
 function scenarios.interrupted_run_is_offered_resume_and_resumes()
   wait_client()
   vim.cmd("Agent runs")
@@ -222,7 +223,14 @@ function scenarios.interrupted_run_is_offered_resume_and_resumes()
   local list = vim.fn.bufnr("agentls://runs")
   check("the run list shows it interrupted", text(list):find("slow%s+interrupted") ~= nil, lines(list))
 
-  vim.cmd("Agent resume")
+  -- `r` on its line in the run list resumes it (the run offers no retry).
+  check("the run list is the current buffer", vim.api.nvim_get_current_buf() == list, vim.api.nvim_get_current_buf())
+  for row, line in ipairs(lines(list)) do
+    if line:find(id, 1, true) then
+      vim.api.nvim_win_set_cursor(0, { row, 0 })
+    end
+  end
+  feed("r")
   local resumed = wait_status(id, { "running", "cancelled", "completed", "failed" })
   check("the resumed run is running", resumed.status == "running", resumed)
   check("a running run accepts cancel only", vim.deep_equal(resumed.actions, { "cancel" }), resumed.actions)
