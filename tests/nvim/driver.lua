@@ -195,6 +195,92 @@ function scenarios.failed_step_is_retried()
   check("both attempts are in the output", text(output_buf(id)):find("first attempt fails", 1, true) ~= nil, lines(output_buf(id)))
 end
 
+--- A run `agentls run` was driving when it was killed (nvim.test.mjs left
+--- it): the history says it is interrupted and accepts resume, not retry;
+--- `r` in the run list (`:Agent resume <run>`) continues it and `:Agent
+--- cancel` ends it.
+function scenarios.interrupted_run_is_offered_resume_and_resumes()
+  wait_client()
+  vim.cmd("Agent runs")
+  local run
+  wait("the crashed run in the history", 10000, function()
+    for _, r in ipairs(runs().list()) do
+      if r.workflow == "slow" then
+        run = r
+        return true
+      end
+    end
+  end)
+  local id = run.runId
+  check("the crashed run is interrupted", run.status == "interrupted", run)
+  check("it accepts what the server lists", vim.deep_equal(run.actions, { "resume", "cancel" }), run.actions)
+  local subcommands = vim.fn.getcompletion("Agent re", "cmdline")
+  check("resume is a subcommand", vim.deep_equal(subcommands, { "reject", "resume", "retry" }), subcommands)
+  local retry = vim.fn.getcompletion("Agent retry ", "cmdline")
+  check("retry does not offer it", not vim.tbl_contains(retry, id), retry)
+  local resume = vim.fn.getcompletion("Agent resume ", "cmdline")
+  check("resume offers it", vim.deep_equal(resume, { id }), resume)
+  local list = vim.fn.bufnr("agentls://runs")
+  check("the run list shows it interrupted", text(list):find("slow%s+interrupted") ~= nil, lines(list))
+
+  -- `r` on its line in the run list resumes it (the run offers no retry).
+  check("the run list is the current buffer", vim.api.nvim_get_current_buf() == list, vim.api.nvim_get_current_buf())
+  for row, line in ipairs(lines(list)) do
+    if line:find(id, 1, true) then
+      vim.api.nvim_win_set_cursor(0, { row, 0 })
+    end
+  end
+  feed("r")
+  local resumed = wait_status(id, { "running", "cancelled", "completed", "failed" })
+  check("the resumed run is running", resumed.status == "running", resumed)
+  check("a running run accepts cancel only", vim.deep_equal(resumed.actions, { "cancel" }), resumed.actions)
+  wait("the resumed step to print", 10000, function()
+    local buf = output_buf(id)
+    return buf > 0 and text(buf):find("waiting", 1, true) ~= nil
+  end)
+  vim.cmd("Agent cancel " .. id:sub(1, 6))
+  local final = wait_status(id, { "cancelled", "completed", "failed" }, 10000)
+  check("cancelling the resumed run stops it", final.status == "cancelled", final)
+  check("a cancelled run accepts nothing", vim.deep_equal(final.actions, {}), final.actions)
+end
+
+--- States sent the way the server sends them, some with actions that the
+--- status alone would not give: the commands offer what `actions` lists.
+function scenarios.commands_follow_the_actions_the_server_sends()
+  wait_client()
+  local client = vim.lsp.get_clients({ name = "agentls", bufnr = 0 })[1]
+  local function state(json)
+    require("agentls.runs").on_state(vim.json.decode(json), client.id)
+  end
+  state([[{"runId": "held-0001", "workflow": "fix", "title": null, "status": "failed", "error": "boom",
+           "actions": [], "steps": [{"id": "test", "title": null, "kind": "run", "status": "failed",
+           "actions": [], "attempt": 1, "exitCode": 1, "error": "boom"}]}]])
+  state([[{"runId": "free-0002", "workflow": "fix", "title": null, "status": "failed", "error": "boom",
+           "actions": ["retry", "skip", "override", "resume", "cancel"],
+           "steps": [{"id": "test", "title": null, "kind": "run", "status": "failed",
+           "actions": ["retry", "skip", "override"], "attempt": 1, "exitCode": 1, "error": "boom"}]}]])
+  state([[{"runId": "gate-0003", "workflow": "gate", "title": null, "status": "waiting", "error": null,
+           "steps": []}]])
+  local free = runs().by_id["free-0002"]
+  check("step actions are read", vim.deep_equal(free.steps[1].actions, { "retry", "skip", "override" }), free.steps[1])
+  local function completes(sub)
+    return vim.fn.getcompletion("Agent " .. sub .. " ", "cmdline")
+  end
+  check("retry offers only the run whose actions list it", vim.deep_equal(completes("retry"), { "free-0002" }), completes("retry"))
+  check("skip likewise", vim.deep_equal(completes("skip"), { "free-0002" }), completes("skip"))
+  check("resume likewise", vim.deep_equal(completes("resume"), { "free-0002" }), completes("resume"))
+  check("a waiting run that lists no actions offers no approve", vim.deep_equal(completes("approve"), {}), completes("approve"))
+
+  local said = {}
+  local notify = vim.notify
+  vim.notify = function(message, level)
+    table.insert(said, { message = message, level = level })
+  end
+  vim.cmd("Agent approve")
+  vim.notify = notify
+  check("without a run that accepts it, :Agent approve says so", #said == 1 and said[1].message:find("no run to approve", 1, true) ~= nil, said)
+end
+
 function scenarios.checkhealth_reports_binary_state_and_keys()
   wait_client()
   vim.cmd("checkhealth agentls")

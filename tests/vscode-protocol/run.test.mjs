@@ -105,7 +105,7 @@ describe('agentls driven like the VS Code extension', () => {
     await client.waitFor('the command to print', () => client.output(runId).includes('waiting'));
     const model = new runs.RunsModel();
     model.applyState(client.state(runId));
-    assert.match(runs.runTreeItem(model.get(runId)).contextValue, /\bcancel\b/);
+    assert.equal(runs.runTreeItem(model.get(runId)).contextValue, 'run:cancel');
 
     const started = performance.now();
     await client.execute(args.cancelCall(runId));
@@ -150,7 +150,8 @@ describe('agentls driven like the VS Code extension', () => {
     const runId = args.runIdOf(await client.execute(args.runCall('flaky', {})));
     const failed = await client.waitForStatus(runId, 'failed');
     const step = failed.steps[0];
-    assert.equal(runs.stepTreeItem(failed, step).contextValue, 'step:retry:skip:override');
+    assert.equal(runs.runTreeItem(failed).contextValue, 'run:retry:skip:override:resume:cancel');
+    assert.equal(runs.stepTreeItem(step).contextValue, 'step:retry:skip:override');
     await client.execute(args.retryCall(runId, step.id));
     const final = await client.waitForStatus(runId, ['completed', 'cancelled']);
     assert.equal(final.status, 'completed');

@@ -85,12 +85,14 @@ export function cancelCall(runId: string): CommandCall {
   return call(Command.cancel, { runId });
 }
 
-/**
- * Retrying an interrupted run means resuming it (the server was stopped while
- * it ran); any other retry re-runs a failed step.
- */
-export function retryCall(runId: string, step?: string, interrupted = false): CommandCall {
-  return interrupted ? call(Command.resume, { runId }) : call(Command.retry, { runId, step });
+/** `agent.retry {runId, step?}`: runs the failed step again. */
+export function retryCall(runId: string, step?: string): CommandCall {
+  return call(Command.retry, { runId, step });
+}
+
+/** `agent.resume {runId}`: continues a run interrupted by a crash or restart. */
+export function resumeCall(runId: string): CommandCall {
+  return call(Command.resume, { runId });
 }
 
 /** `agent.skip {runId, step?}`. */

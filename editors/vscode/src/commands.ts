@@ -12,6 +12,7 @@ import {
   cancelCall,
   overrideCall,
   rejectCall,
+  resumeCall,
   retryCall,
   runCall,
   runIdOf,
@@ -21,8 +22,8 @@ import {
 } from './args';
 import type { Agent } from './extension';
 import { OutputDocuments } from './output';
-import { parseWorkflows, RunState, WorkflowInfo, workflowParams } from './protocol';
-import { Action, currentStep, RunNode } from './runs';
+import { Action, parseWorkflows, RunState, WorkflowInfo, workflowParams } from './protocol';
+import { RunNode } from './runs';
 
 /** The active editor's document and selection, in wire form. */
 async function activeTarget(agent: Agent): Promise<RunTarget> {
@@ -87,10 +88,13 @@ async function askParams(workflow: WorkflowInfo): Promise<Record<string, string>
   return params;
 }
 
-/** The run a command applies to: the row it was invoked on, else one the user picks. */
+/**
+ * The run a command applies to: the row it was invoked on, else one the user
+ * picks among the runs whose latest state lists `action`.
+ */
 async function pickRun(agent: Agent, action: Action, node?: RunNode): Promise<RunState | undefined> {
   if (node) {
-    return agent.model.get(node.runId) ?? { runId: node.runId, status: 'running', steps: [] };
+    return agent.model.get(node.runId) ?? { runId: node.runId, status: 'running', steps: [], actions: [] };
   }
   const runs = agent.model.accepting(action);
   if (runs.length === 0) {
@@ -151,7 +155,14 @@ export function registerCommands(context: vscode.ExtensionContext, agent: Agent)
   register('agentls.retry', async (node?: RunNode) => {
     const run = await pickRun(agent, 'retry', node);
     if (run) {
-      await agent.execute(retryCall(run.runId, stepOf(node), run.status === 'interrupted'));
+      await agent.execute(retryCall(run.runId, stepOf(node)));
+    }
+  });
+
+  register('agentls.resume', async (node?: RunNode) => {
+    const run = await pickRun(agent, 'resume', node);
+    if (run) {
+      await agent.execute(resumeCall(run.runId));
     }
   });
 
@@ -167,7 +178,7 @@ export function registerCommands(context: vscode.ExtensionContext, agent: Agent)
     if (!run) {
       return;
     }
-    const step = stepOf(node) ?? currentStep(run)?.id;
+    const step = stepOf(node) ?? run.steps.find((s) => s.actions.includes('override'))?.id;
     if (!step) {
       void vscode.window.showInformationMessage('Agent: this run has no failed step to override.');
       return;

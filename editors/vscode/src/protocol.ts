@@ -48,6 +48,16 @@ export type StepStatus =
   | 'skipped'
   | 'cancelled';
 
+/**
+ * What a person can do to a run or a step, each the `agent.*` command of that
+ * name. The server says which ones a run and a step accept now (`actions` in
+ * the run state, docs/protocol.md "Run state"); the extension keeps no rule
+ * of its own. Listed in the order the Runs view shows them.
+ */
+export const ACTIONS = ['approve', 'reject', 'retry', 'skip', 'override', 'resume', 'cancel'] as const;
+
+export type Action = (typeof ACTIONS)[number];
+
 /** `agent/output`: a slice of a step's live output. `seq` grows per run. */
 export interface OutputParams {
   runId: string;
@@ -64,6 +74,8 @@ export interface StepState {
   attempt?: number | null;
   exitCode?: number | null;
   error?: string | null;
+  /** What may name this step now, as the server computed it. */
+  actions: Action[];
 }
 
 /** `agent/state`: the whole state of one run, sent on every change. */
@@ -75,6 +87,8 @@ export interface RunState {
   /** The workflow's title, when it has one. */
   title?: string | null;
   error?: string | null;
+  /** What the run accepts now, as the server computed it. */
+  actions: Action[];
 }
 
 /** One entry of `agent.workflows`. */
@@ -131,6 +145,16 @@ function str(value: unknown): string | undefined {
   return typeof value === 'string' ? value : undefined;
 }
 
+/**
+ * The `actions` of a run or step, in the order of ACTIONS. Absent means none;
+ * names this extension does not know are left out (a newer server may offer
+ * more than it can send).
+ */
+function actions(value: unknown): Action[] {
+  const given = Array.isArray(value) ? value : [];
+  return ACTIONS.filter((action) => given.includes(action));
+}
+
 function num(value: unknown): number | undefined {
   return typeof value === 'number' && Number.isFinite(value) ? value : undefined;
 }
@@ -156,6 +180,7 @@ export function parseStep(value: unknown): StepState | undefined {
     attempt: num(value.attempt) ?? null,
     exitCode: num(value.exitCode) ?? num(value.exit_code) ?? null,
     error: str(value.error) ?? null,
+    actions: actions(value.actions),
   };
 }
 
@@ -179,6 +204,7 @@ export function parseRun(value: unknown): RunState | undefined {
     workflow: str(value.workflow),
     title: str(value.title) ?? null,
     error: str(value.error) ?? null,
+    actions: actions(value.actions),
   };
 }
 

@@ -9,7 +9,7 @@
  * `view/item/context` menus in package.json.
  */
 
-import { isFinal, RunState, RunStatus, StepState, StepStatus } from './protocol';
+import { Action, ACTIONS, isFinal, RunState, RunStatus, StepState, StepStatus } from './protocol';
 
 /** What one tree row shows. `icon` is a codicon id, `color` a theme color id. */
 export interface TreeItemSpec {
@@ -25,9 +25,6 @@ export interface TreeItemSpec {
 
 /** A row of the Runs view: a run, or one of its steps. */
 export type RunNode = { kind: 'run'; runId: string } | { kind: 'step'; runId: string; step: string };
-
-/** Actions the Runs view and palette offer; each is valid in some states only. */
-export type Action = 'cancel' | 'retry' | 'skip' | 'override' | 'approve' | 'reject';
 
 const RUN_ICONS: Record<RunStatus, [string, string?]> = {
   queued: ['clock'],
@@ -49,38 +46,13 @@ const STEP_ICONS: Record<StepStatus, [string, string?]> = {
   cancelled: ['circle-slash'],
 };
 
-/** Which actions a run in `status` accepts (the server refuses the others). */
-export function runActions(status: RunStatus): Action[] {
-  switch (status) {
-    case 'queued':
-    case 'running':
-      return ['cancel'];
-    case 'waiting':
-      return ['approve', 'reject', 'cancel'];
-    case 'failed':
-      return ['retry', 'skip', 'override', 'cancel'];
-    case 'interrupted':
-      return ['retry', 'cancel'];
-    case 'cancelled':
-    case 'completed':
-      return [];
-  }
-}
-
-/** Which actions a step in `status` accepts, given its run's status. */
-export function stepActions(run: RunStatus, step: StepStatus): Action[] {
-  if (step === 'failed' && run === 'failed') {
-    return ['retry', 'skip', 'override'];
-  }
-  if (step === 'waiting' && run === 'waiting') {
-    return ['approve', 'reject'];
-  }
-  return [];
-}
-
-/** `run` plus the actions it takes, e.g. `run:retry:skip:override:cancel`. */
-function contextValue(kind: 'run' | 'step', actions: Action[]): string {
-  return [kind, ...actions].join(':');
+/**
+ * `run` plus the actions it takes, e.g. `run:retry:skip:override:resume:cancel`,
+ * always in the order of ACTIONS, so that package.json's `viewItem` patterns
+ * can rely on it (`^run:resume\b`: resume is the first action the run takes).
+ */
+function contextValue(kind: 'run' | 'step', actions: readonly Action[]): string {
+  return [kind, ...ACTIONS.filter((action) => actions.includes(action))].join(':');
 }
 
 function shortId(runId: string): string {
@@ -120,13 +92,13 @@ export function runTreeItem(run: RunState): TreeItemSpec {
     tooltip,
     icon,
     color,
-    contextValue: contextValue('run', runActions(run.status)),
+    contextValue: contextValue('run', run.actions),
     collapsible: run.steps.length > 0,
   };
 }
 
 /** How one step of a run looks in the Runs view. */
-export function stepTreeItem(run: RunState, step: StepState): TreeItemSpec {
+export function stepTreeItem(step: StepState): TreeItemSpec {
   const [icon, color] = STEP_ICONS[step.status];
   const attempt = step.attempt && step.attempt > 1 ? `attempt ${step.attempt}` : '';
   const exit =
@@ -142,7 +114,7 @@ export function stepTreeItem(run: RunState, step: StepState): TreeItemSpec {
       .join('\n'),
     icon,
     color,
-    contextValue: contextValue('step', stepActions(run.status, step.status)),
+    contextValue: contextValue('step', step.actions),
     collapsible: false,
   };
 }
@@ -230,7 +202,8 @@ export class RunsModel {
   /** Records the workflow of a run this client started, before any state arrives. */
   noteStarted(runId: string, workflow: string): void {
     if (!this.runs.has(runId)) {
-      this.runs.set(runId, { runId, workflow, status: 'queued', steps: [] });
+      // No actions until the server's first state says which.
+      this.runs.set(runId, { runId, workflow, status: 'queued', steps: [], actions: [] });
       this.order.unshift(runId);
     } else {
       const run = this.runs.get(runId)!;
@@ -247,9 +220,9 @@ export class RunsModel {
     return this.order.map((id) => this.runs.get(id)!);
   }
 
-  /** Runs that accept `action`, newest first. */
+  /** Runs whose latest state says they accept `action`, newest first. */
   accepting(action: Action): RunState[] {
-    return this.list().filter((run) => runActions(run.status).includes(action));
+    return this.list().filter((run) => run.actions.includes(action));
   }
 
   clear(): void {

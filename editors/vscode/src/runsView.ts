@@ -48,7 +48,7 @@ export class RunsView implements vscode.TreeDataProvider<RunNode> {
     if (!step) {
       return new vscode.TreeItem(node.step);
     }
-    const item = toTreeItem(stepTreeItem(run, step));
+    const item = toTreeItem(stepTreeItem(step));
     item.id = `${run.runId}/${step.id}`;
     item.command = { command: 'agentls.showOutput', title: 'Show Output', arguments: [node] };
     return item;

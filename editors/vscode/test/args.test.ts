@@ -1,5 +1,5 @@
 // Command arguments as the extension sends them: one object, no undefined
-// fields, an empty selection left out, interrupted runs resumed.
+// fields, an empty selection left out, retry and resume each their own command.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
@@ -8,6 +8,7 @@ import {
   cancelCall,
   overrideCall,
   rejectCall,
+  resumeCall,
   retryCall,
   runCall,
   runIdOf,
@@ -51,8 +52,8 @@ test('run_sends_params_only_when_there_are_some', () => {
   ]);
 });
 
-test('retry_of_an_interrupted_run_resumes_it', () => {
-  assert.deepEqual(retryCall('r1', undefined, true), {
+test('retry_and_resume_are_their_own_commands', () => {
+  assert.deepEqual(resumeCall('r1'), {
     command: 'agent.resume',
     arguments: [{ runId: 'r1' }],
   });

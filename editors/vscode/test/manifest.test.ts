@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 
-import { RunState } from '../src/protocol';
+import { parseRun, RunState } from '../src/protocol';
 import { runTreeItem, stepTreeItem } from '../src/runs';
 
 const root = path.join(__dirname, '..', '..');
@@ -48,7 +48,7 @@ test('every_registered_command_is_declared_and_in_the_agent_category', () => {
 
 test('palette_has_the_commands_the_issue_names', () => {
   const titles = manifest.contributes.commands.map((c) => `${c.category}: ${c.title}`);
-  for (const wanted of ['Agent: Run Workflow…', 'Cancel', 'Retry', 'Skip', 'Override', 'Approve', 'Reject', 'Show Output', 'Show Runs']) {
+  for (const wanted of ['Agent: Run Workflow…', 'Cancel', 'Retry', 'Resume', 'Skip', 'Override', 'Approve', 'Reject', 'Show Output', 'Show Runs']) {
     assert.ok(titles.some((t) => t.includes(wanted)), `${wanted} in ${titles.join(', ')}`);
   }
 });
@@ -60,30 +60,52 @@ function viewItemRegex(item: MenuItem): RegExp {
   return new RegExp(match[1]);
 }
 
-function run(status: RunState['status'], step: RunState['steps'][number]['status']): RunState {
-  return { runId: 'r', workflow: 'w', status, steps: [{ id: 's', status: step }] };
+/** A run with one step, as the server's `agent/state` sends it, read by the extension. */
+function run(status: string, actions: string[], step: string, stepActions: string[]): RunState {
+  const state = parseRun({
+    runId: 'r',
+    workflow: 'w',
+    status,
+    actions,
+    steps: [{ id: 's', status: step, actions: stepActions }],
+  });
+  assert.ok(state);
+  return state;
 }
 
-test('inline_actions_show_exactly_on_rows_that_accept_them', () => {
+test('row_menus_show_exactly_the_actions_the_server_lists', () => {
+  // The actions are those docs/protocol.md gives for each status. A run that
+  // takes both retry and resume (a failed one) shows Retry only: Resume is
+  // for runs that cannot be retried (interrupted ones).
   const rows = [
-    { state: run('failed', 'failed'), accepts: ['retry', 'skip', 'override', 'cancel'], stepAccepts: ['retry', 'skip', 'override'] },
-    { state: run('waiting', 'waiting'), accepts: ['approve', 'reject', 'cancel'], stepAccepts: ['approve', 'reject'] },
-    { state: run('running', 'running'), accepts: ['cancel'], stepAccepts: [] },
-    { state: run('completed', 'completed'), accepts: [], stepAccepts: [] },
+    {
+      state: run('failed', ['retry', 'skip', 'override', 'resume', 'cancel'], 'failed', ['retry', 'skip', 'override']),
+      runMenus: ['retry', 'skip', 'override', 'cancel'],
+      stepMenus: ['retry', 'skip', 'override'],
+    },
+    {
+      state: run('waiting', ['approve', 'reject', 'cancel'], 'waiting', ['approve', 'reject']),
+      runMenus: ['approve', 'reject', 'cancel'],
+      stepMenus: ['approve', 'reject'],
+    },
+    { state: run('interrupted', ['resume', 'cancel'], 'running', []), runMenus: ['resume', 'cancel'], stepMenus: [] },
+    { state: run('running', ['cancel'], 'running', []), runMenus: ['cancel'], stepMenus: [] },
+    { state: run('completed', [], 'completed', []), runMenus: [], stepMenus: [] },
+    // Whatever the status says, the menus follow the server's list.
+    { state: run('failed', [], 'failed', []), runMenus: [], stepMenus: [] },
+    { state: run('failed', ['resume', 'cancel'], 'failed', ['skip']), runMenus: ['resume', 'cancel'], stepMenus: ['skip'] },
   ];
   const items = manifest.contributes.menus['view/item/context'].filter((i) => i.command !== 'agentls.showOutput');
+  const menus = new Set(items.map((i) => i.command.replace('agentls.', '')));
+  assert.deepEqual([...menus].sort(), ['approve', 'cancel', 'override', 'reject', 'resume', 'retry', 'skip']);
   for (const item of items) {
     const action = item.command.replace('agentls.', '');
     const regex = viewItemRegex(item);
     for (const row of rows) {
       const runRow = runTreeItem(row.state).contextValue;
-      const stepRow = stepTreeItem(row.state, row.state.steps[0]).contextValue;
-      assert.equal(regex.test(runRow), row.accepts.includes(action), `${item.command} on ${runRow}`);
-      if (action !== 'cancel') {
-        assert.equal(regex.test(stepRow), row.stepAccepts.includes(action), `${item.command} on ${stepRow}`);
-      } else {
-        assert.equal(regex.test(stepRow), false, 'cancel is offered on runs, not steps');
-      }
+      const stepRow = stepTreeItem(row.state.steps[0]).contextValue;
+      assert.equal(regex.test(runRow), row.runMenus.includes(action), `${item.command} (${item.group}) on ${runRow}`);
+      assert.equal(regex.test(stepRow), row.stepMenus.includes(action), `${item.command} (${item.group}) on ${stepRow}`);
     }
   }
 });

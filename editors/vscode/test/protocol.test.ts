@@ -25,11 +25,40 @@ test('state_steps_accept_camel_and_snake_case', () => {
     workflow: 'fix',
     title: null,
     error: null,
+    actions: [],
     steps: [
-      { id: 'test', title: null, status: 'failed', attempt: 2, exitCode: 101, error: null },
-      { id: 'apply', title: null, status: 'pending', attempt: null, exitCode: null, error: null },
+      { id: 'test', title: null, status: 'failed', attempt: 2, exitCode: 101, error: null, actions: [] },
+      { id: 'apply', title: null, status: 'pending', attempt: null, exitCode: null, error: null, actions: [] },
     ],
   });
+});
+
+test('actions_are_read_from_runs_and_steps_in_menu_order', () => {
+  const run = parseRun({
+    runId: 'r',
+    status: 'failed',
+    actions: ['cancel', 'resume', 'override', 'skip', 'retry'],
+    steps: [
+      { id: 'test', status: 'failed', actions: ['retry', 'skip', 'override'] },
+      { id: 'apply', status: 'pending', actions: [] },
+    ],
+  });
+  assert.deepEqual(run?.actions, ['retry', 'skip', 'override', 'resume', 'cancel']);
+  assert.deepEqual(
+    run?.steps.map((s) => s.actions),
+    [['retry', 'skip', 'override'], []],
+  );
+});
+
+test('absent_or_unknown_actions_offer_nothing', () => {
+  // An older server sends no `actions`; a newer one may name actions this
+  // extension has no command for.
+  assert.deepEqual(parseRun({ runId: 'r', status: 'failed', steps: [] })?.actions, []);
+  assert.deepEqual(parseRun({ runId: 'r', status: 'failed', actions: 'retry', steps: [] })?.actions, []);
+  assert.deepEqual(
+    parseRun({ runId: 'r', status: 'waiting', actions: ['approve', 'teleport', 7, null], steps: [] })?.actions,
+    ['approve'],
+  );
 });
 
 test('run_list_accepts_an_array_an_object_with_runs_or_one_run', () => {

@@ -1,65 +1,115 @@
 // How runs and steps map to Runs view rows, inline actions and the status bar.
+// States come in as the server sends them (`agent/state` with `actions`) and
+// go through the extension's own parser, as they do in VS Code.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { RunState } from '../src/protocol';
-import { runActions, RunsModel, runTreeItem, statusBar, stepTreeItem } from '../src/runs';
+import { parseRun, RunState } from '../src/protocol';
+import { RunsModel, runTreeItem, statusBar, stepTreeItem } from '../src/runs';
 
-function run(status: RunState['status'], steps: RunState['steps'] = []): RunState {
-  return { runId: 'run-0123456789', workflow: 'fix-tests', status, steps };
+/** A step of an `agent/state` notification, on the wire. */
+interface WireStep {
+  id: string;
+  status: string;
+  actions?: string[];
+  title?: string;
+  attempt?: number;
+  exitCode?: number | null;
 }
 
-test('failed_run_offers_retry_skip_override_and_cancel', () => {
+/** An `agent/state` notification's params, read by the extension's parser. */
+function state(
+  status: string,
+  actions: string[],
+  steps: WireStep[] = [],
+  runId = 'run-0123456789',
+): RunState {
+  const run = parseRun({
+    runId,
+    workflow: 'fix-tests',
+    title: null,
+    status,
+    error: null,
+    actions,
+    steps: steps.map((s) => ({ title: null, kind: 'run', attempt: null, exitCode: null, error: null, actions: [], ...s })),
+  });
+  assert.ok(run, `parseRun refused ${status}`);
+  return run;
+}
+
+test('failed_run_offers_what_the_server_lists', () => {
   const item = runTreeItem(
-    run('failed', [
+    state('failed', ['retry', 'skip', 'override', 'resume', 'cancel'], [
       { id: 'test', status: 'completed' },
-      { id: 'fix', title: 'Ask the model', status: 'failed', exitCode: null },
+      { id: 'fix', title: 'Ask the model', status: 'failed', actions: ['retry', 'skip', 'override'] },
       { id: 'apply', status: 'pending' },
     ]),
   );
   assert.equal(item.label, 'fix-tests');
   assert.equal(item.description, 'failed at Ask the model · 1/3');
-  assert.equal(item.contextValue, 'run:retry:skip:override:cancel');
+  assert.equal(item.contextValue, 'run:retry:skip:override:resume:cancel');
   assert.equal(item.icon, 'error');
   assert.equal(item.collapsible, true);
 });
 
 test('waiting_run_offers_approve_and_reject', () => {
-  const item = runTreeItem(run('waiting', [{ id: 'confirm', status: 'waiting' }]));
+  const item = runTreeItem(
+    state('waiting', ['approve', 'reject', 'cancel'], [{ id: 'confirm', status: 'waiting', actions: ['approve', 'reject'] }]),
+  );
   assert.equal(item.contextValue, 'run:approve:reject:cancel');
   assert.equal(item.icon, 'bell');
 });
 
 test('finished_runs_offer_no_action', () => {
-  assert.equal(runTreeItem(run('completed')).contextValue, 'run');
-  assert.equal(runTreeItem(run('cancelled')).contextValue, 'run');
-  assert.deepEqual(runActions('completed'), []);
+  assert.equal(runTreeItem(state('completed', [])).contextValue, 'run');
+  assert.equal(runTreeItem(state('cancelled', [])).contextValue, 'run');
 });
 
-test('interrupted_run_can_be_retried', () => {
-  assert.deepEqual(runActions('interrupted'), ['retry', 'cancel']);
+test('interrupted_run_offers_resume_not_retry', () => {
+  const item = runTreeItem(state('interrupted', ['resume', 'cancel'], [{ id: 'wait', status: 'running' }]));
+  assert.equal(item.contextValue, 'run:resume:cancel');
+  assert.equal(item.icon, 'debug-pause');
 });
 
-test('step_rows_carry_actions_only_where_the_run_is_stopped_at_them', () => {
-  const failed = run('failed', [
-    { id: 'test', status: 'failed', exitCode: 101, attempt: 2 },
+test('rows_offer_the_servers_actions_whatever_the_status', () => {
+  // The server alone decides: a failed run it still lets go of accepts
+  // nothing yet, and a run whose status this extension would read otherwise
+  // offers exactly what the server listed.
+  assert.equal(runTreeItem(state('failed', [], [{ id: 'test', status: 'failed' }])).contextValue, 'run');
+  assert.equal(runTreeItem(state('running', ['approve', 'cancel'])).contextValue, 'run:approve:cancel');
+  const failed = state('failed', ['cancel'], [{ id: 'test', status: 'failed', actions: ['skip'] }]);
+  assert.equal(stepTreeItem(failed.steps[0]).contextValue, 'step:skip');
+});
+
+test('context_values_list_actions_in_menu_order', () => {
+  // package.json's resume menu (`^run:resume\b`) relies on this order.
+  assert.equal(runTreeItem(state('interrupted', ['cancel', 'resume'])).contextValue, 'run:resume:cancel');
+  assert.equal(
+    runTreeItem(state('failed', ['cancel', 'resume', 'override', 'skip', 'retry'])).contextValue,
+    'run:retry:skip:override:resume:cancel',
+  );
+});
+
+test('step_rows_carry_the_actions_that_may_name_them', () => {
+  const failed = state('failed', ['retry', 'skip', 'override', 'resume', 'cancel'], [
+    { id: 'test', status: 'failed', exitCode: 101, attempt: 2, actions: ['retry', 'skip', 'override'] },
   ]);
-  const step = stepTreeItem(failed, failed.steps[0]);
+  const step = stepTreeItem(failed.steps[0]);
   assert.equal(step.contextValue, 'step:retry:skip:override');
   assert.equal(step.description, 'failed · attempt 2 · exit 101');
   // A failed step of a run that went on (allow_failure) takes no action.
-  const onward = run('running', [{ id: 'test', status: 'failed' }]);
-  assert.equal(stepTreeItem(onward, onward.steps[0]).contextValue, 'step');
+  const onward = state('running', ['cancel'], [{ id: 'test', status: 'failed', actions: [] }]);
+  assert.equal(stepTreeItem(onward.steps[0]).contextValue, 'step');
 });
 
 test('status_bar_shows_the_most_urgent_run', () => {
   assert.equal(statusBar([]).text, '$(hubot) Agent');
-  const running = run('running', [
+  const running = state('running', ['cancel'], [
     { id: 'a', status: 'completed' },
     { id: 'b', status: 'running' },
   ]);
   assert.equal(statusBar([running]).text, '$(sync~spin) Agent: fix-tests 1/2');
-  const waiting = { ...run('waiting', [{ id: 'confirm', status: 'waiting' }]), runId: 'w' };
+  const waiting = state('waiting', ['approve', 'reject', 'cancel'], [{ id: 'confirm', status: 'waiting' }], 'w');
   const spec = statusBar([running, waiting]);
   assert.equal(spec.text, '$(bell) Agent: approve confirm');
   assert.equal(spec.background, 'statusBarItem.warningBackground');
@@ -67,10 +117,10 @@ test('status_bar_shows_the_most_urgent_run', () => {
 
 test('history_never_overrides_a_live_state', () => {
   const model = new RunsModel();
-  model.applyState({ runId: 'a', status: 'running', steps: [] });
+  model.applyState(state('running', ['cancel'], [], 'a'));
   model.mergeHistory([
-    { runId: 'a', status: 'queued', steps: [], workflow: 'fix' },
-    { runId: 'b', status: 'completed', steps: [], workflow: 'test' },
+    { ...state('queued', ['cancel'], [], 'a'), workflow: 'fix' },
+    { ...state('completed', [], [], 'b'), workflow: 'test' },
   ]);
   assert.equal(model.get('a')?.status, 'running');
   assert.deepEqual(
@@ -82,24 +132,42 @@ test('history_never_overrides_a_live_state', () => {
 test('state_without_workflow_keeps_the_known_name', () => {
   const model = new RunsModel();
   model.noteStarted('a', 'fix');
-  model.applyState({ runId: 'a', status: 'completed', steps: [] });
+  model.applyState({ ...state('completed', [], [], 'a'), workflow: undefined });
   assert.equal(model.get('a')?.workflow, 'fix');
 });
 
-test('new_runs_come_first_and_accepting_filters_by_action', () => {
+test('a_started_run_accepts_nothing_until_its_first_state', () => {
   const model = new RunsModel();
-  model.applyState({ runId: 'old', status: 'failed', steps: [] });
-  model.applyState({ runId: 'new', status: 'running', steps: [] });
+  model.noteStarted('a', 'fix');
+  assert.deepEqual(model.accepting('cancel'), []);
+  model.applyState(state('running', ['cancel'], [], 'a'));
+  assert.deepEqual(
+    model.accepting('cancel').map((r) => r.runId),
+    ['a'],
+  );
+});
+
+test('new_runs_come_first_and_accepting_follows_their_actions', () => {
+  const model = new RunsModel();
+  model.applyState(state('failed', ['retry', 'skip', 'override', 'resume', 'cancel'], [], 'old'));
+  model.applyState(state('interrupted', ['resume', 'cancel'], [], 'cut'));
+  model.applyState(state('running', ['cancel'], [], 'new'));
+  // A failed run the server does not let anyone touch yet: accepts nothing.
+  model.applyState(state('failed', [], [], 'held'));
   assert.deepEqual(
     model.list().map((r) => r.runId),
-    ['new', 'old'],
+    ['held', 'new', 'cut', 'old'],
   );
   assert.deepEqual(
     model.accepting('retry').map((r) => r.runId),
     ['old'],
   );
   assert.deepEqual(
+    model.accepting('resume').map((r) => r.runId),
+    ['cut', 'old'],
+  );
+  assert.deepEqual(
     model.accepting('cancel').map((r) => r.runId),
-    ['new', 'old'],
+    ['new', 'cut', 'old'],
   );
 });

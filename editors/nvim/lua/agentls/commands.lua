@@ -1,6 +1,7 @@
---- :Agent {run|cancel|retry|skip|approve|reject|output|runs} and its
+--- :Agent {run|cancel|retry|resume|skip|approve|reject|output|runs} and its
 --- completion. Each subcommand resolves what it applies to (workflow, run,
---- selection) and sends one agent.* command through lsp.lua.
+--- selection) and sends one agent.* command through lsp.lua. Which runs a
+--- control command offers is what the server lists in their `actions`.
 local lsp = require("agentls.lsp")
 local runs = require("agentls.runs")
 local output = require("agentls.output")
@@ -110,7 +111,8 @@ end
 
 --- The run a control command applies to: an id (or unique prefix) given as
 --- argument, else the run of the output buffer you are in, else the one run
---- that accepts the action (a picker when there are several).
+--- that accepts the action (a picker when there are several). A run accepts
+--- what the server's latest state of it lists.
 local function with_run(action, args, callback)
   local candidates = runs.accepting(action)
   local wanted = args[1]
@@ -125,11 +127,11 @@ local function with_run(action, args, callback)
     -- it. For reject, words that name no run are the reason.
     if action ~= "reject" then
       table.remove(args, 1)
-      return callback({ runId = wanted, status = "unknown", steps = {} })
+      return callback({ runId = wanted, status = "unknown", steps = {}, actions = {} })
     end
   end
   local here = vim.b.agentls_run and runs.by_id[vim.b.agentls_run]
-  if here and runs.accepts[action][here.status] then
+  if here and runs.allows(here, action) then
     return callback(here)
   end
   if #candidates == 0 then
@@ -154,7 +156,10 @@ local function client_for_run(r)
   return (r.client_id and vim.lsp.get_client_by_id(r.client_id)) or client_or_warn(0)
 end
 
---- cancel / retry / skip / approve / reject
+--- The subcommands that send agent.<action> for a run.
+local CONTROL = { "cancel", "retry", "resume", "skip", "approve", "reject" }
+
+--- cancel / retry / resume / skip / approve / reject
 local function control(action)
   return function(_, args)
     with_run(action, args, function(r)
@@ -163,9 +168,7 @@ local function control(action)
         return
       end
       local command, argument = "agent." .. action, { runId = r.runId }
-      if action == "retry" and r.status == "interrupted" then
-        command = "agent.resume"
-      elseif action == "reject" and #args > 0 then
+      if action == "reject" and #args > 0 then
         argument.reason = table.concat(args, " ")
       end
       lsp.execute(client, command, argument, function(err)
@@ -225,14 +228,12 @@ end
 
 M.subcommands = {
   run = run,
-  cancel = control("cancel"),
-  retry = control("retry"),
-  skip = control("skip"),
-  approve = control("approve"),
-  reject = control("reject"),
   output = show_output,
   runs = show_runs,
 }
+for _, action in ipairs(CONTROL) do
+  M.subcommands[action] = control(action)
+end
 
 function M.dispatch(opts)
   local args = vim.deepcopy(opts.fargs)
@@ -274,7 +275,7 @@ function M.complete(arglead, cmdline, _)
     candidates = vim.fn.sort(vim.tbl_keys(M.subcommands))
   elseif #words == 2 and words[1] == "run" then
     candidates = workflow_names()
-  elseif #words == 2 and runs.accepts[words[1]] then
+  elseif #words == 2 and vim.tbl_contains(CONTROL, words[1]) then
     candidates = vim.tbl_map(function(r)
       return r.runId
     end, runs.accepting(words[1]))

@@ -26,7 +26,7 @@ local function render()
     return
   end
   local lines = {
-    "agentls runs   <CR> output  r retry  s skip  a approve  x reject  c cancel  R refresh  q close",
+    "agentls runs   <CR> output  r retry/resume  s skip  a approve  x reject  c cancel  R refresh  q close",
     "",
   }
   line_runs = {}
@@ -64,6 +64,17 @@ local function act(sub)
   end
 end
 
+--- `r`: retries the run under the cursor, or resumes it when the server
+--- offers resume and not retry (a run a crash or restart interrupted).
+local function retry_or_resume()
+  local id = run_under_cursor()
+  local r = id and runs.by_id[id]
+  if r then
+    local sub = (runs.allows(r, "resume") and not runs.allows(r, "retry")) and "resume" or "retry"
+    vim.cmd(("Agent %s %s"):format(sub, id))
+  end
+end
+
 function M.open()
   if not (buf and vim.api.nvim_buf_is_valid(buf)) then
     buf = vim.api.nvim_create_buf(false, true)
@@ -75,7 +86,7 @@ function M.open()
       vim.keymap.set("n", lhs, fn, { buffer = buf, nowait = true, desc = desc })
     end
     map("<CR>", act("output"), "Show the output of the run under the cursor")
-    map("r", act("retry"), "Retry the run under the cursor")
+    map("r", retry_or_resume, "Retry (or resume) the run under the cursor")
     map("s", act("skip"), "Skip the failed step of the run under the cursor")
     map("a", act("approve"), "Approve the run under the cursor")
     map("x", act("reject"), "Reject the run under the cursor")

@@ -98,7 +98,7 @@ end
 local FOOTERS = {
   completed = "── completed ──",
   cancelled = "── cancelled ──",
-  interrupted = "── interrupted: :Agent retry resumes it ──",
+  interrupted = "── interrupted: :Agent resume continues it ──",
   failed = "── failed%s: :Agent retry, :Agent skip ──",
   waiting = "── waiting%s: :Agent approve or :Agent reject ──",
 }

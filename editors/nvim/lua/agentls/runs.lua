@@ -11,6 +11,7 @@ local M = {}
 ---@field attempt integer?
 ---@field exitCode integer?
 ---@field error string?
+---@field actions string[] what may name this step now (the server's `actions`)
 
 ---@class agentls.Run
 ---@field runId string
@@ -19,6 +20,7 @@ local M = {}
 ---@field status string
 ---@field error string?
 ---@field steps agentls.Step[]
+---@field actions string[] what the run accepts now (the server's `actions`)
 ---@field client_id integer?
 
 ---@type table<string, agentls.Run>
@@ -28,21 +30,26 @@ M.order = {}
 
 local FINAL = { completed = true, cancelled = true }
 
---- Which actions each run status accepts (the server refuses the others).
-M.accepts = {
-  cancel = { queued = true, running = true, waiting = true, failed = true, interrupted = true },
-  retry = { failed = true, interrupted = true },
-  skip = { failed = true },
-  override = { failed = true },
-  approve = { waiting = true },
-  reject = { waiting = true },
-}
-
 local function nonnull(v)
   if v == vim.NIL then
     return nil
   end
   return v
+end
+
+--- The `actions` of a run or step from the wire: the names of the agent.*
+--- commands it accepts now, computed by the server (docs/protocol.md, "Run
+--- state"). Absent or malformed means none: the plugin keeps no rules of its own.
+local function actions(raw)
+  local out = {}
+  if type(raw) == "table" then
+    for _, action in ipairs(raw) do
+      if type(action) == "string" then
+        table.insert(out, action)
+      end
+    end
+  end
+  return out
 end
 
 local function put(run, newest)
@@ -76,6 +83,7 @@ local function parse(raw, client_id)
         attempt = nonnull(s.attempt),
         exitCode = nonnull(s.exitCode),
         error = nonnull(s.error),
+        actions = actions(s.actions),
       })
     end
   end
@@ -85,6 +93,7 @@ local function parse(raw, client_id)
     title = nonnull(raw.title),
     status = raw.status,
     error = nonnull(raw.error),
+    actions = actions(raw.actions),
     steps = steps,
     stepsDone = nonnull(raw.stepsDone),
     stepsTotal = nonnull(raw.stepsTotal),
@@ -116,7 +125,7 @@ function M.on_output(params, client_id)
   end
   local known = M.by_id[params.runId]
   if not known then
-    put({ runId = params.runId, status = "running", steps = {}, client_id = client_id, live = true }, true)
+    put({ runId = params.runId, status = "running", steps = {}, actions = {}, client_id = client_id, live = true }, true)
   elseif known.client_id ~= client_id then
     -- A new server (restarted, resuming the run) numbers its output from 0 again.
     known.client_id = client_id
@@ -142,7 +151,8 @@ end
 --- Records a run this Neovim just started, before its first state arrives.
 function M.started(run_id, workflow, client_id)
   if not M.by_id[run_id] then
-    put({ runId = run_id, workflow = workflow, status = "queued", steps = {}, client_id = client_id }, true)
+    -- No actions until the server's first state says which.
+    put({ runId = run_id, workflow = workflow, status = "queued", steps = {}, actions = {}, client_id = client_id }, true)
   end
 end
 
@@ -155,10 +165,17 @@ function M.list()
   return out
 end
 
+--- Whether the server's latest word on `run` (or a step) lists `action`.
+---@param run agentls.Run|agentls.Step
+---@param action string
+function M.allows(run, action)
+  return vim.tbl_contains(run.actions or {}, action)
+end
+
 ---@return agentls.Run[] runs that accept `action`, newest first
 function M.accepting(action)
   return vim.tbl_filter(function(run)
-    return M.accepts[action][run.status] == true
+    return M.allows(run, action)
   end, M.list())
 end
 
