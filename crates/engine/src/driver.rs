@@ -42,20 +42,21 @@ pub async fn drive(inner: &Arc<Inner>, run: &RunId, cancel: &CancellationToken) 
     );
     // The span is the steps' parent rather than entered around the whole
     // drive: entering it on every poll of the driver would cost for nothing.
-    if let Err(err) = drive_steps(inner, record, cancel, &span).await {
-        // Only the store can fail here; the run stays as last committed and
-        // shows up as interrupted at the next start.
-        tracing::error!("run {run}: {err}");
-    }
-    // Read back only when a telemetry layer listens: the status the run
-    // stopped in is what the committed store says.
-    if !span.is_disabled() {
-        if let Ok(status) = inner.store.run(run).map(|r| r.status) {
+    match drive_steps(inner, record, cancel, &span).await {
+        Ok(status) => {
             span.record("agentls.run.status", status.as_str());
-            if matches!(status, RunStatus::Failed | RunStatus::Interrupted) {
+            if status == RunStatus::Failed {
                 span.record("otel.status_code", "error");
                 span.record("error.type", "step_failed");
             }
+        }
+        Err(err) => {
+            // Only the store can fail here; the run stays as last committed
+            // and shows up as interrupted at the next start.
+            tracing::error!("run {run}: {err}");
+            span.record("agentls.run.status", RunStatus::Interrupted.as_str());
+            span.record("otel.status_code", "error");
+            span.record("error.type", "step_failed");
         }
     }
 }
@@ -65,7 +66,7 @@ async fn drive_steps(
     record: RunRecord,
     cancel: &CancellationToken,
     run_span: &tracing::Span,
-) -> Result<(), EngineError> {
+) -> Result<RunStatus, EngineError> {
     let run = &record.id;
     let name = record.workflow_name.clone();
     inner.store.write(|tx| {
@@ -82,11 +83,13 @@ async fn drive_steps(
         Ok(workflow) => workflow,
         Err(message) => {
             let error = format!("its workflow snapshot no longer parses: {message}");
-            inner
-                .store
-                .set_run_status(run, RunStatus::Failed, Some(&error))?;
-            inner.emit_stop(run, &name, RunStatus::Failed, Some(error));
-            return Ok(());
+            return inner.let_go(run, RunStatus::Failed, || {
+                inner
+                    .store
+                    .set_run_status(run, RunStatus::Failed, Some(&error))?;
+                inner.emit_run(run, &name, RunStatus::Failed, Some(error.clone()));
+                Ok(())
+            });
         }
     };
     let mut ctx = context::for_run(inner, &record);
@@ -117,21 +120,23 @@ async fn drive_steps(
                     ctx.steps.insert(step.id.to_string(), state);
                     continue;
                 }
-                When::Failed => return Ok(()),
+                When::Stop(status) => return Ok(status),
             }
         }
         match driver.run(&ctx).await? {
             Next::Continue(state) => {
                 ctx.steps.insert(step.id.to_string(), state);
             }
-            Next::Stop => return Ok(()),
+            Next::Stop(status) => return Ok(status),
         }
     }
-    inner
-        .store
-        .set_run_status(run, RunStatus::Completed, None)?;
-    inner.emit_stop(run, &name, RunStatus::Completed, None);
-    Ok(())
+    inner.let_go(run, RunStatus::Completed, || {
+        inner
+            .store
+            .set_run_status(run, RunStatus::Completed, None)?;
+        inner.emit_run(run, &name, RunStatus::Completed, None);
+        Ok(())
+    })
 }
 
 /// The workflow exactly as it was when the run started.
@@ -156,35 +161,43 @@ fn snapshot(record: &RunRecord) -> Result<Workflow, String> {
     })
 }
 
-fn cancelled(inner: &Inner, record: &RunRecord, step: Option<usize>) -> Result<(), EngineError> {
+fn cancelled(
+    inner: &Inner,
+    record: &RunRecord,
+    step: Option<usize>,
+) -> Result<RunStatus, EngineError> {
     let error = "cancelled by the user";
-    inner.store.write(|tx| {
+    inner.let_go(&record.id, RunStatus::Cancelled, || {
+        inner.store.write(|tx| {
+            if let Some(idx) = step {
+                tx.set_step_status(&record.id, idx, StepStatus::Cancelled, Some(error))?;
+            }
+            tx.set_run_status(&record.id, RunStatus::Cancelled, Some(error))
+        })?;
         if let Some(idx) = step {
-            tx.set_step_status(&record.id, idx, StepStatus::Cancelled, Some(error))?;
+            inner.emit_step(record, idx, StepStatus::Cancelled, None, Some(error.into()));
         }
-        tx.set_run_status(&record.id, RunStatus::Cancelled, Some(error))
-    })?;
-    if let Some(idx) = step {
-        inner.emit_step(record, idx, StepStatus::Cancelled, None, Some(error.into()));
-    }
-    inner.emit_stop(
-        &record.id,
-        &record.workflow_name,
-        RunStatus::Cancelled,
-        Some(error.into()),
-    );
-    Ok(())
+        inner.emit_run(
+            &record.id,
+            &record.workflow_name,
+            RunStatus::Cancelled,
+            Some(error.into()),
+        );
+        Ok(())
+    })
 }
 
 enum When {
     Run,
     Skipped(StepState),
-    Failed,
+    /// The drive stopped, in this status.
+    Stop(RunStatus),
 }
 
 enum Next {
     Continue(StepState),
-    Stop,
+    /// The drive stopped, in this status.
+    Stop(RunStatus),
 }
 
 struct StepDriver<'a> {
@@ -257,30 +270,29 @@ impl StepDriver<'_> {
                     ..StepState::default()
                 }))
             }
-            Err(err) => {
-                self.fail_without_running(&err.to_string())?;
-                Ok(When::Failed)
-            }
+            Err(err) => Ok(When::Stop(self.fail_without_running(&err.to_string())?)),
         }
     }
 
-    fn fail_without_running(&mut self, error: &str) -> Result<(), EngineError> {
+    fn fail_without_running(&mut self, error: &str) -> Result<RunStatus, EngineError> {
         self.inner.store.start_step(&self.record.id, self.idx)?;
         self.attempt += 1;
-        self.inner.store.commit_step(
-            &self.record.id,
-            self.idx,
-            &failed_result(error),
-            Some((RunStatus::Failed, Some(&step_error(self.step, error)))),
-        )?;
-        self.announce(StepStatus::Failed, None, Some(error.into()));
-        self.inner.emit_stop(
-            &self.record.id,
-            &self.record.workflow_name,
-            RunStatus::Failed,
-            Some(step_error(self.step, error)),
-        );
-        Ok(())
+        self.inner.let_go(&self.record.id, RunStatus::Failed, || {
+            self.inner.store.commit_step(
+                &self.record.id,
+                self.idx,
+                &failed_result(error),
+                Some((RunStatus::Failed, Some(&step_error(self.step, error)))),
+            )?;
+            self.announce(StepStatus::Failed, None, Some(error.into()));
+            self.inner.emit_run(
+                &self.record.id,
+                &self.record.workflow_name,
+                RunStatus::Failed,
+                Some(step_error(self.step, error)),
+            );
+            Ok(())
+        })
     }
 
     /// Runs the step, with its automatic retries.
@@ -325,45 +337,58 @@ impl StepDriver<'_> {
                         tokio::select! {
                             _ = tokio::time::sleep(wait) => continue,
                             _ = self.cancel.cancelled() => {
-                                cancelled(self.inner, self.record, None)?;
-                                return Ok(Next::Stop);
+                                return Ok(Next::Stop(cancelled(self.inner, self.record, None)?));
                             }
                         }
                     }
                     let run_error = step_error(self.step, &error);
-                    self.inner.store.commit_step(
-                        &self.record.id,
-                        self.idx,
-                        &result,
-                        Some((RunStatus::Failed, Some(&run_error))),
-                    )?;
-                    self.announce(StepStatus::Failed, result.exit_code, Some(error));
-                    self.inner.emit_stop(
-                        &self.record.id,
-                        &self.record.workflow_name,
-                        RunStatus::Failed,
-                        Some(run_error),
-                    );
-                    return Ok(Next::Stop);
+                    let stopped = self.inner.let_go(&self.record.id, RunStatus::Failed, || {
+                        self.inner.store.commit_step(
+                            &self.record.id,
+                            self.idx,
+                            &result,
+                            Some((RunStatus::Failed, Some(&run_error))),
+                        )?;
+                        self.announce(StepStatus::Failed, result.exit_code, Some(error));
+                        self.inner.emit_run(
+                            &self.record.id,
+                            &self.record.workflow_name,
+                            RunStatus::Failed,
+                            Some(run_error.clone()),
+                        );
+                        Ok(())
+                    })?;
+                    return Ok(Next::Stop(stopped));
                 }
                 Outcome::Done(result) => return self.complete(result),
                 Outcome::Waiting(message) => {
-                    self.inner.store.write(|tx| {
-                        tx.set_step_status(&self.record.id, self.idx, StepStatus::Waiting, None)?;
-                        tx.set_run_status(&self.record.id, RunStatus::Waiting, None)
+                    let stopped = self.inner.let_go(&self.record.id, RunStatus::Waiting, || {
+                        self.inner.store.write(|tx| {
+                            tx.set_step_status(
+                                &self.record.id,
+                                self.idx,
+                                StepStatus::Waiting,
+                                None,
+                            )?;
+                            tx.set_run_status(&self.record.id, RunStatus::Waiting, None)
+                        })?;
+                        self.announce(StepStatus::Waiting, None, Some(message.clone()));
+                        self.inner.emit_run(
+                            &self.record.id,
+                            &self.record.workflow_name,
+                            RunStatus::Waiting,
+                            Some(message),
+                        );
+                        Ok(())
                     })?;
-                    self.announce(StepStatus::Waiting, None, Some(message.clone()));
-                    self.inner.emit_stop(
-                        &self.record.id,
-                        &self.record.workflow_name,
-                        RunStatus::Waiting,
-                        Some(message),
-                    );
-                    return Ok(Next::Stop);
+                    return Ok(Next::Stop(stopped));
                 }
                 Outcome::Cancelled => {
-                    cancelled(self.inner, self.record, Some(self.idx))?;
-                    return Ok(Next::Stop);
+                    return Ok(Next::Stop(cancelled(
+                        self.inner,
+                        self.record,
+                        Some(self.idx),
+                    )?));
                 }
             }
         }

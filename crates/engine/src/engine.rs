@@ -3,7 +3,9 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, RwLock};
+use std::thread::{self, ThreadId};
 use std::time::Duration;
 
 use agentls_store::{
@@ -77,20 +79,28 @@ pub(crate) struct Inner {
     pub templates: Templates,
     subscribers: RwLock<Vec<Arc<dyn Subscriber>>>,
     active: Mutex<HashMap<RunId, Active>>,
+    /// Notified whenever a drive leaves `active`.
+    released: Condvar,
+    /// Numbers the drives, so that a task ending late never removes the
+    /// drive that replaced it.
+    drives: AtomicU64,
     editor: RwLock<Arc<dyn Editor>>,
     models: RwLock<Option<Arc<dyn Models>>>,
     /// This process's claim on the runs it drives.
     pub owner: Owner,
-    /// The last run event of each drive, held until the drive has ended.
-    stops: Mutex<HashMap<RunId, Event>>,
     /// What traces name the workspace by: a hash of its id (the state
     /// directory's name), never its path.
     pub workspace_hash: String,
 }
 
 struct Active {
+    drive: u64,
     cancel: CancellationToken,
     done: watch::Receiver<bool>,
+    /// Set when the drive has begun its last transition (the pause, the
+    /// end): the thread committing and announcing it (see
+    /// [`Inner::let_go`]).
+    letting_go: Option<ThreadId>,
 }
 
 impl std::fmt::Debug for Engine {
@@ -164,10 +174,11 @@ impl Engine {
                 templates: Templates::new(),
                 subscribers: RwLock::new(Vec::new()),
                 active: Mutex::new(HashMap::new()),
+                released: Condvar::new(),
+                drives: AtomicU64::new(0),
                 editor: RwLock::new(editor),
                 models: RwLock::new(None),
                 owner,
-                stops: Mutex::new(HashMap::new()),
             }),
         })
     }
@@ -292,23 +303,33 @@ impl Engine {
         Ok(self.inner.store.run(run)?)
     }
 
-    /// Whether a task is driving the run right now.
+    /// Whether a task is driving the run right now (a drive whose last
+    /// transition is committed is not).
     pub fn is_active(&self, run: &RunId) -> bool {
-        self.inner.lock_active().contains_key(run)
+        self.inner
+            .lock_active()
+            .get(run)
+            .is_some_and(|a| a.letting_go.is_none())
     }
 
     /// Cancels a run: kills its processes, closes its model streams, and
     /// records it `cancelled`. Returns once that is committed.
     pub async fn cancel(&self, run: &RunId) -> Result<RunRecord, EngineError> {
-        let active = self
-            .inner
-            .lock_active()
-            .get(run)
-            .map(|a| (a.cancel.clone(), a.done.clone()));
-        if let Some((cancel, mut done)) = active {
+        // A drive may pause (waiting) rather than see the cancel in time:
+        // then the paused run is cancelled below like any idle one.
+        loop {
+            let drive = {
+                let (active, driven) = self.inner.settled(run);
+                active
+                    .get(run)
+                    .filter(|_| driven)
+                    .map(|a| (a.cancel.clone(), a.done.clone()))
+            };
+            let Some((cancel, mut done)) = drive else {
+                break;
+            };
             cancel.cancel();
             let _ = done.wait_for(|d| *d).await;
-            return Ok(self.inner.store.run(run)?);
         }
         let record = self.inner.store.run(run)?;
         if record.status.is_terminal() {
@@ -481,11 +502,7 @@ impl Engine {
     }
 
     fn idle_run(&self, run: &RunId) -> Result<RunRecord, EngineError> {
-        if self.is_active(run) {
-            return Err(EngineError::Busy {
-                run: run.to_string(),
-            });
-        }
+        drop(self.inner.free(run)?);
         Ok(self.inner.store.run(run)?)
     }
 
@@ -545,36 +562,27 @@ impl Engine {
     fn spawn(&self, run: RunId) -> Result<(), EngineError> {
         let cancel = CancellationToken::new();
         let (done_tx, done_rx) = watch::channel(false);
-        {
-            let mut active = self.inner.lock_active();
-            if active.contains_key(&run) {
-                return Err(EngineError::Busy {
-                    run: run.to_string(),
-                });
-            }
-            active.insert(
-                run.clone(),
-                Active {
-                    cancel: cancel.clone(),
-                    done: done_rx,
-                },
-            );
+        let drive = self.inner.drives.fetch_add(1, Ordering::Relaxed);
+        let replaced = self.inner.free(&run)?.insert(
+            run.clone(),
+            Active {
+                drive,
+                cancel: cancel.clone(),
+                done: done_rx,
+                letting_go: None,
+            },
+        );
+        if replaced.is_some() {
+            // A drive letting go on this thread: whoever waits for it now
+            // waits for this one.
+            self.inner.released.notify_all();
         }
         let inner = self.inner.clone();
         tokio::spawn(async move {
             crate::driver::drive(&inner, &run, &cancel).await;
-            inner.lock_active().remove(&run);
-            // The run's last word is told only now that it is no longer
-            // being driven: a subscriber that acts on "waiting" or "failed"
-            // (approve, retry) must find the run free.
-            let stop = inner
-                .stops
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .remove(&run);
-            if let Some(event) = stop {
-                inner.emit(&event);
-            }
+            // Normally [`Inner::let_go`] released the run already; not when
+            // the store failed under the drive.
+            inner.release(&run, drive);
             let _ = done_tx.send(true);
         });
         Ok(())
@@ -593,20 +601,71 @@ impl Inner {
         }
     }
 
-    /// Like [`Inner::emit_run`] for the transition that ends a drive
-    /// (completed, failed, waiting, cancelled): told once the run has left
+    /// Makes the transition that ends a drive (completed, failed, waiting,
+    /// cancelled): `last` commits it and announces it, then the run leaves
     /// the active set.
-    pub fn emit_stop(&self, run: &RunId, workflow: &str, status: RunStatus, error: Option<String>) {
-        let event = Event::Run {
-            run: run.clone(),
-            workflow: workflow.to_string(),
-            status,
-            error,
-        };
-        self.stops
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(run.clone(), event);
+    ///
+    /// From the moment `last` starts, an operation on the run from another
+    /// thread waits until the run has left (microseconds: subscribers never
+    /// block), then finds it free: a client that saw the pause in the store,
+    /// or heard of it, can always act on it, and whatever it does is
+    /// announced after the pause. An operation from a subscriber of the
+    /// announcement itself (on this thread) goes ahead at once.
+    pub fn let_go(
+        &self,
+        run: &RunId,
+        status: RunStatus,
+        last: impl FnOnce() -> Result<(), EngineError>,
+    ) -> Result<RunStatus, EngineError> {
+        let drive = self.lock_active().get_mut(run).map(|a| {
+            a.letting_go = Some(thread::current().id());
+            a.drive
+        });
+        let committed = last();
+        if let Some(drive) = drive {
+            self.release(run, drive);
+        }
+        committed.map(|()| status)
+    }
+
+    /// Removes `drive` of `run` from the active set, unless another drive
+    /// replaced it.
+    fn release(&self, run: &RunId, drive: u64) {
+        let mut active = self.lock_active();
+        if active.get(run).is_some_and(|a| a.drive == drive) {
+            active.remove(run);
+            self.released.notify_all();
+        }
+    }
+
+    /// The active set once `run` is not letting go (see [`Inner::let_go`]),
+    /// and whether a task drives the run.
+    fn settled(&self, run: &RunId) -> (MutexGuard<'_, HashMap<RunId, Active>>, bool) {
+        let me = thread::current().id();
+        let mut active = self.lock_active();
+        loop {
+            match active.get(run).map(|a| a.letting_go) {
+                None => return (active, false),
+                Some(None) => return (active, true),
+                Some(Some(thread)) if thread == me => return (active, false),
+                Some(Some(_)) => {
+                    active = self
+                        .released
+                        .wait(active)
+                        .unwrap_or_else(|e| e.into_inner());
+                }
+            }
+        }
+    }
+
+    /// The active set, if no task drives `run`.
+    fn free(&self, run: &RunId) -> Result<MutexGuard<'_, HashMap<RunId, Active>>, EngineError> {
+        match self.settled(run) {
+            (active, false) => Ok(active),
+            (_, true) => Err(EngineError::Busy {
+                run: run.to_string(),
+            }),
+        }
     }
 
     pub fn emit_run(&self, run: &RunId, workflow: &str, status: RunStatus, error: Option<String>) {
@@ -667,7 +726,7 @@ impl Inner {
             .join(format!("{run}.log"))
     }
 
-    fn lock_active(&self) -> std::sync::MutexGuard<'_, HashMap<RunId, Active>> {
+    fn lock_active(&self) -> MutexGuard<'_, HashMap<RunId, Active>> {
         self.active.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
