@@ -9,8 +9,8 @@ use std::thread::{self, ThreadId};
 use std::time::Duration;
 
 use agentls_store::{
-    NewRun, NewStep, OutputBuffer, RunId, RunRecord, RunStatus, StepResult, StepStatus, Store,
-    WorkflowSource,
+    Action, NewRun, NewStep, OutputBuffer, RunId, RunRecord, RunStatus, StepRecord, StepResult,
+    StepStatus, Store, WorkflowSource,
 };
 use agentls_workflow::{SourceKind, StepKind, Templates, Workflow};
 use tokio::sync::watch;
@@ -332,7 +332,8 @@ impl Engine {
             let _ = done.wait_for(|d| *d).await;
         }
         let record = self.inner.store.run(run)?;
-        if record.status.is_terminal() {
+        if !Action::Cancel.applies_to_run(record.status) {
+            // Cancelling a finished run changes nothing.
             return Ok(record);
         }
         let waiting: Vec<usize> = record
@@ -359,16 +360,13 @@ impl Engine {
     /// Runs the failed step again (the failed one, or `step`, which must be
     /// the failed one) and continues the run.
     pub fn retry(&self, run: &RunId, step: Option<&str>) -> Result<(), EngineError> {
-        let (record, _) =
-            self.paused_step(run, step, RunStatus::Failed, StepStatus::Failed, "retry")?;
-        drop(record);
+        self.paused_step(run, step, Action::Retry)?;
         self.spawn(run.clone())
     }
 
     /// Skips the failed step and continues with the next one.
     pub fn skip(&self, run: &RunId, step: Option<&str>) -> Result<(), EngineError> {
-        let (record, idx) =
-            self.paused_step(run, step, RunStatus::Failed, StepStatus::Failed, "skip")?;
+        let (record, idx) = self.paused_step(run, step, Action::Skip)?;
         self.inner.store.set_step_status(
             run,
             idx,
@@ -396,13 +394,7 @@ impl Engine {
         step: &str,
         output: &str,
     ) -> Result<(), EngineError> {
-        let (record, idx) = self.paused_step(
-            run,
-            Some(step),
-            RunStatus::Failed,
-            StepStatus::Failed,
-            "override",
-        )?;
+        let (record, idx) = self.paused_step(run, Some(step), Action::Override)?;
         let cap = self.inner.options().max_output_bytes;
         let mut buffer = OutputBuffer::with_cap(cap);
         buffer.push(output.as_bytes());
@@ -429,18 +421,14 @@ impl Engine {
         self.spawn(run.clone())
     }
 
-    /// Continues an interrupted run; the step a crash cut short runs again.
+    /// Continues an interrupted run (the step a crash cut short runs
+    /// again) or a failed one (its failed step runs again).
     pub fn resume(&self, run: &RunId) -> Result<(), EngineError> {
         let record = self.idle_run(run)?;
+        check_run(&record, Action::Resume)?;
         match record.status {
-            RunStatus::Interrupted | RunStatus::Queued => self.spawn(run.clone()),
             RunStatus::Failed => self.retry(run, None),
-            status => Err(EngineError::WrongState {
-                run: run.to_string(),
-                status,
-                action: "resume",
-                expected: "interrupted or failed",
-            }),
+            _ => self.spawn(run.clone()),
         }
     }
 
@@ -451,13 +439,7 @@ impl Engine {
         step: Option<&str>,
         reason: Option<&str>,
     ) -> Result<(), EngineError> {
-        let (record, idx) = self.paused_step(
-            run,
-            step,
-            RunStatus::Waiting,
-            StepStatus::Waiting,
-            "approve",
-        )?;
+        let (record, idx) = self.paused_step(run, step, Action::Approve)?;
         let output = reason
             .map(|r| format!("approved: {r}"))
             .unwrap_or_else(|| "approved".into());
@@ -477,8 +459,7 @@ impl Engine {
         step: Option<&str>,
         reason: Option<&str>,
     ) -> Result<(), EngineError> {
-        let (record, idx) =
-            self.paused_step(run, step, RunStatus::Waiting, StepStatus::Waiting, "reject")?;
+        let (record, idx) = self.paused_step(run, step, Action::Reject)?;
         let error = format!(
             "rejected{}",
             reason.map(|r| format!(": {r}")).unwrap_or_default()
@@ -506,52 +487,44 @@ impl Engine {
         Ok(self.inner.store.run(run)?)
     }
 
-    /// The run (which must be idle and `run_status`) and the index of its
-    /// step `step` (default: the first step in `step_status`).
+    /// The run (which must be idle and accept `action`) and the index of
+    /// its step `step` (default: the first step that accepts `action`).
     fn paused_step(
         &self,
         run: &RunId,
         step: Option<&str>,
-        run_status: RunStatus,
-        step_status: StepStatus,
-        action: &'static str,
+        action: Action,
     ) -> Result<(RunRecord, usize), EngineError> {
         let record = self.idle_run(run)?;
-        if record.status != run_status {
-            return Err(EngineError::WrongState {
-                run: run.to_string(),
-                status: record.status,
-                action,
-                expected: run_status.as_str(),
-            });
-        }
-        let found = match step {
-            Some(id) => record
-                .steps
-                .iter()
-                .find(|s| s.step_id == id)
-                .ok_or_else(|| EngineError::UnknownStep {
-                    run: run.to_string(),
-                    step: id.to_string(),
+        check_run(&record, action)?;
+        let accepts = |s: &StepRecord| action.applies_to_step(record.status, s.status);
+        let found =
+            match step {
+                Some(id) => record
+                    .steps
+                    .iter()
+                    .find(|s| s.step_id == id)
+                    .ok_or_else(|| EngineError::UnknownStep {
+                        run: run.to_string(),
+                        step: id.to_string(),
+                    })?,
+                None => record.steps.iter().find(|s| accepts(s)).ok_or_else(|| {
+                    EngineError::WrongState {
+                        run: run.to_string(),
+                        status: record.status,
+                        action,
+                        expected: action.expected(),
+                    }
                 })?,
-            None => record
-                .steps
-                .iter()
-                .find(|s| s.status == step_status)
-                .ok_or_else(|| EngineError::WrongState {
-                    run: run.to_string(),
-                    status: record.status,
-                    action,
-                    expected: run_status.as_str(),
-                })?,
-        };
-        if found.status != step_status {
+            };
+        if !accepts(found) {
             return Err(EngineError::WrongStep {
                 run: run.to_string(),
                 step: found.step_id.clone(),
                 status: found.status,
                 action,
-                expected: step_status.as_str(),
+                // Every action that names a step names one in one status.
+                expected: action.step_status().unwrap_or(found.status),
             });
         }
         let idx = found.idx;
@@ -729,6 +702,19 @@ impl Inner {
     fn lock_active(&self) -> MutexGuard<'_, HashMap<RunId, Active>> {
         self.active.lock().unwrap_or_else(|e| e.into_inner())
     }
+}
+
+/// Refuses `action` unless the run's status accepts it.
+fn check_run(record: &RunRecord, action: Action) -> Result<(), EngineError> {
+    if action.applies_to_run(record.status) {
+        return Ok(());
+    }
+    Err(EngineError::WrongState {
+        run: record.id.to_string(),
+        status: record.status,
+        action,
+        expected: action.expected(),
+    })
 }
 
 pub(crate) fn kind_name(kind: &StepKind) -> &'static str {

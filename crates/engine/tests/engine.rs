@@ -6,8 +6,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use agentls_engine::{
-    Engine, EngineError, EngineOptions, Event, Inputs, RunId, RunStatus, StartRequest, StepStatus,
-    Subscriber,
+    Action, Engine, EngineError, EngineOptions, Event, Inputs, RunId, RunStatus, StartRequest,
+    StepStatus, Subscriber,
 };
 use agentls_workflow::{Source, SourceKind, Workflow};
 
@@ -562,4 +562,53 @@ async fn a_pause_is_announced_only_once_the_run_is_free_to_act_on() {
     };
     assert_eq!(approver.answers.lock().unwrap().as_slice(), ["approved"]);
     assert_eq!(record.status, RunStatus::Completed);
+}
+
+/// Applies `action` to `run` the way a person would, with defaults.
+fn act(engine: &Engine, run: &RunId, action: Action) -> Result<(), EngineError> {
+    match action {
+        Action::Retry => engine.retry(run, None),
+        Action::Skip => engine.skip(run, None),
+        Action::Override => engine.override_output(run, "a", "by hand"),
+        Action::Approve => engine.approve(run, None, None),
+        Action::Reject => engine.reject(run, None, None),
+        Action::Resume => engine.resume(run),
+        Action::Cancel => unreachable!("cancel accepts every run"),
+    }
+}
+
+#[tokio::test]
+async fn operations_are_refused_exactly_where_the_actions_table_says() {
+    let f = Fixture::new();
+    let waiting = "[[steps]]\nid = \"a\"\napprove = \"ok?\"\n";
+    let failed = "[[steps]]\nid = \"a\"\nrun = \"exit 1\"\n[[steps]]\nid = \"b\"\nrun = \"true\"\n";
+    let completed = "[[steps]]\nid = \"a\"\nrun = \"true\"\n";
+    for toml in [waiting, failed, completed] {
+        let (run, record) = f.run(toml).await;
+        for action in Action::ALL {
+            if action == Action::Cancel || record.status.actions().contains(&action) {
+                continue;
+            }
+            match act(&f.engine, &run, action) {
+                Err(EngineError::WrongState {
+                    status,
+                    action: refused,
+                    expected,
+                    ..
+                }) => {
+                    assert_eq!((status, refused), (record.status, action));
+                    assert_eq!(expected, action.expected());
+                }
+                other => panic!("{action} on a {} run: {other:?}", record.status),
+            }
+        }
+        assert_eq!(f.engine.store().run(&run).unwrap().status, record.status);
+    }
+    // A step the action does not apply to is refused by name.
+    let (run, _) = f.run(failed).await;
+    let refused = f.engine.retry(&run, Some("b")).unwrap_err();
+    assert_eq!(
+        refused.to_string(),
+        format!("run {run}: step `b` is pending; retry applies to a failed step")
+    );
 }
