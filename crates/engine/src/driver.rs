@@ -12,7 +12,7 @@ use tracing::field::Empty;
 use tracing::Instrument;
 
 use crate::context;
-use crate::engine::{kind_name, Inner};
+use crate::engine::{kind_name, Inner, Tag};
 use crate::error::EngineError;
 use crate::event::Event;
 use crate::steps::{self, Outcome};
@@ -21,7 +21,8 @@ use crate::steps::{self, Outcome};
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
 
 /// Drives `run` until it completes, pauses (failed, waiting) or is cancelled.
-pub async fn drive(inner: &Arc<Inner>, run: &RunId, cancel: &CancellationToken) {
+/// `tag`: the operation's, put on the drive's run events.
+pub async fn drive(inner: &Arc<Inner>, run: &RunId, cancel: &CancellationToken, tag: Option<Tag>) {
     let record = match inner.store.run(run) {
         Ok(record) => record,
         Err(err) => {
@@ -42,7 +43,7 @@ pub async fn drive(inner: &Arc<Inner>, run: &RunId, cancel: &CancellationToken) 
     );
     // The span is the steps' parent rather than entered around the whole
     // drive: entering it on every poll of the driver would cost for nothing.
-    match drive_steps(inner, record, cancel, &span).await {
+    match drive_steps(inner, record, cancel, tag, &span).await {
         Ok(status) => {
             span.record("agentls.run.status", status.as_str());
             if status == RunStatus::Failed {
@@ -65,6 +66,7 @@ async fn drive_steps(
     inner: &Arc<Inner>,
     record: RunRecord,
     cancel: &CancellationToken,
+    tag: Option<Tag>,
     run_span: &tracing::Span,
 ) -> Result<RunStatus, EngineError> {
     let run = &record.id;
@@ -77,7 +79,7 @@ async fn drive_steps(
         Ok(())
     })?;
     if record.status != RunStatus::Running {
-        inner.emit_run(run, &name, RunStatus::Running, None);
+        inner.emit_run(run, &name, RunStatus::Running, None, tag);
     }
     let workflow = match snapshot(&record) {
         Ok(workflow) => workflow,
@@ -87,7 +89,7 @@ async fn drive_steps(
                 inner
                     .store
                     .set_run_status(run, RunStatus::Failed, Some(&error))?;
-                inner.emit_run(run, &name, RunStatus::Failed, Some(error.clone()));
+                inner.emit_run(run, &name, RunStatus::Failed, Some(error.clone()), tag);
                 Ok(())
             });
         }
@@ -102,7 +104,7 @@ async fn drive_steps(
             continue;
         }
         if cancel.is_cancelled() {
-            return cancelled(inner, &record, None);
+            return cancelled(inner, &record, None, tag);
         }
         let mut driver = StepDriver {
             inner,
@@ -111,6 +113,7 @@ async fn drive_steps(
             step,
             cancel,
             attempt: record.steps[idx].attempt,
+            tag,
             run_span,
         };
         if status == StepStatus::Pending {
@@ -134,7 +137,7 @@ async fn drive_steps(
         inner
             .store
             .set_run_status(run, RunStatus::Completed, None)?;
-        inner.emit_run(run, &name, RunStatus::Completed, None);
+        inner.emit_run(run, &name, RunStatus::Completed, None, tag);
         Ok(())
     })
 }
@@ -165,6 +168,7 @@ fn cancelled(
     inner: &Inner,
     record: &RunRecord,
     step: Option<usize>,
+    tag: Option<Tag>,
 ) -> Result<RunStatus, EngineError> {
     let error = "cancelled by the user";
     inner.let_go(&record.id, RunStatus::Cancelled, || {
@@ -182,6 +186,7 @@ fn cancelled(
             &record.workflow_name,
             RunStatus::Cancelled,
             Some(error.into()),
+            tag,
         );
         Ok(())
     })
@@ -207,6 +212,7 @@ struct StepDriver<'a> {
     step: &'a Step,
     cancel: &'a CancellationToken,
     attempt: u32,
+    tag: Option<Tag>,
     run_span: &'a tracing::Span,
 }
 
@@ -290,6 +296,7 @@ impl StepDriver<'_> {
                 &self.record.workflow_name,
                 RunStatus::Failed,
                 Some(step_error(self.step, error)),
+                self.tag,
             );
             Ok(())
         })
@@ -337,7 +344,8 @@ impl StepDriver<'_> {
                         tokio::select! {
                             _ = tokio::time::sleep(wait) => continue,
                             _ = self.cancel.cancelled() => {
-                                return Ok(Next::Stop(cancelled(self.inner, self.record, None)?));
+                                let stopped = cancelled(self.inner, self.record, None, self.tag)?;
+                                return Ok(Next::Stop(stopped));
                             }
                         }
                     }
@@ -355,6 +363,7 @@ impl StepDriver<'_> {
                             &self.record.workflow_name,
                             RunStatus::Failed,
                             Some(run_error.clone()),
+                            self.tag,
                         );
                         Ok(())
                     })?;
@@ -378,6 +387,7 @@ impl StepDriver<'_> {
                             &self.record.workflow_name,
                             RunStatus::Waiting,
                             Some(message),
+                            self.tag,
                         );
                         Ok(())
                     })?;
@@ -388,6 +398,7 @@ impl StepDriver<'_> {
                         self.inner,
                         self.record,
                         Some(self.idx),
+                        self.tag,
                     )?));
                 }
             }

@@ -34,7 +34,7 @@ pub use agentls_store::{
     Action, RunId, RunRecord, RunStatus, RunSummary, StepRecord, StepStatus, Store, Usage,
 };
 pub use editor::{DiskEditor, EditRequest, Editor};
-pub use engine::{Engine, EngineOptions, StartRequest};
+pub use engine::{Engine, EngineOptions, StartRequest, Tag, Tagged};
 pub use error::EngineError;
 pub use event::{Event, Subscriber};
 pub use inputs::{FileInput, Inputs, SelectionInput};

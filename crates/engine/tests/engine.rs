@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use agentls_engine::{
     Action, Engine, EngineError, EngineOptions, Event, Inputs, RunId, RunStatus, StartRequest,
-    StepStatus, Subscriber,
+    StepStatus, Subscriber, Tag,
 };
 use agentls_workflow::{Source, SourceKind, Workflow};
 
@@ -610,5 +610,77 @@ async fn operations_are_refused_exactly_where_the_actions_table_says() {
     assert_eq!(
         refused.to_string(),
         format!("run {run}: step `b` is pending; retry applies to a failed step")
+    );
+}
+
+#[tokio::test]
+async fn a_drive_tells_its_run_events_with_the_tag_of_the_operation_that_started_it() {
+    let f = Fixture::new();
+    let workflow = f.workflow(
+        "[[steps]]\nid = \"gate\"\napprove = \"ok?\"\n[[steps]]\nid = \"b\"\nrun = \"true\"\n",
+    );
+    let run = f
+        .engine
+        .tagged(Some(Tag(1)))
+        .start(StartRequest {
+            workflow,
+            params: BTreeMap::new(),
+            inputs: Inputs::default(),
+        })
+        .unwrap();
+    f.engine.wait(&run).await.unwrap();
+    f.engine
+        .tagged(Some(Tag(2)))
+        .approve(&run, None, None)
+        .unwrap();
+    assert_eq!(
+        f.engine.wait(&run).await.unwrap().status,
+        RunStatus::Completed
+    );
+    // A change no drive makes, and an untagged drive: no tag.
+    let (again, _) = f.run("[[steps]]\nid = \"gate\"\napprove = \"ok?\"\n").await;
+    f.engine.reject(&again, None, None).unwrap();
+    f.engine.skip(&again, None).unwrap();
+    f.engine.wait(&again).await.unwrap();
+    let tags: Vec<(RunId, String, Option<Tag>)> = f
+        .events
+        .0
+        .lock()
+        .unwrap()
+        .iter()
+        .filter_map(|e| match e {
+            Event::Run {
+                run, status, tag, ..
+            } => Some((run.clone(), status.to_string(), *tag)),
+            _ => None,
+        })
+        .collect();
+    let of = |r: &RunId| -> Vec<(String, Option<Tag>)> {
+        tags.iter()
+            .filter(|(id, ..)| id == r)
+            .map(|(_, s, t)| (s.clone(), *t))
+            .collect()
+    };
+    let tagged = |s: &str, t: Option<u64>| (s.to_string(), t.map(Tag));
+    assert_eq!(
+        of(&run),
+        [
+            tagged("queued", Some(1)),
+            tagged("running", Some(1)),
+            tagged("waiting", Some(1)),
+            tagged("running", Some(2)),
+            tagged("completed", Some(2)),
+        ]
+    );
+    assert_eq!(
+        of(&again),
+        [
+            tagged("queued", None),
+            tagged("running", None),
+            tagged("waiting", None),
+            tagged("failed", None),
+            tagged("running", None),
+            tagged("completed", None),
+        ]
     );
 }

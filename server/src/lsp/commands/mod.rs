@@ -149,18 +149,16 @@ async fn act_on_run(
     target: &RunTarget,
     pick: super::runs::Pick,
     token: Option<ProgressToken>,
-    action: impl Fn(
-        &agentls_engine::Engine,
+    action: impl FnOnce(
+        &agentls_engine::Tagged<'_>,
         &agentls_engine::RunId,
     ) -> std::result::Result<(), EngineError>,
 ) -> Result<Value> {
     let (surface, run) =
         super::runs::find_run(state, target.uri.as_ref(), target.run_id.as_deref(), pick)?;
-    surface.expect_drive(&run, token);
-    if let Err(err) = surface.drive(|engine| action(engine, &run)) {
-        surface.forget_token(&run);
-        return Err(engine_error(err));
-    }
+    surface
+        .drive(token, |engine| action(engine, &run))
+        .map_err(engine_error)?;
     surface.run_json(&run).map_err(engine_error)
 }
 
