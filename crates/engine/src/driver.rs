@@ -5,7 +5,7 @@ use std::io::Write;
 use std::sync::Arc;
 use std::time::Duration;
 
-use agentls_store::{RunId, RunRecord, RunStatus, StepResult, StepStatus, Usage};
+use agentls_store::{RunId, RunRecord, RunStatus, StepResult, StepStatus};
 use agentls_workflow::{Context, Step, StepState, Workflow};
 use tokio_util::sync::CancellationToken;
 use tracing::field::Empty;
@@ -15,7 +15,7 @@ use crate::context;
 use crate::engine::{kind_name, Inner, Tag};
 use crate::error::EngineError;
 use crate::event::Event;
-use crate::steps::{self, Outcome};
+use crate::steps::{self, Outcome, Produced};
 
 /// The longest wait between automatic retries.
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
@@ -319,19 +319,23 @@ impl StepDriver<'_> {
             drop(span);
             self.write_transcript(&outcome);
             match outcome {
-                Outcome::Done(result) | Outcome::Failed { result, .. }
-                    if result.status == StepStatus::Completed =>
-                {
-                    return self.complete(result);
+                Outcome::Done(produced) => {
+                    let note = produced.note.clone();
+                    return self.complete(produced.into_result(StepStatus::Completed, note));
                 }
-                Outcome::Failed { result, retriable } => {
-                    if self.step.allow_failure {
-                        let mut result = result;
-                        result.status = StepStatus::Completed;
-                        return self.complete(result);
-                    }
-                    let error = result.error.clone().unwrap_or_else(|| "failed".into());
-                    if retriable && tries < attempts && !self.cancel.is_cancelled() {
+                Outcome::Failed {
+                    error, produced, ..
+                } if self.step.allow_failure => {
+                    // The step counts as done; its error stays on it.
+                    return self.complete(produced.into_result(StepStatus::Completed, Some(error)));
+                }
+                Outcome::Failed {
+                    failure,
+                    error,
+                    produced,
+                } => {
+                    let result = produced.into_result(StepStatus::Failed, Some(error.clone()));
+                    if failure.retriable() && tries < attempts && !self.cancel.is_cancelled() {
                         self.inner
                             .store
                             .finish_step(&self.record.id, self.idx, &result)?;
@@ -369,7 +373,6 @@ impl StepDriver<'_> {
                     })?;
                     return Ok(Next::Stop(stopped));
                 }
-                Outcome::Done(result) => return self.complete(result),
                 Outcome::Waiting(message) => {
                     let stopped = self.inner.let_go(&self.record.id, RunStatus::Waiting, || {
                         self.inner.store.write(|tx| {
@@ -428,9 +431,10 @@ impl StepDriver<'_> {
     /// Appends the step's output to the run's transcript (plain text).
     fn write_transcript(&self, outcome: &Outcome) {
         let (status, output, error) = match outcome {
-            Outcome::Done(r) | Outcome::Failed { result: r, .. } => {
-                (r.status.as_str(), r.output.as_str(), r.error.as_deref())
-            }
+            Outcome::Done(p) => ("completed", p.output.as_str(), p.note.as_deref()),
+            Outcome::Failed {
+                error, produced, ..
+            } => ("failed", produced.output.as_str(), Some(error.as_str())),
             Outcome::Waiting(m) => ("waiting", m.as_str(), None),
             Outcome::Cancelled => ("cancelled", "", None),
         };
@@ -471,11 +475,11 @@ fn record_outcome(span: &tracing::Span, outcome: &Outcome) {
         return;
     }
     let status = match outcome {
-        Outcome::Done(result) => result.status,
-        Outcome::Failed { result, retriable } => {
+        Outcome::Done(_) => StepStatus::Completed,
+        Outcome::Failed { failure, .. } => {
             span.record("otel.status_code", "error");
-            span.record("error.type", error_type(result, *retriable));
-            result.status
+            span.record("error.type", failure.error_type());
+            StepStatus::Failed
         }
         Outcome::Waiting(_) => StepStatus::Waiting,
         Outcome::Cancelled => StepStatus::Cancelled,
@@ -483,26 +487,9 @@ fn record_outcome(span: &tracing::Span, outcome: &Outcome) {
     span.record("agentls.step.status", status.as_str());
 }
 
-/// A low-cardinality class of a failed attempt, for `error.type`.
-fn error_type(result: &StepResult, retriable: bool) -> &'static str {
-    let error = result.error.as_deref().unwrap_or_default();
-    if error.contains("timed out") {
-        "timeout"
-    } else if result.exit_code.is_some() {
-        "exit_code"
-    } else if !retriable {
-        // Templates that do not render, edits that cannot apply.
-        "invalid_step"
-    } else {
-        "step_failed"
-    }
-}
-
+/// The result of a step that failed before it could run.
 fn failed_result(error: &str) -> StepResult {
-    let mut result = StepResult::new(StepStatus::Failed, "");
-    result.error = Some(error.into());
-    result.usage = Usage::default();
-    result
+    Produced::default().into_result(StepStatus::Failed, Some(error.into()))
 }
 
 fn step_error(step: &Step, error: &str) -> String {
