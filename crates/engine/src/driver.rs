@@ -12,10 +12,11 @@ use tracing::field::Empty;
 use tracing::Instrument;
 
 use crate::context;
-use crate::engine::{kind_name, Inner, Tag};
+use crate::engine::{kind_name, Inner};
 use crate::error::EngineError;
 use crate::event::Event;
 use crate::steps::{self, Outcome, Produced};
+use crate::tagged::Tag;
 
 /// The longest wait between automatic retries.
 const MAX_BACKOFF: Duration = Duration::from_secs(30);

@@ -1,28 +1,28 @@
-//! The [`Engine`] of one workspace: starts runs, applies a person's
-//! decisions to them, and keeps track of the runs being driven right now.
+//! The [`Engine`] of one workspace: opens its store, starts runs and
+//! applies a person's decisions to them (those that set a run going are in
+//! `tagged`), and drives each run in a task (the set of runs being driven
+//! is `active`).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, RwLock};
-use std::thread::{self, ThreadId};
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use agentls_store::{
-    Action, NewRun, NewStep, OutputBuffer, RunId, RunRecord, RunStatus, StepRecord, StepResult,
-    StepStatus, Store, WorkflowSource,
+    Action, RunId, RunRecord, RunStatus, StepRecord, StepResult, StepStatus, Store,
 };
 use agentls_workflow::{SourceKind, StepKind, Templates, Workflow};
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
+use crate::active::Active;
 use crate::editor::{DiskEditor, Editor};
 use crate::error::EngineError;
 use crate::event::{Event, Subscriber};
 use crate::inputs::Inputs;
 use crate::models::Models;
 use crate::owner::Owner;
-use crate::trust::{untrusted_actions, TrustRequired};
+use crate::tagged::{Tag, Tagged};
 
 /// How runs execute; the server fills it from the session's configuration.
 #[derive(Clone, Debug)]
@@ -78,12 +78,7 @@ pub(crate) struct Inner {
     pub options: RwLock<EngineOptions>,
     pub templates: Templates,
     subscribers: RwLock<Vec<Arc<dyn Subscriber>>>,
-    active: Mutex<HashMap<RunId, Active>>,
-    /// Notified whenever a drive leaves `active`.
-    released: Condvar,
-    /// Numbers the drives, so that a task ending late never removes the
-    /// drive that replaced it.
-    drives: AtomicU64,
+    active: Active,
     editor: RwLock<Arc<dyn Editor>>,
     models: RwLock<Option<Arc<dyn Models>>>,
     /// This process's claim on the runs it drives.
@@ -91,16 +86,6 @@ pub(crate) struct Inner {
     /// What traces name the workspace by: a hash of its id (the state
     /// directory's name), never its path.
     pub workspace_hash: String,
-}
-
-struct Active {
-    drive: u64,
-    cancel: CancellationToken,
-    done: watch::Receiver<bool>,
-    /// Set when the drive has begun its last transition (the pause, the
-    /// end): the thread committing and announcing it (see
-    /// [`Inner::let_go`]).
-    letting_go: Option<ThreadId>,
 }
 
 impl std::fmt::Debug for Engine {
@@ -173,9 +158,7 @@ impl Engine {
                 options: RwLock::new(options),
                 templates: Templates::new(),
                 subscribers: RwLock::new(Vec::new()),
-                active: Mutex::new(HashMap::new()),
-                released: Condvar::new(),
-                drives: AtomicU64::new(0),
+                active: Active::default(),
                 editor: RwLock::new(editor),
                 models: RwLock::new(None),
                 owner,
@@ -235,7 +218,7 @@ impl Engine {
     /// The engine with `tag` on the drive its next operation starts (see
     /// [`Tag`]); `None` is the engine itself.
     pub fn tagged(&self, tag: Option<Tag>) -> Tagged<'_> {
-        Tagged { engine: self, tag }
+        Tagged::new(self, tag)
     }
 
     /// Creates a run and starts driving it in a task; returns at once.
@@ -283,7 +266,7 @@ impl Engine {
     /// Waits until the run is no longer being driven (completed, failed,
     /// waiting, cancelled...) and returns it.
     pub async fn wait(&self, run: &RunId) -> Result<RunRecord, EngineError> {
-        let done = self.inner.lock_active().get(run).map(|a| a.done.clone());
+        let done = self.inner.active.done(run);
         if let Some(mut done) = done {
             let _ = done.wait_for(|d| *d).await;
         }
@@ -293,10 +276,7 @@ impl Engine {
     /// Whether a task is driving the run right now (a drive whose last
     /// transition is committed is not).
     pub fn is_active(&self, run: &RunId) -> bool {
-        self.inner
-            .lock_active()
-            .get(run)
-            .is_some_and(|a| a.letting_go.is_none())
+        self.inner.active.is_driven(run)
     }
 
     /// Cancels a run: kills its processes, closes its model streams, and
@@ -305,14 +285,7 @@ impl Engine {
         // A drive may pause (waiting) rather than see the cancel in time:
         // then the paused run is cancelled below like any idle one.
         loop {
-            let drive = {
-                let (active, driven) = self.inner.settled(run);
-                active
-                    .get(run)
-                    .filter(|_| driven)
-                    .map(|a| (a.cancel.clone(), a.done.clone()))
-            };
-            let Some((cancel, mut done)) = drive else {
+            let Some((cancel, mut done)) = self.inner.active.driving(run) else {
                 break;
             };
             cancel.cancel();
@@ -377,18 +350,18 @@ impl Engine {
 
     /// Cancels every run this engine is driving (server shutdown, Ctrl-C).
     pub async fn cancel_all(&self) {
-        let runs: Vec<RunId> = self.inner.lock_active().keys().cloned().collect();
+        let runs = self.inner.active.runs();
         futures::future::join_all(runs.iter().map(|run| self.cancel(run))).await;
     }
 
-    fn idle_run(&self, run: &RunId) -> Result<RunRecord, EngineError> {
-        drop(self.inner.free(run)?);
+    pub(crate) fn idle_run(&self, run: &RunId) -> Result<RunRecord, EngineError> {
+        self.inner.active.check_free(run)?;
         Ok(self.inner.store.run(run)?)
     }
 
     /// The run (which must be idle and accept `action`) and the index of
     /// its step `step` (default: the first step that accepts `action`).
-    fn paused_step(
+    pub(crate) fn paused_step(
         &self,
         run: &RunId,
         step: Option<&str>,
@@ -431,214 +404,19 @@ impl Engine {
     }
 
     /// Starts a task driving the run, unless one already is.
-    fn spawn(&self, run: RunId, tag: Option<Tag>) -> Result<(), EngineError> {
+    pub(crate) fn spawn(&self, run: RunId, tag: Option<Tag>) -> Result<(), EngineError> {
         let cancel = CancellationToken::new();
         let (done_tx, done_rx) = watch::channel(false);
-        let drive = self.inner.drives.fetch_add(1, Ordering::Relaxed);
-        let replaced = self.inner.free(&run)?.insert(
-            run.clone(),
-            Active {
-                drive,
-                cancel: cancel.clone(),
-                done: done_rx,
-                letting_go: None,
-            },
-        );
-        if replaced.is_some() {
-            // A drive letting go on this thread: whoever waits for it now
-            // waits for this one.
-            self.inner.released.notify_all();
-        }
+        let drive = self.inner.active.begin(&run, cancel.clone(), done_rx)?;
         let inner = self.inner.clone();
         tokio::spawn(async move {
             crate::driver::drive(&inner, &run, &cancel, tag).await;
             // Normally [`Inner::let_go`] released the run already; not when
             // the store failed under the drive.
-            inner.release(&run, drive);
+            inner.active.release(&run, drive);
             let _ = done_tx.send(true);
         });
         Ok(())
-    }
-}
-
-/// An opaque tag a caller gives an operation that sets a run going (start,
-/// retry, skip, override, resume, approve): the engine puts it on every
-/// [`Event::Run`] of the drive that operation starts, so that the caller
-/// knows the drive by it (the LSP shows the drive's progress with the
-/// token of the request that asked for it).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct Tag(pub u64);
-
-/// The engine, for one operation whose drive carries a tag
-/// ([`Engine::tagged`]). Everything else is the engine's own (it derefs to
-/// [`Engine`]).
-pub struct Tagged<'a> {
-    engine: &'a Engine,
-    tag: Option<Tag>,
-}
-
-impl std::ops::Deref for Tagged<'_> {
-    type Target = Engine;
-    fn deref(&self) -> &Engine {
-        self.engine
-    }
-}
-
-impl Tagged<'_> {
-    /// Creates a run and starts driving it in a task; returns at once.
-    pub fn start(&self, request: StartRequest) -> Result<RunId, EngineError> {
-        let StartRequest {
-            workflow,
-            params,
-            inputs,
-        } = request;
-        let params = workflow
-            .resolve_params(&params)
-            .map_err(|e| EngineError::Params {
-                workflow: workflow.name.clone(),
-                message: e.to_string(),
-            })?;
-        if !self.is_trusted(&workflow)? {
-            let models = self.inner.models();
-            let actions = untrusted_actions(&workflow, models.as_deref());
-            if !actions.is_empty() {
-                return Err(TrustRequired {
-                    workflow: workflow.name.clone(),
-                    path: workflow
-                        .source
-                        .path
-                        .as_deref()
-                        .map(|p| p.display().to_string())
-                        .unwrap_or_default(),
-                    hash: workflow.source.hash.clone(),
-                    actions,
-                }
-                .into());
-            }
-        }
-        let new = NewRun {
-            workflow_name: workflow.name.clone(),
-            workflow_source: match workflow.source.kind {
-                SourceKind::Builtin => WorkflowSource::Builtin,
-                SourceKind::User => WorkflowSource::User,
-                SourceKind::Workspace => WorkflowSource::Workspace,
-            },
-            workflow_path: workflow.source.path.clone(),
-            workflow_content: workflow.source.content.clone(),
-            content_hash: workflow.source.hash.clone(),
-            params: serde_json::to_value(&params).unwrap_or_default(),
-            inputs: serde_json::to_value(&inputs).unwrap_or_default(),
-            steps: workflow
-                .steps
-                .iter()
-                .map(|s| NewStep::new(s.id.as_str(), kind_name(&s.kind)))
-                .collect(),
-            owner: Some(self.inner.owner.id.clone()),
-        };
-        let run = self.inner.store.create_run(&new)?;
-        self.inner.emit(&Event::Run {
-            run: run.clone(),
-            workflow: workflow.name.clone(),
-            status: RunStatus::Queued,
-            error: None,
-            tag: self.tag,
-        });
-        self.engine.spawn(run.clone(), self.tag)?;
-        Ok(run)
-    }
-
-    /// Runs the failed step again (the failed one, or `step`, which must be
-    /// the failed one) and continues the run.
-    pub fn retry(&self, run: &RunId, step: Option<&str>) -> Result<(), EngineError> {
-        self.paused_step(run, step, Action::Retry)?;
-        self.engine.spawn(run.clone(), self.tag)
-    }
-
-    /// Skips the failed step and continues with the next one.
-    pub fn skip(&self, run: &RunId, step: Option<&str>) -> Result<(), EngineError> {
-        let (record, idx) = self.paused_step(run, step, Action::Skip)?;
-        self.inner.store.set_step_status(
-            run,
-            idx,
-            StepStatus::Skipped,
-            Some("skipped by the user"),
-        )?;
-        self.inner.emit_step(
-            &record,
-            idx,
-            StepStatus::Skipped,
-            None,
-            Some("skipped by the user".into()),
-        );
-        self.engine.spawn(run.clone(), self.tag)
-    }
-
-    /// Replaces the failed step's output with `output` (what later templates
-    /// see), marks it completed and continues. The output is capped like a
-    /// step's own (`EngineOptions::max_output_bytes`: the tail is kept after
-    /// a marker line); the step is then marked truncated and its note says
-    /// how much was dropped.
-    pub fn override_output(
-        &self,
-        run: &RunId,
-        step: &str,
-        output: &str,
-    ) -> Result<(), EngineError> {
-        let (record, idx) = self.paused_step(run, Some(step), Action::Override)?;
-        let cap = self.inner.options().max_output_bytes;
-        let mut buffer = OutputBuffer::with_cap(cap);
-        buffer.push(output.as_bytes());
-        let mut result = StepResult::new(StepStatus::Completed, buffer.text());
-        result.output_truncated = buffer.is_truncated();
-        result.error = Some(if buffer.is_truncated() {
-            format!(
-                "output overridden by the user; truncated: {} bytes given, only the last {} kept \
-                 ([store] max_output_bytes = {cap})",
-                output.len(),
-                buffer.len()
-            )
-        } else {
-            "output overridden by the user".into()
-        });
-        self.inner.store.finish_step(run, idx, &result)?;
-        self.inner.emit_step(
-            &record,
-            idx,
-            StepStatus::Completed,
-            None,
-            result.error.clone(),
-        );
-        self.engine.spawn(run.clone(), self.tag)
-    }
-
-    /// Continues an interrupted run (the step a crash cut short runs
-    /// again) or a failed one (its failed step runs again).
-    pub fn resume(&self, run: &RunId) -> Result<(), EngineError> {
-        let record = self.idle_run(run)?;
-        check_run(&record, Action::Resume)?;
-        match record.status {
-            RunStatus::Failed => self.retry(run, None),
-            _ => self.engine.spawn(run.clone(), self.tag),
-        }
-    }
-
-    /// Approves the waiting step and continues the run.
-    pub fn approve(
-        &self,
-        run: &RunId,
-        step: Option<&str>,
-        reason: Option<&str>,
-    ) -> Result<(), EngineError> {
-        let (record, idx) = self.paused_step(run, step, Action::Approve)?;
-        let output = reason
-            .map(|r| format!("approved: {r}"))
-            .unwrap_or_else(|| "approved".into());
-        self.inner
-            .store
-            .finish_step(run, idx, &StepResult::new(StepStatus::Completed, output))?;
-        self.inner
-            .emit_step(&record, idx, StepStatus::Completed, None, None);
-        self.engine.spawn(run.clone(), self.tag)
     }
 }
 
@@ -654,71 +432,16 @@ impl Inner {
         }
     }
 
-    /// Makes the transition that ends a drive (completed, failed, waiting,
-    /// cancelled): `last` commits it and announces it, then the run leaves
-    /// the active set.
-    ///
-    /// From the moment `last` starts, an operation on the run from another
-    /// thread waits until the run has left (microseconds: subscribers never
-    /// block), then finds it free: a client that saw the pause in the store,
-    /// or heard of it, can always act on it, and whatever it does is
-    /// announced after the pause. An operation from a subscriber of the
-    /// announcement itself (on this thread) goes ahead at once.
+    /// Makes the transition that ends a drive in `status` (completed,
+    /// failed, waiting, cancelled): `last` commits and announces it, then
+    /// the run is free (see [`Active::let_go`]).
     pub fn let_go(
         &self,
         run: &RunId,
         status: RunStatus,
         last: impl FnOnce() -> Result<(), EngineError>,
     ) -> Result<RunStatus, EngineError> {
-        let drive = self.lock_active().get_mut(run).map(|a| {
-            a.letting_go = Some(thread::current().id());
-            a.drive
-        });
-        let committed = last();
-        if let Some(drive) = drive {
-            self.release(run, drive);
-        }
-        committed.map(|()| status)
-    }
-
-    /// Removes `drive` of `run` from the active set, unless another drive
-    /// replaced it.
-    fn release(&self, run: &RunId, drive: u64) {
-        let mut active = self.lock_active();
-        if active.get(run).is_some_and(|a| a.drive == drive) {
-            active.remove(run);
-            self.released.notify_all();
-        }
-    }
-
-    /// The active set once `run` is not letting go (see [`Inner::let_go`]),
-    /// and whether a task drives the run.
-    fn settled(&self, run: &RunId) -> (MutexGuard<'_, HashMap<RunId, Active>>, bool) {
-        let me = thread::current().id();
-        let mut active = self.lock_active();
-        loop {
-            match active.get(run).map(|a| a.letting_go) {
-                None => return (active, false),
-                Some(None) => return (active, true),
-                Some(Some(thread)) if thread == me => return (active, false),
-                Some(Some(_)) => {
-                    active = self
-                        .released
-                        .wait(active)
-                        .unwrap_or_else(|e| e.into_inner());
-                }
-            }
-        }
-    }
-
-    /// The active set, if no task drives `run`.
-    fn free(&self, run: &RunId) -> Result<MutexGuard<'_, HashMap<RunId, Active>>, EngineError> {
-        match self.settled(run) {
-            (active, false) => Ok(active),
-            (_, true) => Err(EngineError::Busy {
-                run: run.to_string(),
-            }),
-        }
+        self.active.let_go(run, last).map(|()| status)
     }
 
     /// Tells of a run's new status; `tag`: the drive's (see [`Tag`]).
@@ -787,14 +510,10 @@ impl Inner {
             .join("transcripts")
             .join(format!("{run}.log"))
     }
-
-    fn lock_active(&self) -> MutexGuard<'_, HashMap<RunId, Active>> {
-        self.active.lock().unwrap_or_else(|e| e.into_inner())
-    }
 }
 
 /// Refuses `action` unless the run's status accepts it.
-fn check_run(record: &RunRecord, action: Action) -> Result<(), EngineError> {
+pub(crate) fn check_run(record: &RunRecord, action: Action) -> Result<(), EngineError> {
     if action.applies_to_run(record.status) {
         return Ok(());
     }

@@ -2,7 +2,7 @@
 
 use agentls_store::{RunId, RunStatus, StepStatus};
 
-use crate::engine::Tag;
+use crate::tagged::Tag;
 
 /// One thing that happened in a run.
 #[derive(Clone, Debug, PartialEq)]
