@@ -56,15 +56,29 @@ fn poll(server: &TestServer, run: &str, pred: impl Fn(&Value) -> bool) {
     }
 }
 
-fn waits_at(state: &Value, run: &str, step: usize) -> bool {
-    state["runId"] == run
+/// Whether notification `method` with `params` announces that `run` waits
+/// at step `step`.
+type Announces = fn(method: &str, params: &Value, run: &str, step: usize) -> bool;
+
+/// The run's state says it waits at the step (clients that opt in).
+fn state_waits(method: &str, state: &Value, run: &str, step: usize) -> bool {
+    method == "agent/state"
+        && state["runId"] == run
         && state["status"] == "waiting"
         && state["steps"][step]["status"] == "waiting"
 }
 
-#[test]
-fn approve_sent_the_instant_waiting_is_announced_is_never_refused() {
-    let (server, uri) = server(InitParams::new().run_events());
+/// The message every client gets says it waits at the step.
+fn message_waits(method: &str, params: &Value, run: &str, step: usize) -> bool {
+    let message = params["message"].as_str().unwrap_or_default();
+    method == "window/showMessage"
+        && message.contains(run)
+        && message.contains(&format!("waits for approval at step `gate{step}`"))
+}
+
+/// Approves every gate of `RUNS` runs the instant it is announced.
+fn approve_on_announcement(init: InitParams, announces: Announces) {
+    let (server, uri) = server(init);
     // Where the scan for the next announcement starts: every wait looks at
     // the notifications that arrived since the previous one only.
     let mut seen = 0;
@@ -72,20 +86,30 @@ fn approve_sent_the_instant_waiting_is_announced_is_never_refused() {
         let run = server.start_run(json!({"workflow": "gates", "uri": uri}));
         for step in 0..STEPS {
             seen = server.wait_for(
-                &format!("agent/state: run {run} waits at gate{step}"),
+                &format!("the announcement that run {run} waits at gate{step}"),
                 support::DEFAULT_TIMEOUT,
                 |r| {
                     let found = r.notifications[seen..]
                         .iter()
-                        .position(|n| n.method == "agent/state" && waits_at(&n.params, &run, step));
+                        .position(|n| announces(&n.method, &n.params, &run, step));
                     found.map(|i| seen + i + 1)
                 },
             );
             approve(&server, &run, step);
         }
-        server.wait_state(&run, "completed");
+        server.wait_message(&run, "completed");
     }
     assert_eq!(server.shutdown_and_exit().code(), Some(0));
+}
+
+#[test]
+fn approve_sent_the_instant_the_state_says_waiting_is_never_refused() {
+    approve_on_announcement(InitParams::new().run_events(), state_waits);
+}
+
+#[test]
+fn approve_sent_the_instant_the_message_says_waiting_is_never_refused() {
+    approve_on_announcement(InitParams::new(), message_waits);
 }
 
 #[test]

@@ -684,3 +684,42 @@ async fn a_drive_tells_its_run_events_with_the_tag_of_the_operation_that_started
         ]
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_operation_on_a_run_the_store_shows_paused_is_applied_not_refused_as_busy() {
+    const GATES: usize = 10;
+    const RUNS: usize = 10;
+    let f = Fixture::new();
+    let gates: String = (0..GATES)
+        .map(|i| format!("[[steps]]\nid = \"g{i}\"\napprove = \"ok?\"\n"))
+        .collect();
+    for _ in 0..RUNS {
+        let run = f.start(f.workflow(&gates)).unwrap();
+        let engine = f.engine.clone();
+        let polled = run.clone();
+        // A client of the store: it acts at its first sight of each pause.
+        let client = tokio::task::spawn_blocking(move || {
+            let deadline = std::time::Instant::now() + Duration::from_secs(10);
+            for i in 0..GATES {
+                while engine.store().run(&polled).unwrap().steps[i].status != StepStatus::Waiting {
+                    assert!(
+                        std::time::Instant::now() < deadline,
+                        "gate {i} never waited"
+                    );
+                }
+                engine.approve(&polled, Some(&format!("g{i}")), None)?;
+            }
+            Ok::<_, EngineError>(())
+        });
+        if let Err(err) = client.await.unwrap() {
+            panic!("run {run}: {err}");
+        }
+        let record = loop {
+            let record = f.engine.wait(&run).await.unwrap();
+            if !f.engine.is_active(&run) {
+                break record;
+            }
+        };
+        assert_eq!(record.status, RunStatus::Completed);
+    }
+}
