@@ -5,7 +5,7 @@ use std::io::Write;
 use std::sync::Arc;
 use std::time::Duration;
 
-use agentls_store::{RunId, RunRecord, RunStatus, StepResult, StepStatus, Usage};
+use agentls_store::{RunId, RunRecord, RunStatus, StepResult, StepStatus};
 use agentls_workflow::{Context, Step, StepState, Workflow};
 use tokio_util::sync::CancellationToken;
 use tracing::field::Empty;
@@ -15,13 +15,15 @@ use crate::context;
 use crate::engine::{kind_name, Inner};
 use crate::error::EngineError;
 use crate::event::Event;
-use crate::steps::{self, Outcome};
+use crate::steps::{self, Outcome, Produced};
+use crate::tagged::Tag;
 
 /// The longest wait between automatic retries.
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
 
 /// Drives `run` until it completes, pauses (failed, waiting) or is cancelled.
-pub async fn drive(inner: &Arc<Inner>, run: &RunId, cancel: &CancellationToken) {
+/// `tag`: the operation's, put on the drive's run events.
+pub async fn drive(inner: &Arc<Inner>, run: &RunId, cancel: &CancellationToken, tag: Option<Tag>) {
     let record = match inner.store.run(run) {
         Ok(record) => record,
         Err(err) => {
@@ -42,20 +44,21 @@ pub async fn drive(inner: &Arc<Inner>, run: &RunId, cancel: &CancellationToken) 
     );
     // The span is the steps' parent rather than entered around the whole
     // drive: entering it on every poll of the driver would cost for nothing.
-    if let Err(err) = drive_steps(inner, record, cancel, &span).await {
-        // Only the store can fail here; the run stays as last committed and
-        // shows up as interrupted at the next start.
-        tracing::error!("run {run}: {err}");
-    }
-    // Read back only when a telemetry layer listens: the status the run
-    // stopped in is what the committed store says.
-    if !span.is_disabled() {
-        if let Ok(status) = inner.store.run(run).map(|r| r.status) {
+    match drive_steps(inner, record, cancel, tag, &span).await {
+        Ok(status) => {
             span.record("agentls.run.status", status.as_str());
-            if matches!(status, RunStatus::Failed | RunStatus::Interrupted) {
+            if status == RunStatus::Failed {
                 span.record("otel.status_code", "error");
                 span.record("error.type", "step_failed");
             }
+        }
+        Err(err) => {
+            // Only the store can fail here; the run stays as last committed
+            // and shows up as interrupted at the next start.
+            tracing::error!("run {run}: {err}");
+            span.record("agentls.run.status", RunStatus::Interrupted.as_str());
+            span.record("otel.status_code", "error");
+            span.record("error.type", "step_failed");
         }
     }
 }
@@ -64,8 +67,9 @@ async fn drive_steps(
     inner: &Arc<Inner>,
     record: RunRecord,
     cancel: &CancellationToken,
+    tag: Option<Tag>,
     run_span: &tracing::Span,
-) -> Result<(), EngineError> {
+) -> Result<RunStatus, EngineError> {
     let run = &record.id;
     let name = record.workflow_name.clone();
     inner.store.write(|tx| {
@@ -76,17 +80,19 @@ async fn drive_steps(
         Ok(())
     })?;
     if record.status != RunStatus::Running {
-        inner.emit_run(run, &name, RunStatus::Running, None);
+        inner.emit_run(run, &name, RunStatus::Running, None, tag);
     }
     let workflow = match snapshot(&record) {
         Ok(workflow) => workflow,
         Err(message) => {
             let error = format!("its workflow snapshot no longer parses: {message}");
-            inner
-                .store
-                .set_run_status(run, RunStatus::Failed, Some(&error))?;
-            inner.emit_stop(run, &name, RunStatus::Failed, Some(error));
-            return Ok(());
+            return inner.let_go(run, RunStatus::Failed, || {
+                inner
+                    .store
+                    .set_run_status(run, RunStatus::Failed, Some(&error))?;
+                inner.emit_run(run, &name, RunStatus::Failed, Some(error.clone()), tag);
+                Ok(())
+            });
         }
     };
     let mut ctx = context::for_run(inner, &record);
@@ -99,7 +105,7 @@ async fn drive_steps(
             continue;
         }
         if cancel.is_cancelled() {
-            return cancelled(inner, &record, None);
+            return cancelled(inner, &record, None, tag);
         }
         let mut driver = StepDriver {
             inner,
@@ -108,6 +114,7 @@ async fn drive_steps(
             step,
             cancel,
             attempt: record.steps[idx].attempt,
+            tag,
             run_span,
         };
         if status == StepStatus::Pending {
@@ -117,21 +124,23 @@ async fn drive_steps(
                     ctx.steps.insert(step.id.to_string(), state);
                     continue;
                 }
-                When::Failed => return Ok(()),
+                When::Stop(status) => return Ok(status),
             }
         }
         match driver.run(&ctx).await? {
             Next::Continue(state) => {
                 ctx.steps.insert(step.id.to_string(), state);
             }
-            Next::Stop => return Ok(()),
+            Next::Stop(status) => return Ok(status),
         }
     }
-    inner
-        .store
-        .set_run_status(run, RunStatus::Completed, None)?;
-    inner.emit_stop(run, &name, RunStatus::Completed, None);
-    Ok(())
+    inner.let_go(run, RunStatus::Completed, || {
+        inner
+            .store
+            .set_run_status(run, RunStatus::Completed, None)?;
+        inner.emit_run(run, &name, RunStatus::Completed, None, tag);
+        Ok(())
+    })
 }
 
 /// The workflow exactly as it was when the run started.
@@ -156,35 +165,45 @@ fn snapshot(record: &RunRecord) -> Result<Workflow, String> {
     })
 }
 
-fn cancelled(inner: &Inner, record: &RunRecord, step: Option<usize>) -> Result<(), EngineError> {
+fn cancelled(
+    inner: &Inner,
+    record: &RunRecord,
+    step: Option<usize>,
+    tag: Option<Tag>,
+) -> Result<RunStatus, EngineError> {
     let error = "cancelled by the user";
-    inner.store.write(|tx| {
+    inner.let_go(&record.id, RunStatus::Cancelled, || {
+        inner.store.write(|tx| {
+            if let Some(idx) = step {
+                tx.set_step_status(&record.id, idx, StepStatus::Cancelled, Some(error))?;
+            }
+            tx.set_run_status(&record.id, RunStatus::Cancelled, Some(error))
+        })?;
         if let Some(idx) = step {
-            tx.set_step_status(&record.id, idx, StepStatus::Cancelled, Some(error))?;
+            inner.emit_step(record, idx, StepStatus::Cancelled, None, Some(error.into()));
         }
-        tx.set_run_status(&record.id, RunStatus::Cancelled, Some(error))
-    })?;
-    if let Some(idx) = step {
-        inner.emit_step(record, idx, StepStatus::Cancelled, None, Some(error.into()));
-    }
-    inner.emit_stop(
-        &record.id,
-        &record.workflow_name,
-        RunStatus::Cancelled,
-        Some(error.into()),
-    );
-    Ok(())
+        inner.emit_run(
+            &record.id,
+            &record.workflow_name,
+            RunStatus::Cancelled,
+            Some(error.into()),
+            tag,
+        );
+        Ok(())
+    })
 }
 
 enum When {
     Run,
     Skipped(StepState),
-    Failed,
+    /// The drive stopped, in this status.
+    Stop(RunStatus),
 }
 
 enum Next {
     Continue(StepState),
-    Stop,
+    /// The drive stopped, in this status.
+    Stop(RunStatus),
 }
 
 struct StepDriver<'a> {
@@ -194,6 +213,7 @@ struct StepDriver<'a> {
     step: &'a Step,
     cancel: &'a CancellationToken,
     attempt: u32,
+    tag: Option<Tag>,
     run_span: &'a tracing::Span,
 }
 
@@ -257,30 +277,30 @@ impl StepDriver<'_> {
                     ..StepState::default()
                 }))
             }
-            Err(err) => {
-                self.fail_without_running(&err.to_string())?;
-                Ok(When::Failed)
-            }
+            Err(err) => Ok(When::Stop(self.fail_without_running(&err.to_string())?)),
         }
     }
 
-    fn fail_without_running(&mut self, error: &str) -> Result<(), EngineError> {
+    fn fail_without_running(&mut self, error: &str) -> Result<RunStatus, EngineError> {
         self.inner.store.start_step(&self.record.id, self.idx)?;
         self.attempt += 1;
-        self.inner.store.commit_step(
-            &self.record.id,
-            self.idx,
-            &failed_result(error),
-            Some((RunStatus::Failed, Some(&step_error(self.step, error)))),
-        )?;
-        self.announce(StepStatus::Failed, None, Some(error.into()));
-        self.inner.emit_stop(
-            &self.record.id,
-            &self.record.workflow_name,
-            RunStatus::Failed,
-            Some(step_error(self.step, error)),
-        );
-        Ok(())
+        self.inner.let_go(&self.record.id, RunStatus::Failed, || {
+            self.inner.store.commit_step(
+                &self.record.id,
+                self.idx,
+                &failed_result(error),
+                Some((RunStatus::Failed, Some(&step_error(self.step, error)))),
+            )?;
+            self.announce(StepStatus::Failed, None, Some(error.into()));
+            self.inner.emit_run(
+                &self.record.id,
+                &self.record.workflow_name,
+                RunStatus::Failed,
+                Some(step_error(self.step, error)),
+                self.tag,
+            );
+            Ok(())
+        })
     }
 
     /// Runs the step, with its automatic retries.
@@ -300,19 +320,23 @@ impl StepDriver<'_> {
             drop(span);
             self.write_transcript(&outcome);
             match outcome {
-                Outcome::Done(result) | Outcome::Failed { result, .. }
-                    if result.status == StepStatus::Completed =>
-                {
-                    return self.complete(result);
+                Outcome::Done(produced) => {
+                    let note = produced.note.clone();
+                    return self.complete(produced.into_result(StepStatus::Completed, note));
                 }
-                Outcome::Failed { result, retriable } => {
-                    if self.step.allow_failure {
-                        let mut result = result;
-                        result.status = StepStatus::Completed;
-                        return self.complete(result);
-                    }
-                    let error = result.error.clone().unwrap_or_else(|| "failed".into());
-                    if retriable && tries < attempts && !self.cancel.is_cancelled() {
+                Outcome::Failed {
+                    error, produced, ..
+                } if self.step.allow_failure => {
+                    // The step counts as done; its error stays on it.
+                    return self.complete(produced.into_result(StepStatus::Completed, Some(error)));
+                }
+                Outcome::Failed {
+                    failure,
+                    error,
+                    produced,
+                } => {
+                    let result = produced.into_result(StepStatus::Failed, Some(error.clone()));
+                    if failure.retriable() && tries < attempts && !self.cancel.is_cancelled() {
                         self.inner
                             .store
                             .finish_step(&self.record.id, self.idx, &result)?;
@@ -325,45 +349,61 @@ impl StepDriver<'_> {
                         tokio::select! {
                             _ = tokio::time::sleep(wait) => continue,
                             _ = self.cancel.cancelled() => {
-                                cancelled(self.inner, self.record, None)?;
-                                return Ok(Next::Stop);
+                                let stopped = cancelled(self.inner, self.record, None, self.tag)?;
+                                return Ok(Next::Stop(stopped));
                             }
                         }
                     }
                     let run_error = step_error(self.step, &error);
-                    self.inner.store.commit_step(
-                        &self.record.id,
-                        self.idx,
-                        &result,
-                        Some((RunStatus::Failed, Some(&run_error))),
-                    )?;
-                    self.announce(StepStatus::Failed, result.exit_code, Some(error));
-                    self.inner.emit_stop(
-                        &self.record.id,
-                        &self.record.workflow_name,
-                        RunStatus::Failed,
-                        Some(run_error),
-                    );
-                    return Ok(Next::Stop);
-                }
-                Outcome::Done(result) => return self.complete(result),
-                Outcome::Waiting(message) => {
-                    self.inner.store.write(|tx| {
-                        tx.set_step_status(&self.record.id, self.idx, StepStatus::Waiting, None)?;
-                        tx.set_run_status(&self.record.id, RunStatus::Waiting, None)
+                    let stopped = self.inner.let_go(&self.record.id, RunStatus::Failed, || {
+                        self.inner.store.commit_step(
+                            &self.record.id,
+                            self.idx,
+                            &result,
+                            Some((RunStatus::Failed, Some(&run_error))),
+                        )?;
+                        self.announce(StepStatus::Failed, result.exit_code, Some(error));
+                        self.inner.emit_run(
+                            &self.record.id,
+                            &self.record.workflow_name,
+                            RunStatus::Failed,
+                            Some(run_error.clone()),
+                            self.tag,
+                        );
+                        Ok(())
                     })?;
-                    self.announce(StepStatus::Waiting, None, Some(message.clone()));
-                    self.inner.emit_stop(
-                        &self.record.id,
-                        &self.record.workflow_name,
-                        RunStatus::Waiting,
-                        Some(message),
-                    );
-                    return Ok(Next::Stop);
+                    return Ok(Next::Stop(stopped));
+                }
+                Outcome::Waiting(message) => {
+                    let stopped = self.inner.let_go(&self.record.id, RunStatus::Waiting, || {
+                        self.inner.store.write(|tx| {
+                            tx.set_step_status(
+                                &self.record.id,
+                                self.idx,
+                                StepStatus::Waiting,
+                                None,
+                            )?;
+                            tx.set_run_status(&self.record.id, RunStatus::Waiting, None)
+                        })?;
+                        self.announce(StepStatus::Waiting, None, Some(message.clone()));
+                        self.inner.emit_run(
+                            &self.record.id,
+                            &self.record.workflow_name,
+                            RunStatus::Waiting,
+                            Some(message),
+                            self.tag,
+                        );
+                        Ok(())
+                    })?;
+                    return Ok(Next::Stop(stopped));
                 }
                 Outcome::Cancelled => {
-                    cancelled(self.inner, self.record, Some(self.idx))?;
-                    return Ok(Next::Stop);
+                    return Ok(Next::Stop(cancelled(
+                        self.inner,
+                        self.record,
+                        Some(self.idx),
+                        self.tag,
+                    )?));
                 }
             }
         }
@@ -392,9 +432,10 @@ impl StepDriver<'_> {
     /// Appends the step's output to the run's transcript (plain text).
     fn write_transcript(&self, outcome: &Outcome) {
         let (status, output, error) = match outcome {
-            Outcome::Done(r) | Outcome::Failed { result: r, .. } => {
-                (r.status.as_str(), r.output.as_str(), r.error.as_deref())
-            }
+            Outcome::Done(p) => ("completed", p.output.as_str(), p.note.as_deref()),
+            Outcome::Failed {
+                error, produced, ..
+            } => ("failed", produced.output.as_str(), Some(error.as_str())),
             Outcome::Waiting(m) => ("waiting", m.as_str(), None),
             Outcome::Cancelled => ("cancelled", "", None),
         };
@@ -435,11 +476,11 @@ fn record_outcome(span: &tracing::Span, outcome: &Outcome) {
         return;
     }
     let status = match outcome {
-        Outcome::Done(result) => result.status,
-        Outcome::Failed { result, retriable } => {
+        Outcome::Done(_) => StepStatus::Completed,
+        Outcome::Failed { failure, .. } => {
             span.record("otel.status_code", "error");
-            span.record("error.type", error_type(result, *retriable));
-            result.status
+            span.record("error.type", failure.error_type());
+            StepStatus::Failed
         }
         Outcome::Waiting(_) => StepStatus::Waiting,
         Outcome::Cancelled => StepStatus::Cancelled,
@@ -447,26 +488,9 @@ fn record_outcome(span: &tracing::Span, outcome: &Outcome) {
     span.record("agentls.step.status", status.as_str());
 }
 
-/// A low-cardinality class of a failed attempt, for `error.type`.
-fn error_type(result: &StepResult, retriable: bool) -> &'static str {
-    let error = result.error.as_deref().unwrap_or_default();
-    if error.contains("timed out") {
-        "timeout"
-    } else if result.exit_code.is_some() {
-        "exit_code"
-    } else if !retriable {
-        // Templates that do not render, edits that cannot apply.
-        "invalid_step"
-    } else {
-        "step_failed"
-    }
-}
-
+/// The result of a step that failed before it could run.
 fn failed_result(error: &str) -> StepResult {
-    let mut result = StepResult::new(StepStatus::Failed, "");
-    result.error = Some(error.into());
-    result.usage = Usage::default();
-    result
+    Produced::default().into_result(StepStatus::Failed, Some(error.into()))
 }
 
 fn step_error(step: &Step, error: &str) -> String {

@@ -1,26 +1,28 @@
-//! The [`Engine`] of one workspace: starts runs, applies a person's
-//! decisions to them, and keeps track of the runs being driven right now.
+//! The [`Engine`] of one workspace: opens its store, starts runs and
+//! applies a person's decisions to them (those that set a run going are in
+//! `tagged`), and drives each run in a task (the set of runs being driven
+//! is `active`).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use agentls_store::{
-    NewRun, NewStep, OutputBuffer, RunId, RunRecord, RunStatus, StepResult, StepStatus, Store,
-    WorkflowSource,
+    Action, RunId, RunRecord, RunStatus, StepRecord, StepResult, StepStatus, Store,
 };
 use agentls_workflow::{SourceKind, StepKind, Templates, Workflow};
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
+use crate::active::Active;
 use crate::editor::{DiskEditor, Editor};
 use crate::error::EngineError;
 use crate::event::{Event, Subscriber};
 use crate::inputs::Inputs;
 use crate::models::Models;
 use crate::owner::Owner;
-use crate::trust::{untrusted_actions, TrustRequired};
+use crate::tagged::{Tag, Tagged};
 
 /// How runs execute; the server fills it from the session's configuration.
 #[derive(Clone, Debug)]
@@ -76,21 +78,14 @@ pub(crate) struct Inner {
     pub options: RwLock<EngineOptions>,
     pub templates: Templates,
     subscribers: RwLock<Vec<Arc<dyn Subscriber>>>,
-    active: Mutex<HashMap<RunId, Active>>,
+    active: Active,
     editor: RwLock<Arc<dyn Editor>>,
     models: RwLock<Option<Arc<dyn Models>>>,
     /// This process's claim on the runs it drives.
     pub owner: Owner,
-    /// The last run event of each drive, held until the drive has ended.
-    stops: Mutex<HashMap<RunId, Event>>,
     /// What traces name the workspace by: a hash of its id (the state
     /// directory's name), never its path.
     pub workspace_hash: String,
-}
-
-struct Active {
-    cancel: CancellationToken,
-    done: watch::Receiver<bool>,
 }
 
 impl std::fmt::Debug for Engine {
@@ -163,11 +158,10 @@ impl Engine {
                 options: RwLock::new(options),
                 templates: Templates::new(),
                 subscribers: RwLock::new(Vec::new()),
-                active: Mutex::new(HashMap::new()),
+                active: Active::default(),
                 editor: RwLock::new(editor),
                 models: RwLock::new(None),
                 owner,
-                stops: Mutex::new(HashMap::new()),
             }),
         })
     }
@@ -221,97 +215,85 @@ impl Engine {
         Ok(self.inner.store.trust(&workflow.source.hash, &path)?)
     }
 
+    /// The engine with `tag` on the drive its next operation starts (see
+    /// [`Tag`]); `None` is the engine itself.
+    pub fn tagged(&self, tag: Option<Tag>) -> Tagged<'_> {
+        Tagged::new(self, tag)
+    }
+
     /// Creates a run and starts driving it in a task; returns at once.
     pub fn start(&self, request: StartRequest) -> Result<RunId, EngineError> {
-        let StartRequest {
-            workflow,
-            params,
-            inputs,
-        } = request;
-        let params = workflow
-            .resolve_params(&params)
-            .map_err(|e| EngineError::Params {
-                workflow: workflow.name.clone(),
-                message: e.to_string(),
-            })?;
-        if !self.is_trusted(&workflow)? {
-            let models = self.inner.models();
-            let actions = untrusted_actions(&workflow, models.as_deref());
-            if !actions.is_empty() {
-                return Err(TrustRequired {
-                    workflow: workflow.name.clone(),
-                    path: workflow
-                        .source
-                        .path
-                        .as_deref()
-                        .map(|p| p.display().to_string())
-                        .unwrap_or_default(),
-                    hash: workflow.source.hash.clone(),
-                    actions,
-                }
-                .into());
-            }
-        }
-        let new = NewRun {
-            workflow_name: workflow.name.clone(),
-            workflow_source: match workflow.source.kind {
-                SourceKind::Builtin => WorkflowSource::Builtin,
-                SourceKind::User => WorkflowSource::User,
-                SourceKind::Workspace => WorkflowSource::Workspace,
-            },
-            workflow_path: workflow.source.path.clone(),
-            workflow_content: workflow.source.content.clone(),
-            content_hash: workflow.source.hash.clone(),
-            params: serde_json::to_value(&params).unwrap_or_default(),
-            inputs: serde_json::to_value(&inputs).unwrap_or_default(),
-            steps: workflow
-                .steps
-                .iter()
-                .map(|s| NewStep::new(s.id.as_str(), kind_name(&s.kind)))
-                .collect(),
-            owner: Some(self.inner.owner.id.clone()),
-        };
-        let run = self.inner.store.create_run(&new)?;
-        self.inner.emit(&Event::Run {
-            run: run.clone(),
-            workflow: workflow.name.clone(),
-            status: RunStatus::Queued,
-            error: None,
-        });
-        self.spawn(run.clone())?;
-        Ok(run)
+        self.tagged(None).start(request)
+    }
+
+    /// Runs the failed step again and continues the run (see
+    /// [`Tagged::retry`]).
+    pub fn retry(&self, run: &RunId, step: Option<&str>) -> Result<(), EngineError> {
+        self.tagged(None).retry(run, step)
+    }
+
+    /// Skips the failed step and continues (see [`Tagged::skip`]).
+    pub fn skip(&self, run: &RunId, step: Option<&str>) -> Result<(), EngineError> {
+        self.tagged(None).skip(run, step)
+    }
+
+    /// Gives the failed step an output and continues (see
+    /// [`Tagged::override_output`]).
+    pub fn override_output(
+        &self,
+        run: &RunId,
+        step: &str,
+        output: &str,
+    ) -> Result<(), EngineError> {
+        self.tagged(None).override_output(run, step, output)
+    }
+
+    /// Continues an interrupted or failed run (see [`Tagged::resume`]).
+    pub fn resume(&self, run: &RunId) -> Result<(), EngineError> {
+        self.tagged(None).resume(run)
+    }
+
+    /// Approves the waiting step and continues (see [`Tagged::approve`]).
+    pub fn approve(
+        &self,
+        run: &RunId,
+        step: Option<&str>,
+        reason: Option<&str>,
+    ) -> Result<(), EngineError> {
+        self.tagged(None).approve(run, step, reason)
     }
 
     /// Waits until the run is no longer being driven (completed, failed,
     /// waiting, cancelled...) and returns it.
     pub async fn wait(&self, run: &RunId) -> Result<RunRecord, EngineError> {
-        let done = self.inner.lock_active().get(run).map(|a| a.done.clone());
+        let done = self.inner.active.done(run);
         if let Some(mut done) = done {
             let _ = done.wait_for(|d| *d).await;
         }
         Ok(self.inner.store.run(run)?)
     }
 
-    /// Whether a task is driving the run right now.
+    /// Whether a task is driving the run right now (a drive whose last
+    /// transition is committed is not).
     pub fn is_active(&self, run: &RunId) -> bool {
-        self.inner.lock_active().contains_key(run)
+        self.inner.active.is_driven(run)
     }
 
     /// Cancels a run: kills its processes, closes its model streams, and
     /// records it `cancelled`. Returns once that is committed.
     pub async fn cancel(&self, run: &RunId) -> Result<RunRecord, EngineError> {
-        let active = self
-            .inner
-            .lock_active()
-            .get(run)
-            .map(|a| (a.cancel.clone(), a.done.clone()));
-        if let Some((cancel, mut done)) = active {
+        // A drive may pause (waiting) rather than see the cancel in time:
+        // then the paused run is cancelled below like any idle one.
+        loop {
+            let Some((cancel, mut done)) = self.inner.active.driving(run) else {
+                break;
+            };
             cancel.cancel();
             let _ = done.wait_for(|d| *d).await;
-            return Ok(self.inner.store.run(run)?);
         }
         let record = self.inner.store.run(run)?;
-        if record.status.is_terminal() {
+        if !Action::Cancel.applies_to_run(record.status) {
+            // Cancelling a finished run changes nothing.
             return Ok(record);
         }
         let waiting: Vec<usize> = record
@@ -331,121 +313,9 @@ impl Engine {
             &record.workflow_name,
             RunStatus::Cancelled,
             Some("cancelled by the user".into()),
+            None,
         );
         Ok(self.inner.store.run(run)?)
-    }
-
-    /// Runs the failed step again (the failed one, or `step`, which must be
-    /// the failed one) and continues the run.
-    pub fn retry(&self, run: &RunId, step: Option<&str>) -> Result<(), EngineError> {
-        let (record, _) =
-            self.paused_step(run, step, RunStatus::Failed, StepStatus::Failed, "retry")?;
-        drop(record);
-        self.spawn(run.clone())
-    }
-
-    /// Skips the failed step and continues with the next one.
-    pub fn skip(&self, run: &RunId, step: Option<&str>) -> Result<(), EngineError> {
-        let (record, idx) =
-            self.paused_step(run, step, RunStatus::Failed, StepStatus::Failed, "skip")?;
-        self.inner.store.set_step_status(
-            run,
-            idx,
-            StepStatus::Skipped,
-            Some("skipped by the user"),
-        )?;
-        self.inner.emit_step(
-            &record,
-            idx,
-            StepStatus::Skipped,
-            None,
-            Some("skipped by the user".into()),
-        );
-        self.spawn(run.clone())
-    }
-
-    /// Replaces the failed step's output with `output` (what later templates
-    /// see), marks it completed and continues. The output is capped like a
-    /// step's own (`EngineOptions::max_output_bytes`: the tail is kept after
-    /// a marker line); the step is then marked truncated and its note says
-    /// how much was dropped.
-    pub fn override_output(
-        &self,
-        run: &RunId,
-        step: &str,
-        output: &str,
-    ) -> Result<(), EngineError> {
-        let (record, idx) = self.paused_step(
-            run,
-            Some(step),
-            RunStatus::Failed,
-            StepStatus::Failed,
-            "override",
-        )?;
-        let cap = self.inner.options().max_output_bytes;
-        let mut buffer = OutputBuffer::with_cap(cap);
-        buffer.push(output.as_bytes());
-        let mut result = StepResult::new(StepStatus::Completed, buffer.text());
-        result.output_truncated = buffer.is_truncated();
-        result.error = Some(if buffer.is_truncated() {
-            format!(
-                "output overridden by the user; truncated: {} bytes given, only the last {} kept \
-                 ([store] max_output_bytes = {cap})",
-                output.len(),
-                buffer.len()
-            )
-        } else {
-            "output overridden by the user".into()
-        });
-        self.inner.store.finish_step(run, idx, &result)?;
-        self.inner.emit_step(
-            &record,
-            idx,
-            StepStatus::Completed,
-            None,
-            result.error.clone(),
-        );
-        self.spawn(run.clone())
-    }
-
-    /// Continues an interrupted run; the step a crash cut short runs again.
-    pub fn resume(&self, run: &RunId) -> Result<(), EngineError> {
-        let record = self.idle_run(run)?;
-        match record.status {
-            RunStatus::Interrupted | RunStatus::Queued => self.spawn(run.clone()),
-            RunStatus::Failed => self.retry(run, None),
-            status => Err(EngineError::WrongState {
-                run: run.to_string(),
-                status,
-                action: "resume",
-                expected: "interrupted or failed",
-            }),
-        }
-    }
-
-    /// Approves the waiting step and continues the run.
-    pub fn approve(
-        &self,
-        run: &RunId,
-        step: Option<&str>,
-        reason: Option<&str>,
-    ) -> Result<(), EngineError> {
-        let (record, idx) = self.paused_step(
-            run,
-            step,
-            RunStatus::Waiting,
-            StepStatus::Waiting,
-            "approve",
-        )?;
-        let output = reason
-            .map(|r| format!("approved: {r}"))
-            .unwrap_or_else(|| "approved".into());
-        self.inner
-            .store
-            .finish_step(run, idx, &StepResult::new(StepStatus::Completed, output))?;
-        self.inner
-            .emit_step(&record, idx, StepStatus::Completed, None, None);
-        self.spawn(run.clone())
     }
 
     /// Rejects the waiting step: the step fails and the run pauses as
@@ -456,8 +326,7 @@ impl Engine {
         step: Option<&str>,
         reason: Option<&str>,
     ) -> Result<(), EngineError> {
-        let (record, idx) =
-            self.paused_step(run, step, RunStatus::Waiting, StepStatus::Waiting, "reject")?;
+        let (record, idx) = self.paused_step(run, step, Action::Reject)?;
         let error = format!(
             "rejected{}",
             reason.map(|r| format!(": {r}")).unwrap_or_default()
@@ -469,72 +338,65 @@ impl Engine {
             .commit_step(run, idx, &result, Some((RunStatus::Failed, Some(&error))))?;
         self.inner
             .emit_step(&record, idx, StepStatus::Failed, None, Some(error.clone()));
-        self.inner
-            .emit_run(run, &record.workflow_name, RunStatus::Failed, Some(error));
+        self.inner.emit_run(
+            run,
+            &record.workflow_name,
+            RunStatus::Failed,
+            Some(error),
+            None,
+        );
         Ok(())
     }
 
     /// Cancels every run this engine is driving (server shutdown, Ctrl-C).
     pub async fn cancel_all(&self) {
-        let runs: Vec<RunId> = self.inner.lock_active().keys().cloned().collect();
+        let runs = self.inner.active.runs();
         futures::future::join_all(runs.iter().map(|run| self.cancel(run))).await;
     }
 
-    fn idle_run(&self, run: &RunId) -> Result<RunRecord, EngineError> {
-        if self.is_active(run) {
-            return Err(EngineError::Busy {
-                run: run.to_string(),
-            });
-        }
+    pub(crate) fn idle_run(&self, run: &RunId) -> Result<RunRecord, EngineError> {
+        self.inner.active.check_free(run)?;
         Ok(self.inner.store.run(run)?)
     }
 
-    /// The run (which must be idle and `run_status`) and the index of its
-    /// step `step` (default: the first step in `step_status`).
-    fn paused_step(
+    /// The run (which must be idle and accept `action`) and the index of
+    /// its step `step` (default: the first step that accepts `action`).
+    pub(crate) fn paused_step(
         &self,
         run: &RunId,
         step: Option<&str>,
-        run_status: RunStatus,
-        step_status: StepStatus,
-        action: &'static str,
+        action: Action,
     ) -> Result<(RunRecord, usize), EngineError> {
         let record = self.idle_run(run)?;
-        if record.status != run_status {
-            return Err(EngineError::WrongState {
-                run: run.to_string(),
-                status: record.status,
-                action,
-                expected: run_status.as_str(),
-            });
-        }
-        let found = match step {
-            Some(id) => record
-                .steps
-                .iter()
-                .find(|s| s.step_id == id)
-                .ok_or_else(|| EngineError::UnknownStep {
-                    run: run.to_string(),
-                    step: id.to_string(),
+        check_run(&record, action)?;
+        let accepts = |s: &StepRecord| action.applies_to_step(record.status, s.status);
+        let found =
+            match step {
+                Some(id) => record
+                    .steps
+                    .iter()
+                    .find(|s| s.step_id == id)
+                    .ok_or_else(|| EngineError::UnknownStep {
+                        run: run.to_string(),
+                        step: id.to_string(),
+                    })?,
+                None => record.steps.iter().find(|s| accepts(s)).ok_or_else(|| {
+                    EngineError::WrongState {
+                        run: run.to_string(),
+                        status: record.status,
+                        action,
+                        expected: action.expected(),
+                    }
                 })?,
-            None => record
-                .steps
-                .iter()
-                .find(|s| s.status == step_status)
-                .ok_or_else(|| EngineError::WrongState {
-                    run: run.to_string(),
-                    status: record.status,
-                    action,
-                    expected: run_status.as_str(),
-                })?,
-        };
-        if found.status != step_status {
+            };
+        if !accepts(found) {
             return Err(EngineError::WrongStep {
                 run: run.to_string(),
                 step: found.step_id.clone(),
                 status: found.status,
                 action,
-                expected: step_status.as_str(),
+                // Every action that names a step names one in one status.
+                expected: action.step_status().unwrap_or(found.status),
             });
         }
         let idx = found.idx;
@@ -542,39 +404,16 @@ impl Engine {
     }
 
     /// Starts a task driving the run, unless one already is.
-    fn spawn(&self, run: RunId) -> Result<(), EngineError> {
+    pub(crate) fn spawn(&self, run: RunId, tag: Option<Tag>) -> Result<(), EngineError> {
         let cancel = CancellationToken::new();
         let (done_tx, done_rx) = watch::channel(false);
-        {
-            let mut active = self.inner.lock_active();
-            if active.contains_key(&run) {
-                return Err(EngineError::Busy {
-                    run: run.to_string(),
-                });
-            }
-            active.insert(
-                run.clone(),
-                Active {
-                    cancel: cancel.clone(),
-                    done: done_rx,
-                },
-            );
-        }
+        let drive = self.inner.active.begin(&run, cancel.clone(), done_rx)?;
         let inner = self.inner.clone();
         tokio::spawn(async move {
-            crate::driver::drive(&inner, &run, &cancel).await;
-            inner.lock_active().remove(&run);
-            // The run's last word is told only now that it is no longer
-            // being driven: a subscriber that acts on "waiting" or "failed"
-            // (approve, retry) must find the run free.
-            let stop = inner
-                .stops
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .remove(&run);
-            if let Some(event) = stop {
-                inner.emit(&event);
-            }
+            crate::driver::drive(&inner, &run, &cancel, tag).await;
+            // Normally [`Inner::let_go`] released the run already; not when
+            // the store failed under the drive.
+            inner.active.release(&run, drive);
             let _ = done_tx.send(true);
         });
         Ok(())
@@ -593,28 +432,33 @@ impl Inner {
         }
     }
 
-    /// Like [`Inner::emit_run`] for the transition that ends a drive
-    /// (completed, failed, waiting, cancelled): told once the run has left
-    /// the active set.
-    pub fn emit_stop(&self, run: &RunId, workflow: &str, status: RunStatus, error: Option<String>) {
-        let event = Event::Run {
-            run: run.clone(),
-            workflow: workflow.to_string(),
-            status,
-            error,
-        };
-        self.stops
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(run.clone(), event);
+    /// Makes the transition that ends a drive in `status` (completed,
+    /// failed, waiting, cancelled): `last` commits and announces it, then
+    /// the run is free (see [`Active::let_go`]).
+    pub fn let_go(
+        &self,
+        run: &RunId,
+        status: RunStatus,
+        last: impl FnOnce() -> Result<(), EngineError>,
+    ) -> Result<RunStatus, EngineError> {
+        self.active.let_go(run, last).map(|()| status)
     }
 
-    pub fn emit_run(&self, run: &RunId, workflow: &str, status: RunStatus, error: Option<String>) {
+    /// Tells of a run's new status; `tag`: the drive's (see [`Tag`]).
+    pub fn emit_run(
+        &self,
+        run: &RunId,
+        workflow: &str,
+        status: RunStatus,
+        error: Option<String>,
+        tag: Option<Tag>,
+    ) {
         self.emit(&Event::Run {
             run: run.clone(),
             workflow: workflow.to_string(),
             status,
             error,
+            tag,
         });
     }
 
@@ -666,10 +510,19 @@ impl Inner {
             .join("transcripts")
             .join(format!("{run}.log"))
     }
+}
 
-    fn lock_active(&self) -> std::sync::MutexGuard<'_, HashMap<RunId, Active>> {
-        self.active.lock().unwrap_or_else(|e| e.into_inner())
+/// Refuses `action` unless the run's status accepts it.
+pub(crate) fn check_run(record: &RunRecord, action: Action) -> Result<(), EngineError> {
+    if action.applies_to_run(record.status) {
+        return Ok(());
     }
+    Err(EngineError::WrongState {
+        run: record.id.to_string(),
+        status: record.status,
+        action,
+        expected: action.expected(),
+    })
 }
 
 pub(crate) fn kind_name(kind: &StepKind) -> &'static str {

@@ -1,6 +1,6 @@
 //! Errors a caller of the engine can act on.
 
-use agentls_store::{RunStatus, StoreError};
+use agentls_store::{Action, RunStatus, StepStatus, StoreError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
@@ -15,12 +15,14 @@ pub enum EngineError {
     Untrusted(#[from] crate::TrustRequired),
     #[error("workflow `{workflow}`: {message}")]
     Params { workflow: String, message: String },
+    /// The run's status does not accept the action (docs/architecture.md,
+    /// "Actions"); `expected` lists the statuses that do.
     #[error("run {run} is {status}; {action} needs a run that is {expected}")]
     WrongState {
         run: String,
         status: RunStatus,
-        action: &'static str,
-        expected: &'static str,
+        action: Action,
+        expected: String,
     },
     #[error("run {run} is being driven right now; cancel it first or wait for it")]
     Busy { run: String },
@@ -30,9 +32,9 @@ pub enum EngineError {
     WrongStep {
         run: String,
         step: String,
-        status: agentls_store::StepStatus,
-        action: &'static str,
-        expected: &'static str,
+        status: StepStatus,
+        action: Action,
+        expected: StepStatus,
     },
     #[error("run {run}: its workflow snapshot no longer parses: {message}")]
     Snapshot { run: String, message: String },

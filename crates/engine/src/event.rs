@@ -2,6 +2,8 @@
 
 use agentls_store::{RunId, RunStatus, StepStatus};
 
+use crate::tagged::Tag;
+
 /// One thing that happened in a run.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Event {
@@ -11,6 +13,10 @@ pub enum Event {
         workflow: String,
         status: RunStatus,
         error: Option<String>,
+        /// The tag of the operation that started this drive (or created
+        /// the run), if it had one; `None` for changes no drive makes
+        /// (reject, cancelling an idle run).
+        tag: Option<Tag>,
     },
     /// A step's status changed (committed).
     Step {

@@ -18,6 +18,7 @@
 //! server's telemetry layer turns the spans into traces and metrics, and
 //! when none is installed the spans are disabled and cost nothing.
 
+mod active;
 mod context;
 mod driver;
 mod editor;
@@ -28,6 +29,7 @@ mod inputs;
 mod models;
 mod owner;
 mod steps;
+mod tagged;
 mod trust;
 
 pub use agentls_store::{
@@ -40,4 +42,5 @@ pub use event::{Event, Subscriber};
 pub use inputs::{FileInput, Inputs, SelectionInput};
 pub use models::{CallLog, ModelCall, Models, PromptCall, PromptOutcome};
 pub use owner::live_owners;
+pub use tagged::{Tag, Tagged};
 pub use trust::{untrusted_actions, TrustRequired};

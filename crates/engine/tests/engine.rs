@@ -6,8 +6,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use agentls_engine::{
-    Engine, EngineError, EngineOptions, Event, Inputs, RunId, RunStatus, StartRequest, StepStatus,
-    Subscriber,
+    Action, Engine, EngineError, EngineOptions, Event, Inputs, RunId, RunStatus, StartRequest,
+    StepStatus, Subscriber, Tag,
 };
 use agentls_workflow::{Source, SourceKind, Workflow};
 
@@ -562,4 +562,164 @@ async fn a_pause_is_announced_only_once_the_run_is_free_to_act_on() {
     };
     assert_eq!(approver.answers.lock().unwrap().as_slice(), ["approved"]);
     assert_eq!(record.status, RunStatus::Completed);
+}
+
+/// Applies `action` to `run` the way a person would, with defaults.
+fn act(engine: &Engine, run: &RunId, action: Action) -> Result<(), EngineError> {
+    match action {
+        Action::Retry => engine.retry(run, None),
+        Action::Skip => engine.skip(run, None),
+        Action::Override => engine.override_output(run, "a", "by hand"),
+        Action::Approve => engine.approve(run, None, None),
+        Action::Reject => engine.reject(run, None, None),
+        Action::Resume => engine.resume(run),
+        Action::Cancel => unreachable!("cancel accepts every run"),
+    }
+}
+
+#[tokio::test]
+async fn operations_are_refused_exactly_where_the_actions_table_says() {
+    let f = Fixture::new();
+    let waiting = "[[steps]]\nid = \"a\"\napprove = \"ok?\"\n";
+    let failed = "[[steps]]\nid = \"a\"\nrun = \"exit 1\"\n[[steps]]\nid = \"b\"\nrun = \"true\"\n";
+    let completed = "[[steps]]\nid = \"a\"\nrun = \"true\"\n";
+    for toml in [waiting, failed, completed] {
+        let (run, record) = f.run(toml).await;
+        for action in Action::ALL {
+            if action == Action::Cancel || record.status.actions().contains(&action) {
+                continue;
+            }
+            match act(&f.engine, &run, action) {
+                Err(EngineError::WrongState {
+                    status,
+                    action: refused,
+                    expected,
+                    ..
+                }) => {
+                    assert_eq!((status, refused), (record.status, action));
+                    assert_eq!(expected, action.expected());
+                }
+                other => panic!("{action} on a {} run: {other:?}", record.status),
+            }
+        }
+        assert_eq!(f.engine.store().run(&run).unwrap().status, record.status);
+    }
+    // A step the action does not apply to is refused by name.
+    let (run, _) = f.run(failed).await;
+    let refused = f.engine.retry(&run, Some("b")).unwrap_err();
+    assert_eq!(
+        refused.to_string(),
+        format!("run {run}: step `b` is pending; retry applies to a failed step")
+    );
+}
+
+#[tokio::test]
+async fn a_drive_tells_its_run_events_with_the_tag_of_the_operation_that_started_it() {
+    let f = Fixture::new();
+    let workflow = f.workflow(
+        "[[steps]]\nid = \"gate\"\napprove = \"ok?\"\n[[steps]]\nid = \"b\"\nrun = \"true\"\n",
+    );
+    let run = f
+        .engine
+        .tagged(Some(Tag(1)))
+        .start(StartRequest {
+            workflow,
+            params: BTreeMap::new(),
+            inputs: Inputs::default(),
+        })
+        .unwrap();
+    f.engine.wait(&run).await.unwrap();
+    f.engine
+        .tagged(Some(Tag(2)))
+        .approve(&run, None, None)
+        .unwrap();
+    assert_eq!(
+        f.engine.wait(&run).await.unwrap().status,
+        RunStatus::Completed
+    );
+    // A change no drive makes, and an untagged drive: no tag.
+    let (again, _) = f.run("[[steps]]\nid = \"gate\"\napprove = \"ok?\"\n").await;
+    f.engine.reject(&again, None, None).unwrap();
+    f.engine.skip(&again, None).unwrap();
+    f.engine.wait(&again).await.unwrap();
+    let tags: Vec<(RunId, String, Option<Tag>)> = f
+        .events
+        .0
+        .lock()
+        .unwrap()
+        .iter()
+        .filter_map(|e| match e {
+            Event::Run {
+                run, status, tag, ..
+            } => Some((run.clone(), status.to_string(), *tag)),
+            _ => None,
+        })
+        .collect();
+    let of = |r: &RunId| -> Vec<(String, Option<Tag>)> {
+        tags.iter()
+            .filter(|(id, ..)| id == r)
+            .map(|(_, s, t)| (s.clone(), *t))
+            .collect()
+    };
+    let tagged = |s: &str, t: Option<u64>| (s.to_string(), t.map(Tag));
+    assert_eq!(
+        of(&run),
+        [
+            tagged("queued", Some(1)),
+            tagged("running", Some(1)),
+            tagged("waiting", Some(1)),
+            tagged("running", Some(2)),
+            tagged("completed", Some(2)),
+        ]
+    );
+    assert_eq!(
+        of(&again),
+        [
+            tagged("queued", None),
+            tagged("running", None),
+            tagged("waiting", None),
+            tagged("failed", None),
+            tagged("running", None),
+            tagged("completed", None),
+        ]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_operation_on_a_run_the_store_shows_paused_is_applied_not_refused_as_busy() {
+    const GATES: usize = 10;
+    const RUNS: usize = 10;
+    let f = Fixture::new();
+    let gates: String = (0..GATES)
+        .map(|i| format!("[[steps]]\nid = \"g{i}\"\napprove = \"ok?\"\n"))
+        .collect();
+    for _ in 0..RUNS {
+        let run = f.start(f.workflow(&gates)).unwrap();
+        let engine = f.engine.clone();
+        let polled = run.clone();
+        // A client of the store: it acts at its first sight of each pause.
+        let client = tokio::task::spawn_blocking(move || {
+            let deadline = std::time::Instant::now() + Duration::from_secs(10);
+            for i in 0..GATES {
+                while engine.store().run(&polled).unwrap().steps[i].status != StepStatus::Waiting {
+                    assert!(
+                        std::time::Instant::now() < deadline,
+                        "gate {i} never waited"
+                    );
+                }
+                engine.approve(&polled, Some(&format!("g{i}")), None)?;
+            }
+            Ok::<_, EngineError>(())
+        });
+        if let Err(err) = client.await.unwrap() {
+            panic!("run {run}: {err}");
+        }
+        let record = loop {
+            let record = f.engine.wait(&run).await.unwrap();
+            if !f.engine.is_active(&run) {
+                break record;
+            }
+        };
+        assert_eq!(record.status, RunStatus::Completed);
+    }
 }

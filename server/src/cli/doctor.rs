@@ -171,9 +171,10 @@ fn check_store(ws_state: &Path) -> usize {
                      opens this workspace"
                         .to_string()
                 }
-                RunStatus::Interrupted => format!("`agentls resume {run}` continues it"),
-                RunStatus::Waiting => format!("waits for `agentls approve {run}`"),
-                _ => format!("paused: `agentls retry {run}`, `skip` or `override`"),
+                _ => match super::run::next_commands(&status.actions(), run, "STEP") {
+                    Some(next) => format!("next: {next}"),
+                    None => "nothing more can happen to it".to_string(),
+                },
             },
         };
         println!("  run {run} {status}: {driver}");

@@ -228,6 +228,7 @@ mod tests {
             workflow: "w".to_string(),
             status: RunStatus::Completed,
             error: None,
+            tag: None,
         });
         queue.close();
         let mut seen = Vec::new();

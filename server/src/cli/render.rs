@@ -163,6 +163,7 @@ fn plain(rx: Messages, target: Target) {
                 workflow,
                 status,
                 error,
+                ..
             } => {
                 let why = error
                     .as_deref()
@@ -281,6 +282,7 @@ impl Fancy {
                     workflow,
                     status,
                     error,
+                    ..
                 } => {
                     if matches!(status, RunStatus::Queued | RunStatus::Running) {
                         continue;

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use agentls_engine::{
-    Engine, EngineError, FileInput, Inputs, RunId, RunRecord, RunStatus, SelectionInput,
+    Action, Engine, EngineError, FileInput, Inputs, RunId, RunRecord, RunStatus, SelectionInput,
     StartRequest,
 };
 use clap::Args;
@@ -170,27 +170,54 @@ pub fn exit_code(status: RunStatus) -> u8 {
     }
 }
 
+/// What the run accepts now (docs/architecture.md, "Actions"), as the
+/// commands that do it.
 fn print_next_step(record: &RunRecord) {
     let id = &record.id;
+    // A decision names the failed or waiting step; otherwise the run.
+    let step = record
+        .steps
+        .iter()
+        .find(|s| !s.status.actions(record.status).is_empty());
+    let (actions, step) = match step {
+        Some(s) => (s.status.actions(record.status), s.step_id.as_str()),
+        None => (record.status.actions(), "?"),
+    };
+    let Some(next) = next_commands(&actions, id, step) else {
+        return;
+    };
     match record.status {
         RunStatus::Failed => {
-            let step = record
-                .steps
-                .iter()
-                .find(|s| s.status == agentls_engine::StepStatus::Failed);
-            let step = step.map(|s| s.step_id.as_str()).unwrap_or("?");
-            eprintln!(
-                "agentls: run {id} paused at step `{step}`. Next: `agentls retry {id}`, `agentls skip {id}`, \
-                 or `agentls override {id} --step {step} --output-file FILE`"
-            );
+            eprintln!("agentls: run {id} paused at step `{step}`. Next: {next}")
         }
-        RunStatus::Waiting => eprintln!(
-            "agentls: run {id} waits for approval: `agentls approve {id}` or `agentls reject {id}`"
-        ),
-        RunStatus::Interrupted => {
-            eprintln!("agentls: run {id} was interrupted: `agentls resume {id}`")
-        }
+        RunStatus::Waiting => eprintln!("agentls: run {id} waits for approval: {next}"),
+        RunStatus::Interrupted => eprintln!("agentls: run {id} was interrupted: {next}"),
         _ => {}
+    }
+}
+
+/// The shell commands that apply `actions` to `run` (`step`: the step they
+/// name), as one phrase: "`a`", "`a` or `b`", "`a`, `b`, or `c`". `None`
+/// when no action has a command (cancel: Ctrl-C stops the run followed).
+pub fn next_commands(actions: &[Action], run: &RunId, step: &str) -> Option<String> {
+    let commands: Vec<String> = actions
+        .iter()
+        .filter_map(|action| {
+            let name = action.as_str();
+            match action {
+                Action::Cancel => None,
+                Action::Override => Some(format!(
+                    "`agentls {name} {run} --step {step} --output-file FILE`"
+                )),
+                _ => Some(format!("`agentls {name} {run}`")),
+            }
+        })
+        .collect();
+    match commands.as_slice() {
+        [] => None,
+        [one] => Some(one.clone()),
+        [a, b] => Some(format!("{a} or {b}")),
+        [rest @ .., last] => Some(format!("{}, or {last}", rest.join(", "))),
     }
 }
 

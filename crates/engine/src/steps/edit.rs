@@ -1,9 +1,9 @@
 //! `edit` steps: hand the rendered edit to the editor (the disk, headless).
 
-use agentls_store::{RunRecord, StepResult, StepStatus};
+use agentls_store::RunRecord;
 use agentls_workflow::EditSpec;
 
-use super::Outcome;
+use super::{Failure, Outcome, Produced};
 use crate::context;
 use crate::editor::EditRequest;
 use crate::engine::Inner;
@@ -14,9 +14,9 @@ pub async fn execute(inner: &std::sync::Arc<Inner>, record: &RunRecord, spec: Ed
             let inputs = context::inputs(record);
             let (Some(file), Some(selection)) = (inputs.file, inputs.selection) else {
                 return Outcome::failed(
+                    Failure::Invalid,
                     "`edit.selection` needs a run started on a selection (in the editor, or \
                      `agentls run --file PATH --range L:C-L:C`)",
-                    false,
                 );
             };
             EditRequest::Selection {
@@ -29,7 +29,7 @@ pub async fn execute(inner: &std::sync::Arc<Inner>, record: &RunRecord, spec: Ed
         EditSpec::Patch { patch } => EditRequest::Patch { patch },
     };
     match inner.editor().apply(request).await {
-        Ok(summary) => Outcome::Done(StepResult::new(StepStatus::Completed, summary)),
-        Err(error) => Outcome::failed(error, false),
+        Ok(summary) => Outcome::Done(Produced::output(summary)),
+        Err(error) => Outcome::failed(Failure::Invalid, error),
     }
 }

@@ -9,22 +9,24 @@ mod run;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use agentls_store::{RunRecord, StepResult, StepStatus};
+use agentls_store::{ModelCall, RunRecord, StepResult, StepStatus, Usage};
 use agentls_workflow::{Context, Step, StepKind};
 use tokio_util::sync::CancellationToken;
 
 use crate::engine::Inner;
 use crate::models::{CallLog, PromptCall};
 
-/// How one attempt of a step ended.
+/// How one attempt of a step ended: the one place that says it (the
+/// result the driver stores takes its status from here).
 pub enum Outcome {
-    /// The step did its work (its result has status `completed`).
-    Done(StepResult),
-    /// The step failed; `retriable` when another attempt could succeed
-    /// (a command's exit code, a provider's outage), not a template error.
+    /// The step did its work.
+    Done(Produced),
+    /// The attempt failed: what kind of failure, why in words, and what it
+    /// produced before.
     Failed {
-        result: StepResult,
-        retriable: bool,
+        failure: Failure,
+        error: String,
+        produced: Produced,
     },
     /// An approve step now waits for a person, with this message.
     Waiting(String),
@@ -32,10 +34,86 @@ pub enum Outcome {
 }
 
 impl Outcome {
-    pub fn failed(error: impl Into<String>, retriable: bool) -> Outcome {
-        let mut result = StepResult::new(StepStatus::Failed, "");
-        result.error = Some(error.into());
-        Outcome::Failed { result, retriable }
+    /// A failure that produced nothing.
+    pub fn failed(failure: Failure, error: impl Into<String>) -> Outcome {
+        Outcome::Failed {
+            failure,
+            error: error.into(),
+            produced: Produced::default(),
+        }
+    }
+}
+
+/// Why an attempt failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Failure {
+    /// A command exited with a code other than 0.
+    ExitCode,
+    /// A command was killed by a signal (not ours).
+    Signal,
+    /// The step ran past its `timeout`; its work was stopped.
+    Timeout,
+    /// No model answered the prompt (the provider's outage, refusal...).
+    Model,
+    /// The step cannot work as written: a template that does not render,
+    /// a command that cannot start, an edit that does not apply, no
+    /// provider configured. Trying again does the same.
+    Invalid,
+}
+
+impl Failure {
+    /// Whether another attempt could succeed (automatic retries).
+    pub fn retriable(self) -> bool {
+        self != Failure::Invalid
+    }
+
+    /// A low-cardinality class of the failure, for a span's `error.type`.
+    pub fn error_type(self) -> &'static str {
+        match self {
+            Failure::Timeout => "timeout",
+            Failure::ExitCode => "exit_code",
+            Failure::Invalid => "invalid_step",
+            Failure::Signal | Failure::Model => "step_failed",
+        }
+    }
+}
+
+/// What an attempt produced, however it ended: a step's result without
+/// its status (the [`Outcome`] says that).
+#[derive(Debug, Default)]
+pub struct Produced {
+    /// The (capped) output text.
+    pub output: String,
+    pub output_truncated: bool,
+    /// The command's exit code, for `run` steps.
+    pub exit_code: Option<i32>,
+    /// Structured outputs, e.g. one answer per provider.
+    pub outputs: Option<serde_json::Value>,
+    /// A remark on a completed attempt (a model's warning).
+    pub note: Option<String>,
+    pub usage: Usage,
+    /// Every model call the attempt made.
+    pub model_calls: Vec<ModelCall>,
+}
+
+impl Produced {
+    pub fn output(output: impl Into<String>) -> Produced {
+        Produced {
+            output: output.into(),
+            ..Produced::default()
+        }
+    }
+
+    /// The result to store for a step that ends `status`, saying `error`.
+    pub fn into_result(self, status: StepStatus, error: Option<String>) -> StepResult {
+        let mut result = StepResult::new(status, self.output);
+        result.output_truncated = self.output_truncated;
+        result.exit_code = self.exit_code;
+        result.outputs = self.outputs;
+        result.error = error;
+        result.usage = self.usage;
+        result.model_calls = self.model_calls;
+        result
     }
 }
 
@@ -48,7 +126,7 @@ pub async fn execute(
 ) -> Outcome {
     let kind = match render(inner, step, ctx, cancel).await {
         Rendered::Kind(kind) => kind,
-        Rendered::Failed(error) => return Outcome::failed(error, false),
+        Rendered::Failed(error) => return Outcome::failed(Failure::Invalid, error),
         Rendered::Cancelled => return Outcome::Cancelled,
     };
     // Shared with the models: the calls that ended are kept even when the
@@ -87,14 +165,14 @@ pub async fn execute(
     // process group); other kinds are bounded here.
     let mut outcome = match (step.timeout, &step.kind) {
         (Some(limit), StepKind::Prompt { .. } | StepKind::Edit(_)) => {
-            tokio::time::timeout(limit, work)
-                .await
-                .unwrap_or_else(|_| Outcome::failed(format!("timed out after {limit:?}"), true))
+            tokio::time::timeout(limit, work).await.unwrap_or_else(|_| {
+                Outcome::failed(Failure::Timeout, format!("timed out after {limit:?}"))
+            })
         }
         _ => work.await,
     };
-    if let Outcome::Done(result) | Outcome::Failed { result, .. } = &mut outcome {
-        result.model_calls = calls.take();
+    if let Outcome::Done(produced) | Outcome::Failed { produced, .. } = &mut outcome {
+        produced.model_calls = calls.take();
     }
     outcome
 }
@@ -134,5 +212,31 @@ async fn render(
             stop.store(true, Ordering::Relaxed);
             Rendered::Cancelled
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Failure;
+
+    #[test]
+    fn only_a_step_that_cannot_work_as_written_is_not_tried_again() {
+        use Failure::*;
+        let classes: Vec<(Failure, bool, &str)> = [ExitCode, Signal, Timeout, Model, Invalid]
+            .into_iter()
+            .map(|f| (f, f.retriable(), f.error_type()))
+            .collect();
+        assert_eq!(
+            classes,
+            [
+                (ExitCode, true, "exit_code"),
+                (Signal, true, "step_failed"),
+                (Timeout, true, "timeout"),
+                // A model's own "timed out" is the provider's failure, not
+                // the step's `timeout`.
+                (Model, true, "step_failed"),
+                (Invalid, false, "invalid_step"),
+            ]
+        );
     }
 }

@@ -1,10 +1,10 @@
 //! `prompt` steps: ask one or several models, streaming the answer.
 
-use agentls_store::{RunRecord, StepResult, StepStatus};
+use agentls_store::RunRecord;
 use agentls_workflow::Step;
 use tokio_util::sync::CancellationToken;
 
-use super::{output, Outcome};
+use super::{output, Failure, Outcome, Produced};
 use crate::engine::Inner;
 use crate::models::PromptCall;
 
@@ -17,9 +17,9 @@ pub async fn execute(
 ) -> Outcome {
     let Some(models) = inner.models() else {
         return Outcome::failed(
+            Failure::Invalid,
             "no provider configured: add a `[providers.NAME]` table and `default_provider` to \
              .agentls/config.toml or ~/.config/agentls/config.toml (see docs/providers.md)",
-            false,
         );
     };
     let (tx, collected) = output::collector(inner, &record.id, step.id.as_str());
@@ -29,22 +29,20 @@ pub async fn execute(
     };
     let streamed = collected.await.map(|b| b.text()).unwrap_or_default();
     match answer {
-        Ok(answer) => {
-            let mut result = StepResult::new(StepStatus::Completed, answer.output);
-            result.outputs = serde_json::to_value(&answer.outputs).ok();
-            result.usage = answer.usage;
-            result.error = answer.warning;
-            Outcome::Done(result)
-        }
+        Ok(answer) => Outcome::Done(Produced {
+            outputs: serde_json::to_value(&answer.outputs).ok(),
+            usage: answer.usage,
+            note: answer.warning,
+            ..Produced::output(answer.output)
+        }),
         Err(_) if cancel.is_cancelled() => Outcome::Cancelled,
         Err(error) => {
             // What streamed before the failure stays visible with the error;
             // a retry starts the call afresh (start_step clears it).
-            let mut result = StepResult::new(StepStatus::Failed, streamed);
-            result.error = Some(error);
             Outcome::Failed {
-                result,
-                retriable: true,
+                failure: Failure::Model,
+                error,
+                produced: Produced::output(streamed),
             }
         }
     }

@@ -1,12 +1,12 @@
 //! `run` steps: a command in the workspace root, in a pseudo-terminal.
 
 use agentls_exec::{CommandSpec, PtyMode, TerminalSize, Termination};
-use agentls_store::{RunRecord, StepResult, StepStatus};
+use agentls_store::RunRecord;
 use agentls_workflow::Step;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
-use super::{output, Outcome};
+use super::{output, Failure, Outcome, Produced};
 use crate::engine::Inner;
 
 pub async fn execute(
@@ -82,44 +82,41 @@ pub async fn execute(
     };
     let outcome = match outcome {
         Ok(outcome) => outcome,
-        Err(err) => return Outcome::failed(format!("cannot run the command: {err}"), false),
+        Err(err) => {
+            return Outcome::failed(Failure::Invalid, format!("cannot run the command: {err}"))
+        }
     };
-    let mut result = StepResult::new(StepStatus::Completed, text);
-    result.output_truncated = truncated;
-    result.exit_code = outcome.exit_code();
-    match outcome.termination {
-        Termination::Exited(0) => Outcome::Done(result),
-        Termination::Cancelled => Outcome::Cancelled,
-        Termination::Exited(code) => {
-            result.status = StepStatus::Failed;
-            result.error = Some(format!("command exited with code {code}"));
-            Outcome::Failed {
-                result,
-                retriable: true,
-            }
-        }
-        Termination::Signaled(signal) => {
-            result.status = StepStatus::Failed;
-            result.error = Some(format!("command was killed by signal {signal}"));
-            Outcome::Failed {
-                result,
-                retriable: true,
-            }
-        }
+    let produced = Produced {
+        output_truncated: truncated,
+        exit_code: outcome.exit_code(),
+        ..Produced::output(text)
+    };
+    let (failure, error) = match outcome.termination {
+        Termination::Exited(0) => return Outcome::Done(produced),
+        Termination::Cancelled => return Outcome::Cancelled,
+        Termination::Exited(code) => (
+            Failure::ExitCode,
+            format!("command exited with code {code}"),
+        ),
+        Termination::Signaled(signal) => (
+            Failure::Signal,
+            format!("command was killed by signal {signal}"),
+        ),
         Termination::TimedOut => {
-            result.status = StepStatus::Failed;
             let limit = step
                 .timeout
                 .map(|t| format!(" after {t:?}"))
                 .unwrap_or_default();
-            result.error = Some(format!(
-                "command timed out{limit}; its processes were killed"
-            ));
-            Outcome::Failed {
-                result,
-                retriable: true,
-            }
+            (
+                Failure::Timeout,
+                format!("command timed out{limit}; its processes were killed"),
+            )
         }
+    };
+    Outcome::Failed {
+        failure,
+        error,
+        produced,
     }
 }
 

@@ -158,40 +158,17 @@ async fn act_on_run(
     target: &RunTarget,
     pick: super::runs::Pick,
     token: Option<ProgressToken>,
-    action: impl Fn(
-        &agentls_engine::Engine,
+    action: impl FnOnce(
+        &agentls_engine::Tagged<'_>,
         &agentls_engine::RunId,
     ) -> std::result::Result<(), EngineError>,
 ) -> Result<ext::RunState> {
     let (surface, run) =
         super::runs::find_run(state, target.uri.as_ref(), target.run_id.as_deref(), pick)?;
-    surface.expect_drive(&run, token);
-    let mut result = surface.drive(|engine| action(engine, &run));
-    if matches!(result, Err(EngineError::Busy { .. })) && settling(&surface, &run) {
-        // The engine announces a pause only once its task has let go of the
-        // run, but the store shows it a moment earlier: a client that polls
-        // `agent.status` and acts on "waiting" can arrive in between.
-        let _ = tokio::time::timeout(SETTLE, surface.engine().wait(&run)).await;
-        result = surface.drive(|engine| action(engine, &run));
-    }
-    if let Err(err) = result {
-        surface.forget_token(&run);
-        return Err(engine_error(err));
-    }
-    surface.run_state(&run).map_err(engine_error)
-}
-
-/// How long a command waits for a run's task to let go after a pause.
-const SETTLE: std::time::Duration = std::time::Duration::from_secs(1);
-
-/// Whether the store already shows the run paused or done while a task
-/// still holds it (it is about to let go).
-fn settling(surface: &super::runs::Surface, run: &agentls_engine::RunId) -> bool {
     surface
-        .engine()
-        .store()
-        .run(run)
-        .is_ok_and(|r| r.status != agentls_engine::RunStatus::Running)
+        .drive(token, |engine| action(engine, &run))
+        .map_err(engine_error)?;
+    surface.run_state(&run).map_err(engine_error)
 }
 
 /// The run a command names: `runId` (an id or a unique prefix), looked up

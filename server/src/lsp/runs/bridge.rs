@@ -29,7 +29,7 @@ impl Subscriber for Bridge {
                 // Clients that did not opt in never see live output: skip
                 // the decoding work entirely.
                 if shared.caps.run_events {
-                    shared.with_view(run, false, |shared, view| {
+                    shared.with_view(run, |shared, view| {
                         let text = view.decode(step, bytes);
                         shared.push_output(view, step, text);
                     });
@@ -45,7 +45,7 @@ impl Subscriber for Bridge {
                 exit_code,
                 error,
                 ..
-            } => shared.with_view(run, false, |shared, view| {
+            } => shared.with_view(run, |shared, view| {
                 if let Some(s) = view.steps.get_mut(*index) {
                     s.status = *status;
                     s.attempt = *attempt;
@@ -61,10 +61,19 @@ impl Subscriber for Bridge {
                 shared.push_state(view, false);
             }),
             Event::Run {
-                run, status, error, ..
+                run,
+                status,
+                error,
+                tag,
+                ..
             } => {
-                let queued = *status == RunStatus::Queued;
-                shared.with_view(run, queued, |shared, view| {
+                // The token of the request that started this drive, claimed
+                // by its first event (queued for a new run, else running).
+                let token = tag.and_then(|tag| lock(&shared.drives).remove(&tag));
+                shared.with_view(run, |shared, view| {
+                    if token.is_some() && matches!(status, RunStatus::Queued | RunStatus::Running) {
+                        view.next_token = token;
+                    }
                     view.status = *status;
                     view.error = error.clone();
                     match status {
@@ -86,14 +95,7 @@ impl Subscriber for Bridge {
 
 impl Shared {
     /// Runs `f` on the run's view, building it from the store on first sight.
-    /// `queued`: the event announces a new run, which claims the token of
-    /// the start in progress.
-    pub fn with_view(
-        self: &Arc<Self>,
-        run: &RunId,
-        queued: bool,
-        f: impl FnOnce(&Arc<Self>, &mut RunView),
-    ) {
+    pub fn with_view(self: &Arc<Self>, run: &RunId, f: impl FnOnce(&Arc<Self>, &mut RunView)) {
         let mut runs = lock(&self.runs);
         if !runs.contains_key(run) {
             let record = match self.store.run(run) {
@@ -103,11 +105,7 @@ impl Shared {
                     return;
                 }
             };
-            let mut view = RunView::new(&record, self.outbox());
-            if queued {
-                view.next_token = lock(&self.pending_start).take().flatten();
-            }
-            runs.insert(run.clone(), view);
+            runs.insert(run.clone(), RunView::new(&record, self.outbox()));
         }
         if let Some(view) = runs.get_mut(run) {
             f(self, view);

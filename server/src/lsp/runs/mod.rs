@@ -19,7 +19,7 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::sync::{Arc, Mutex, Weak};
 
-use agentls_engine::{Engine, EngineError, RunId, StartRequest};
+use agentls_engine::{Engine, EngineError, RunId, StartRequest, Tagged};
 use agentls_text::PositionEncoding;
 use tower_lsp_server::ls_types::ProgressToken;
 use tower_lsp_server::Client;
@@ -30,7 +30,6 @@ pub use view::{run_state, run_summary};
 use self::bridge::Bridge;
 use self::editor::LspEditor;
 use self::shared::{lock, Shared, SharedParts};
-use self::view::RunView;
 use super::client::ClientCaps;
 use super::protocol::RunState;
 use crate::session::Session;
@@ -91,9 +90,6 @@ pub struct Surface {
     shared: Arc<Shared>,
     /// The engine's tasks are spawned here (see [`Surface::drive`]).
     runs: tokio::runtime::Handle,
-    /// Serialises starts, so a new run's announcement claims the right
-    /// progress token (see `Shared::pending_start`).
-    start_lock: Mutex<()>,
 }
 
 impl Surface {
@@ -121,7 +117,6 @@ impl Surface {
             engine,
             shared,
             runs: ctx.runs.clone(),
-            start_lock: Mutex::new(()),
         })
     }
 
@@ -131,10 +126,22 @@ impl Surface {
 
     /// Calls an engine operation that sets a run going (start, retry,
     /// approve...): the engine spawns the run's task on the current
-    /// runtime, which here is the runs' runtime.
-    pub fn drive<T>(&self, operation: impl FnOnce(&Engine) -> T) -> T {
+    /// runtime, which here is the runs' runtime. The drive's progress uses
+    /// `token` when the editor gave one: the operation tags the drive, and
+    /// the drive's run events carry the tag to the bridge.
+    pub fn drive<T>(
+        &self,
+        token: Option<ProgressToken>,
+        operation: impl FnOnce(&Tagged<'_>) -> Result<T, EngineError>,
+    ) -> Result<T, EngineError> {
+        let tag = token.map(|token| self.shared.tag(token));
         let _runs = self.runs.enter();
-        operation(&self.engine)
+        let done = operation(&self.engine.tagged(tag));
+        if let (Err(_), Some(tag)) = (&done, tag) {
+            // Refused: no drive will claim the token.
+            lock(&self.shared.drives).remove(&tag);
+        }
+        done
     }
 
     /// The workspace folder.
@@ -148,41 +155,7 @@ impl Surface {
         request: StartRequest,
         token: Option<ProgressToken>,
     ) -> Result<RunId, EngineError> {
-        let _serial = lock(&self.start_lock);
-        *lock(&self.shared.pending_start) = Some(token);
-        let started = self.drive(|engine| engine.start(request));
-        // A start refused before the run existed leaves its token unclaimed.
-        lock(&self.shared.pending_start).take();
-        started
-    }
-
-    /// Before a command sets a run going again (retry, skip, resume,
-    /// approve...): its next progress uses `token` when the editor gave one.
-    pub fn expect_drive(&self, run: &RunId, token: Option<ProgressToken>) {
-        let Some(token) = token else { return };
-        let mut runs = lock(&self.shared.runs);
-        if !runs.contains_key(run) {
-            match self.engine.store().run(run) {
-                Ok(record) => {
-                    runs.insert(run.clone(), RunView::new(&record, self.shared.outbox()));
-                }
-                Err(err) => {
-                    tracing::warn!("run {run}: {err}");
-                    return;
-                }
-            }
-        }
-        if let Some(view) = runs.get_mut(run) {
-            view.next_token = Some(token);
-        }
-    }
-
-    /// Drops a token [`Surface::expect_drive`] kept for a drive that the
-    /// engine then refused.
-    pub fn forget_token(&self, run: &RunId) {
-        if let Some(view) = lock(&self.shared.runs).get_mut(run) {
-            view.next_token = None;
-        }
+        self.drive(token, |engine| engine.start(request))
     }
 
     /// The run as command results show it.

@@ -8,10 +8,11 @@
 
 use std::collections::HashMap;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::Duration;
 
-use agentls_engine::{RunId, Store};
+use agentls_engine::{RunId, Store, Tag};
 use agentls_stream::Limits;
 use agentls_text::PositionEncoding;
 use tokio::runtime::Handle;
@@ -53,10 +54,12 @@ pub struct Shared {
     pub runs: Mutex<HashMap<RunId, RunView>>,
     /// Progress key (see [`sink::progress_key`]) to the run it shows.
     pub tokens: Mutex<HashMap<String, RunId>>,
-    /// The progress token of the run being started right now (`Some(None)`:
-    /// a start without one). Starts are serialised, and the engine announces
-    /// a new run before `start` returns, so the announcement claims it.
-    pub pending_start: Mutex<Option<Option<ProgressToken>>>,
+    /// The progress token the editor gave with each operation that set a
+    /// run going, by the tag the engine echoes on the drive's run events
+    /// (see [`Shared::tag`]); the drive's first event claims it.
+    pub drives: Mutex<HashMap<Tag, ProgressToken>>,
+    /// The last tag handed out.
+    tags: AtomicU64,
     /// Turns the outbox's running totals into exported metrics.
     pub outbox_meter: crate::telemetry::OutboxMeter,
 }
@@ -94,7 +97,8 @@ impl Shared {
             stream: Mutex::new(stream),
             runs: Mutex::new(HashMap::new()),
             tokens: Mutex::new(HashMap::new()),
-            pending_start: Mutex::new(None),
+            drives: Mutex::new(HashMap::new()),
+            tags: AtomicU64::new(0),
             outbox_meter: crate::telemetry::OutboxMeter::new(),
         })
     }
@@ -122,6 +126,13 @@ impl Shared {
     pub fn requests(&self) -> Requests {
         let timeout = lock(&self.stream).timeout;
         Requests::new(self.client.clone(), timeout)
+    }
+
+    /// A new tag for an engine operation, standing for `token`.
+    pub fn tag(&self, token: ProgressToken) -> Tag {
+        let tag = Tag(self.tags.fetch_add(1, Ordering::Relaxed));
+        lock(&self.drives).insert(tag, token);
+        tag
     }
 
     /// A run's transcript file.
