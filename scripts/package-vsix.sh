@@ -10,15 +10,17 @@
 #                 alpine-x64, alpine-arm64, darwin-x64, darwin-arm64,
 #                 win32-x64, win32-arm64. Default: this machine's.
 #   --bin PATH    bundle this agentls binary (built for TARGET) instead of
-#                 building one.
+#                 building one; stripped of debug info when it is a Linux
+#                 binary for this machine.
 #   --out FILE    the VSIX to write. Default: editors/vscode/agentls-TARGET.vsix.
 #   --keep-debug  bundle the binary with its debug info.
 #
 # Without --bin it builds `cargo build --release --locked -p agentls
 # --target TRIPLE` (the rustup target must be installed). The bundled copy of
 # an ELF binary (Linux targets) is stripped of debug info; for a release
-# build, its line tables go to agentls-TARGET.debug beside the VSIX, linked
-# with .gnu_debuglink, for symbolising crash backtraces. The universal VSIX
+# build for this machine, its line tables go to agentls-TARGET.debug beside
+# the VSIX, linked with .gnu_debuglink, for symbolising crash backtraces
+# (for another architecture rustc strips them). The universal VSIX
 # (no binary, agentls from PATH) stays `npm run package` in editors/vscode.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -81,12 +83,25 @@ out=${out:-$ext/agentls-$target.vsix}
 mkdir -p "$(dirname "$out")"
 out=$(cd "$(dirname "$out")" && pwd)/$(basename "$out")
 
+host=$(rustc -vV 2>/dev/null | sed -n 's/^host: //p' || true)
+if [ -z "$host" ] && [ "$(uname -sm)" = "Linux x86_64" ]; then
+  host=x86_64-unknown-linux-gnu
+fi
+
 debug_file=""
 if [ -z "$bin" ]; then
   echo "== build agentls for $target ($triple, release)"
-  cargo build --release --locked -p agentls --target "$triple"
+  if [ "$elf" = 1 ] && [ "$keep_debug" = 0 ] && [ "$triple" != "$host" ]; then
+    # This machine's objcopy may not know another architecture's ELF:
+    # let rustc strip the debug info, and keep no line tables.
+    CARGO_PROFILE_RELEASE_STRIP=debuginfo cargo build --release --locked -p agentls --target "$triple"
+  else
+    cargo build --release --locked -p agentls --target "$triple"
+    if [ "$elf" = 1 ]; then
+      debug_file=${out%.vsix}.debug
+    fi
+  fi
   bin=$root/target/$triple/release/$exe
-  debug_file=${out%.vsix}.debug
 fi
 if [ ! -f "$bin" ] || [ ! -x "$bin" ]; then
   echo "package-vsix.sh: $bin is not an executable file" >&2
@@ -102,10 +117,11 @@ if [ -e "$staged" ]; then
   exit 1
 fi
 trap 'rm -rf "$staged"' EXIT
+trap 'exit 1' INT TERM HUP
 mkdir "$staged"
 cp "$bin" "$staged/$exe"
 chmod 755 "$staged/$exe"
-if [ "$elf" = 1 ] && [ "$keep_debug" = 0 ]; then
+if [ "$elf" = 1 ] && [ "$keep_debug" = 0 ] && [ "$triple" = "$host" ]; then
   if [ -n "$debug_file" ]; then
     objcopy --only-keep-debug "$staged/$exe" "$debug_file"
     objcopy --strip-debug --add-gnu-debuglink="$debug_file" "$staged/$exe"
@@ -116,8 +132,7 @@ if [ "$elf" = 1 ] && [ "$keep_debug" = 0 ]; then
 fi
 
 # A binary this machine can run must answer before it is shipped.
-host=$(rustc -vV 2>/dev/null | sed -n 's/^host: //p' || true)
-if [ "$triple" = "$host" ] || { [ -z "$host" ] && [ "$target" = linux-x64 ] && [ "$(uname -sm)" = "Linux x86_64" ]; }; then
+if [ "$triple" = "$host" ]; then
   echo "== bundled: $("$staged/$exe" --version)"
 fi
 
