@@ -37,9 +37,11 @@ end
 ---@param opts agentls.Options
 ---@return vim.lsp.Config
 function M.config(opts)
-  local capabilities = vim.lsp.protocol.make_client_capabilities()
-  if opts.capabilities then
-    capabilities = vim.tbl_deep_extend("force", capabilities, opts.capabilities)
+  -- 0.11 merges a config's capabilities into Neovim's defaults itself; a
+  -- full table here would also override those of vim.lsp.config("*").
+  local capabilities = opts.capabilities
+  if not has_011 then
+    capabilities = vim.tbl_deep_extend("force", vim.lsp.protocol.make_client_capabilities(), opts.capabilities or {})
   end
   return {
     name = M.name,
