@@ -118,7 +118,7 @@ export interface ServerSearch {
   env: { PATH?: string; HOME?: string };
   isExecutable: (file: string) => boolean;
   platform?: NodeJS.Platform;
-  /** `vscode.env.remoteName`: set in a remote window (SSH, WSL, containers, code-server). */
+  /** `vscode.env.remoteName`: the kind of remote window (`ssh-remote`, `wsl`, ...), undefined in a local one. */
   remoteName?: string;
 }
 

@@ -43,7 +43,6 @@ local function server_cmd()
 end
 
 function M.check()
-
   health.start("agentls: Neovim")
   if vim.fn.has("nvim-0.10") == 1 then
     health.ok(("Neovim %s (%s)"):format(tostring(vim.version()), vim.fn.has("nvim-0.11") == 1 and "vim.lsp.config/enable" or "vim.lsp.start"))
