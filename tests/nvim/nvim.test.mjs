@@ -11,7 +11,7 @@ import { test } from 'node:test';
 
 import { agentlsBin } from '../support/env.mjs';
 import { cassette, CONFIG, SAMPLE, SHOUT_ANSWER, SHOUT_EDIT, SHOUT_LOCAL_ANSWER, WORKFLOWS } from '../support/workflows.mjs';
-import { nvimWorld, runNvim } from './world.mjs';
+import { INIT_ENABLE, nvimWorld, runNvim } from './world.mjs';
 
 const SECRET = 'sk-test-never-shown-0123456789';
 
@@ -42,8 +42,9 @@ async function crashedRun(world) {
 }
 
 /** Runs one scenario of driver.lua in a fresh world and asserts its checks. */
-async function scenario(name, { env = {}, workflow = 'shout', answer = SHOUT_ANSWER, prepare } = {}) {
+async function scenario(name, { env = {}, workflow = 'shout', answer = SHOUT_ANSWER, prepare, init } = {}) {
   const world = nvimWorld({
+    init,
     workflows: WORKFLOWS,
     config: CONFIG,
     files: { 'src/sample.txt': SAMPLE },
@@ -59,6 +60,7 @@ async function scenario(name, { env = {}, workflow = 'shout', answer = SHOUT_ANS
     version,
     state_dir: path.join(world.env.XDG_STATE_HOME, 'agentls'),
     secret: SECRET,
+    workspace: world.workspace,
   };
   const { result, code, context } = await runNvim(world, name, { expect, env });
   world.cleanup();
@@ -87,3 +89,5 @@ test('commands_follow_the_actions_the_server_sends', () => scenario('commands_fo
 test('checkhealth_reports_binary_state_and_keys', () =>
   scenario('checkhealth_reports_binary_state_and_keys', { env: { OPENAI_API_KEY: SECRET } }));
 test('range_follows_selection_and_encoding', () => scenario('range_follows_selection_and_encoding'));
+test('lsp_enable_alone_attaches_and_runs_a_workflow', () =>
+  scenario('lsp_enable_alone_attaches_and_runs_a_workflow', { init: INIT_ENABLE }));

@@ -24,7 +24,15 @@ export function docsBlock(marker) {
   return match[2];
 }
 
-export function nvimWorld(options) {
+/** Markers of the docs/editors.md blocks a world can use as init.lua. */
+export const INIT_SETUP = 'tests/nvim uses this block as init.lua, unchanged';
+export const INIT_ENABLE = 'tests/nvim uses this vim.lsp.enable block as init.lua';
+
+/**
+ * A fresh user set up as docs/editors.md says; `init` is the marker of the
+ * block that becomes init.lua: the setup() block by default.
+ */
+export function nvimWorld({ init = INIT_SETUP, ...options }) {
   const world = makeWorld(options);
   // The checkout and `cargo install` of docs/editors.md section 1.
   mkdirSync(path.join(world.home, 'src'), { recursive: true });
@@ -39,9 +47,9 @@ export function nvimWorld(options) {
     env: world.env,
     cwd: world.home,
   });
-  const init = path.join(world.env.XDG_CONFIG_HOME, 'nvim', 'init.lua');
-  mkdirSync(path.dirname(init), { recursive: true });
-  writeFileSync(init, docsBlock('tests/nvim uses this block as init.lua'));
+  const initFile = path.join(world.env.XDG_CONFIG_HOME, 'nvim', 'init.lua');
+  mkdirSync(path.dirname(initFile), { recursive: true });
+  writeFileSync(initFile, docsBlock(init));
   return world;
 }
 

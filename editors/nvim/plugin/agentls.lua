@@ -1,5 +1,6 @@
 -- Defines :Agent. Everything else loads on first use; the language server
--- starts only after require("agentls").setup().
+-- starts only after require("agentls").setup(), or on Neovim 0.11 after
+-- vim.lsp.enable("agentls") (whose config is lsp/agentls.lua).
 if vim.g.loaded_agentls then
   return
 end

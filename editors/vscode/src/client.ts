@@ -1,7 +1,8 @@
 /**
- * Starts the agentls language server for VS Code: finds the binary, builds
- * the server options and client options, and says clearly what to do when the
- * binary is missing. Knows nothing of runs or views.
+ * Starts the agentls language server for VS Code: finds the binary (the
+ * setting, the bundled one, PATH), builds the server options and client
+ * options, and says clearly what to do when the binary is missing. Knows
+ * nothing of runs or views.
  */
 
 import * as fs from 'fs';
@@ -15,6 +16,7 @@ import {
 
 import {
   answerConfiguration,
+  bundledServer,
   findServer,
   initializationOptions,
   serverEnv,
@@ -43,8 +45,8 @@ async function reportMissing(context: vscode.ExtensionContext, reason: string): 
   const settings = 'Set agentls.path';
   const choice = await vscode.window.showErrorMessage(
     `Agent: cannot start the agentls language server. ${reason} ` +
-      'Install it with `cargo install --path server` from the agentls repository, ' +
-      'or point agentls.path at the binary.',
+      'Install the platform VSIX, which bundles it, or `cargo install --path server` ' +
+      'from the agentls repository, or point agentls.path at the binary.',
     guide,
     settings,
   );
@@ -58,13 +60,24 @@ async function reportMissing(context: vscode.ExtensionContext, reason: string): 
   }
 }
 
-/** Builds the client, or returns undefined (after telling the user) when no binary is found. */
+/**
+ * Builds the client, or returns undefined (after telling the user) when no
+ * binary is found. The binary is `agentls.path`, else the bundled one, else
+ * `agentls` on PATH (settings.ts `findServer`); which one runs goes to the
+ * client's output channel.
+ */
 export function createClient(
   context: vscode.ExtensionContext,
   settings: Settings,
   current: () => Settings,
 ): LanguageClient | undefined {
-  const lookup = findServer(settings.path, process.env, isExecutable);
+  const lookup = findServer({
+    configured: settings.path,
+    bundled: bundledServer(context.extensionPath),
+    env: process.env,
+    isExecutable,
+    remoteName: vscode.env.remoteName,
+  });
   if (!lookup.found) {
     void reportMissing(context, lookup.reason);
     return undefined;
@@ -88,5 +101,7 @@ export function createClient(
       },
     },
   };
-  return new LanguageClient('agentls', 'Agent Language Server', serverOptions, clientOptions);
+  const client = new LanguageClient('agentls', 'Agent Language Server', serverOptions, clientOptions);
+  client.info(`agentls binary: ${lookup.path} (${lookup.source})`, undefined, false);
+  return client;
 }

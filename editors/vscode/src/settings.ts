@@ -95,29 +95,54 @@ export function serverEnv(
 /** Settings whose change needs a server restart (they shape the process, not the session). */
 export const RESTART_KEYS = ['agentls.path', 'agentls.logLevel'] as const;
 
+/** Where the server binary came from, in the order they are tried. */
+export type ServerSource = 'agentls.path' | 'bundled' | 'PATH';
+
 export type BinaryLookup =
-  | { found: true; path: string }
+  | { found: true; path: string; source: ServerSource }
   | { found: false; reason: string };
 
 /**
- * Finds the server binary: `agentls.path` when set (a `~/` prefix is the
- * home directory), else the first `agentls` on PATH.
+ * Where a platform VSIX (`scripts/package-vsix.sh`) puts the server:
+ * `server/agentls`, `server/agentls.exe` on Windows, in the extension.
  */
-export function findServer(
-  configured: string,
-  env: { PATH?: string; HOME?: string },
-  isExecutable: (file: string) => boolean,
-  platform: NodeJS.Platform = process.platform,
-): BinaryLookup {
+export function bundledServer(extensionPath: string, platform: NodeJS.Platform = process.platform): string {
+  return path.join(extensionPath, 'server', platform === 'win32' ? 'agentls.exe' : 'agentls');
+}
+
+export interface ServerSearch {
+  /** `agentls.path`, trimmed; empty when not set. */
+  configured: string;
+  /** The path the bundled binary has when the extension is a platform VSIX (`bundledServer`). */
+  bundled: string;
+  env: { PATH?: string; HOME?: string };
+  isExecutable: (file: string) => boolean;
+  platform?: NodeJS.Platform;
+  /** `vscode.env.remoteName`: the kind of remote window (`ssh-remote`, `wsl`, ...), undefined in a local one. */
+  remoteName?: string;
+}
+
+/**
+ * Finds the server binary, as rust-analyzer does: `agentls.path` when set (a
+ * `~/` prefix is the home directory; a wrong path is an error, not a reason
+ * to run another binary), else the binary a platform VSIX bundles, else the
+ * first `agentls` on PATH.
+ */
+export function findServer(search: ServerSearch): BinaryLookup {
+  const { configured, bundled, env, isExecutable } = search;
+  const platform = search.platform ?? process.platform;
   if (configured !== '') {
     const expanded =
       configured.startsWith('~/') && env.HOME ? path.join(env.HOME, configured.slice(2)) : configured;
     return isExecutable(expanded)
-      ? { found: true, path: expanded }
+      ? { found: true, path: expanded, source: 'agentls.path' }
       : {
           found: false,
           reason: `agentls.path is set to "${configured}", but no executable file is there.`,
         };
+  }
+  if (isExecutable(bundled)) {
+    return { found: true, path: bundled, source: 'bundled' };
   }
   const names = platform === 'win32' ? ['agentls.exe', 'agentls'] : ['agentls'];
   const separator = platform === 'win32' ? ';' : ':';
@@ -128,14 +153,38 @@ export function findServer(
     for (const name of names) {
       const candidate = path.join(dir, name);
       if (isExecutable(candidate)) {
-        return { found: true, path: candidate };
+        return { found: true, path: candidate, source: 'PATH' };
       }
     }
   }
   return {
     found: false,
-    reason: 'The agentls binary was not found on PATH, and agentls.path is not set.',
+    reason:
+      'No agentls binary was found: this extension bundles none (it is the universal VSIX, ' +
+      'not a platform one), there is none on PATH, and agentls.path is not set. ' +
+      whereToSetPath(search.remoteName),
   };
+}
+
+/**
+ * Where `agentls.path` takes effect. It is a machine setting, so a remote
+ * window (Remote-SSH, WSL, Dev Containers, code-server) ignores it in User
+ * settings and reads it from the Remote settings of the machine the server
+ * runs on.
+ */
+export function whereToSetPath(remoteName: string | undefined): string {
+  if (remoteName) {
+    return (
+      `This is a remote window (${remoteName}): set agentls.path in the Remote settings ` +
+      '(Preferences: Open Remote Settings), the machine the server runs on; ' +
+      'VS Code ignores it in User settings here.'
+    );
+  }
+  return (
+    'Set agentls.path in your User settings; in a remote window (Remote-SSH, WSL, ' +
+    'Dev Containers, code-server) in its Remote settings instead ' +
+    '(Preferences: Open Remote Settings), as VS Code ignores it in User settings there.'
+  );
 }
 
 /**

@@ -20,7 +20,7 @@ interface Manifest {
   contributes: {
     commands: { command: string; title: string; category?: string }[];
     menus: Record<string, MenuItem[]>;
-    configuration: { properties: Record<string, { type: string; default: unknown }> };
+    configuration: { properties: Record<string, { type: string; default: unknown; scope?: string }> };
   };
 }
 const manifest = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as Manifest;
@@ -121,6 +121,12 @@ test('settings_have_defaults_matching_the_code', () => {
   ]);
   assert.equal(properties['agentls.coalescingInterval'].default, 50);
   assert.equal(properties['agentls.logLevel'].default, 'info');
+});
+
+test('only_the_machine_chooses_the_server_binary', () => {
+  // Not machine-overridable: a workspace's .vscode/settings.json must not
+  // pick the program the extension starts when the window opens.
+  assert.equal(manifest.contributes.configuration.properties['agentls.path'].scope, 'machine');
 });
 
 test('main_points_at_the_compiled_entry_point', () => {

@@ -16,7 +16,7 @@ local function client_or_warn(bufnr)
   local client = lsp.client(bufnr)
   if not client then
     notify(
-      "the server is not running for this buffer. Did setup() run, and is `agentls` installed? See :checkhealth agentls",
+      "the server is not running for this buffer. Did setup() or vim.lsp.enable('agentls') run, and is `agentls` installed? See :checkhealth agentls",
       vim.log.levels.ERROR
     )
   end

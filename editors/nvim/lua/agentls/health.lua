@@ -28,9 +28,21 @@ local function writable(dir)
   return parent ~= nil and vim.fn.filewritable(parent) == 2
 end
 
-function M.check()
-  local opts = require("agentls.config").options
+--- The command that starts the server: on 0.11 the resolved vim.lsp.config
+--- (lsp/agentls.lua, setup() and the user's own vim.lsp.config calls), else
+--- the plugin's options.
+---@return string[]
+local function server_cmd()
+  if vim.fn.has("nvim-0.11") == 1 then
+    local resolved = vim.lsp.config["agentls"]
+    if resolved and type(resolved.cmd) == "table" then
+      return resolved.cmd
+    end
+  end
+  return require("agentls.config").options.cmd
+end
 
+function M.check()
   health.start("agentls: Neovim")
   if vim.fn.has("nvim-0.10") == 1 then
     health.ok(("Neovim %s (%s)"):format(tostring(vim.version()), vim.fn.has("nvim-0.11") == 1 and "vim.lsp.config/enable" or "vim.lsp.start"))
@@ -44,11 +56,13 @@ function M.check()
   end
 
   health.start("agentls: binary")
-  local exe = vim.fn.exepath(opts.cmd[1])
+  local cmd = server_cmd()
+  local exe = vim.fn.exepath(cmd[1])
   if exe == "" then
-    health.error(("%q not found or not executable"):format(opts.cmd[1]), {
+    health.error(("%q not found or not executable"):format(cmd[1]), {
       "Install it: `cargo install --locked --path server` in the agentls repository",
       "or give its path: require('agentls').setup({ cmd = { '/path/to/agentls', 'serve' } })",
+      "(or, without setup(): vim.lsp.config('agentls', { cmd = { '/path/to/agentls', 'serve' } }))",
     })
   else
     local out = vim.fn.system({ exe, "--version" })
@@ -89,7 +103,7 @@ function M.check()
   health.start("agentls: client")
   local clients = vim.lsp.get_clients({ name = "agentls" })
   if #clients == 0 then
-    health.info("no agentls client is running (it starts when you open a file after setup())")
+    health.info("no agentls client is running (it starts when you open a file after setup() or vim.lsp.enable('agentls'))")
   end
   for _, client in ipairs(clients) do
     local commands = vim.tbl_get(client.server_capabilities or {}, "executeCommandProvider", "commands") or {}

@@ -1,6 +1,8 @@
 --- The language client: starts agentls for file buffers (vim.lsp.config and
 --- vim.lsp.enable on Neovim 0.11+, vim.lsp.start from a FileType autocmd on
---- 0.10), opts in to run events, and sends agent.* commands.
+--- 0.10), opts in to run events, and sends agent.* commands. M.config is
+--- also what lsp/agentls.lua returns, so vim.lsp.enable("agentls") without
+--- setup() starts the same client.
 --- Knows nothing of buffers that show output; it hands notifications to
 --- runs.lua and output.lua.
 local M = {}
@@ -29,12 +31,17 @@ local function handlers()
   }
 end
 
---- The client configuration both code paths share.
+--- The client configuration for `opts`: what setup() passes to
+--- vim.lsp.config (0.11) or vim.lsp.start (0.10), and what lsp/agentls.lua
+--- returns for a bare vim.lsp.enable("agentls").
 ---@param opts agentls.Options
-local function client_config(opts)
-  local capabilities = vim.lsp.protocol.make_client_capabilities()
-  if opts.capabilities then
-    capabilities = vim.tbl_deep_extend("force", capabilities, opts.capabilities)
+---@return vim.lsp.Config
+function M.config(opts)
+  -- 0.11 merges a config's capabilities into Neovim's defaults itself; a
+  -- full table here would also override those of vim.lsp.config("*").
+  local capabilities = opts.capabilities
+  if not has_011 then
+    capabilities = vim.tbl_deep_extend("force", vim.lsp.protocol.make_client_capabilities(), opts.capabilities or {})
   end
   return {
     name = M.name,
@@ -57,7 +64,7 @@ local augroup = vim.api.nvim_create_augroup("agentls.lsp", { clear = true })
 --- 0.10: start (or reuse) a client for each file buffer of a wanted filetype.
 ---@param opts agentls.Options
 local function start_010(opts)
-  local config = client_config(opts)
+  local config = M.config(opts)
   local function attach(bufnr)
     if vim.bo[bufnr].buftype ~= "" or vim.api.nvim_buf_get_name(bufnr) == "" then
       return
@@ -98,7 +105,7 @@ function M.setup(opts)
     )
   end
   if has_011 then
-    vim.lsp.config(M.name, client_config(opts))
+    vim.lsp.config(M.name, M.config(opts))
     vim.lsp.enable(M.name)
   else
     start_010(opts)
