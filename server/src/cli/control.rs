@@ -1,57 +1,10 @@
 //! Applying a person's decision to a run from the shell, then following the
 //! run in the foreground like `agentls run` does.
 
-use std::path::PathBuf;
-
-use clap::Args;
-
+use super::args::{ControlArgs, DecisionArgs, OverrideArgs, StepArgs};
 use super::run::{finish, Follow};
 use super::workspace::CliWorkspace;
-use super::{Fail, WorkspaceArg};
-
-#[derive(Args)]
-pub struct ControlArgs {
-    /// Run id (a unique prefix is enough).
-    run: String,
-    #[command(flatten)]
-    ws: WorkspaceArg,
-    /// Print the finished run as JSON on stdout.
-    #[arg(long)]
-    json: bool,
-}
-
-#[derive(Args)]
-pub struct StepArgs {
-    #[command(flatten)]
-    control: ControlArgs,
-    /// The step (default: the failed one).
-    #[arg(long)]
-    step: Option<String>,
-}
-
-#[derive(Args)]
-pub struct OverrideArgs {
-    #[command(flatten)]
-    control: ControlArgs,
-    /// The step whose output to replace.
-    #[arg(long)]
-    step: String,
-    /// The file holding the new output (`-` reads stdin).
-    #[arg(long, value_name = "FILE")]
-    output_file: PathBuf,
-}
-
-#[derive(Args)]
-pub struct DecisionArgs {
-    #[command(flatten)]
-    control: ControlArgs,
-    /// The step (default: the waiting one).
-    #[arg(long)]
-    step: Option<String>,
-    /// Why (kept with the step).
-    #[arg(long)]
-    reason: Option<String>,
-}
+use super::Fail;
 
 /// Opens the workspace, resolves the run, applies `act`, then follows the
 /// run to where it stops.

@@ -1,11 +1,12 @@
 //! The command line: `agentls [serve] [--stdio]`, `agentls run`, `runs`,
 //! `show`, `resume`, `retry`, `skip`, `override`, `approve`, `reject`,
-//! `workflows`, `check`, `stats`, `doctor`. The only place that turns
+//! `workflows`, `check`, `stats`, `doctor`, `completions`, `man`. The only place that turns
 //! errors into exit codes and text for a shell.
 //!
 //! Exit codes: 0 completed (or success), 1 failed or cancelled, 2 usage or
 //! configuration error, 3 the run waits for an approval.
 
+mod args;
 mod control;
 mod doctor;
 mod live;
@@ -16,92 +17,12 @@ mod stats;
 mod workflows;
 mod workspace;
 
-use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{CommandFactory, Parser};
 
-#[derive(Parser)]
-#[command(
-    name = "agentls",
-    version,
-    about = "Multi-step AI agent workflows in any LSP editor"
-)]
-struct Cli {
-    #[command(subcommand)]
-    command: Option<Command>,
-    /// Speak LSP on stdin/stdout (the default; accepted because editors pass it).
-    #[arg(long, global = true, hide = true)]
-    stdio: bool,
-}
-
-/// `--workspace DIR`, shared by every command that works on a workspace.
-#[derive(Args, Clone)]
-pub struct WorkspaceArg {
-    /// The workspace folder (default: the current directory).
-    #[arg(long, short = 'w', value_name = "DIR")]
-    pub workspace: Option<PathBuf>,
-}
-
-#[derive(Subcommand)]
-enum Command {
-    /// Run the language server on stdin/stdout (what runs with no subcommand).
-    Serve,
-    /// Run a workflow and follow it to its end.
-    Run(run::RunArgs),
-    /// List the workspace's runs, newest first.
-    Runs {
-        #[command(flatten)]
-        ws: WorkspaceArg,
-        /// How many runs to list (0: all of them).
-        #[arg(long, default_value_t = 20)]
-        limit: usize,
-        #[arg(long)]
-        json: bool,
-    },
-    /// Show one run: its steps, their status and output.
-    Show {
-        /// Run id (a unique prefix is enough).
-        run: String,
-        #[command(flatten)]
-        ws: WorkspaceArg,
-        #[arg(long)]
-        json: bool,
-    },
-    /// Continue an interrupted run (the step a crash cut short runs again).
-    Resume(control::ControlArgs),
-    /// Run the failed step again and continue.
-    Retry(control::StepArgs),
-    /// Skip the failed step and continue.
-    Skip(control::StepArgs),
-    /// Replace a failed step's output with a file's content and continue.
-    Override(control::OverrideArgs),
-    /// Approve the waiting step and continue.
-    Approve(control::DecisionArgs),
-    /// Reject the waiting step (the run pauses as failed).
-    Reject(control::DecisionArgs),
-    /// List the workflows this workspace can run.
-    Workflows {
-        #[command(flatten)]
-        ws: WorkspaceArg,
-        #[arg(long)]
-        json: bool,
-    },
-    /// Check workflow files: prints `path:line:col: message`, exit 1 on errors.
-    Check {
-        #[command(flatten)]
-        ws: WorkspaceArg,
-    },
-    /// Model usage from the store: calls, tokens, errors and p50/p95 latency
-    /// per provider and model.
-    Stats(stats::StatsArgs),
-    /// Check the installation: state directory, config files, PTY, provider keys.
-    Doctor {
-        /// Workspace whose `.agentls/config.toml` to check (default: the current directory).
-        #[arg(long)]
-        workspace: Option<PathBuf>,
-    },
-}
+pub use args::WorkspaceArg;
+use args::{Cli, Command};
 
 /// A command's failure: what to print and the exit code.
 #[derive(Debug)]
@@ -130,6 +51,19 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let command = match cli.command {
         None | Some(Command::Serve) => return serve(),
+        Some(Command::Completions { shell }) => {
+            let mut cli = Cli::command();
+            clap_complete::generate(shell, &mut cli, "agentls", &mut std::io::stdout());
+            return ExitCode::SUCCESS;
+        }
+        Some(Command::Man) => {
+            use std::io::Write as _;
+            let page = include_bytes!(concat!(env!("OUT_DIR"), "/agentls.1"));
+            return match std::io::stdout().write_all(page) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(_) => ExitCode::FAILURE,
+            };
+        }
         Some(Command::Doctor { workspace }) => {
             let _telemetry = crate::telemetry::init_logging(&crate::state::state_base(), "warn");
             return doctor::run(workspace);
@@ -154,7 +88,12 @@ pub fn main() -> ExitCode {
             Command::Workflows { ws, json } => workflows::list(&ws, json),
             Command::Check { ws } => workflows::check(&ws),
             Command::Stats(args) => stats::run(args),
-            Command::Serve | Command::Doctor { .. } => unreachable!("handled above"),
+            Command::Serve
+            | Command::Doctor { .. }
+            | Command::Completions { .. }
+            | Command::Man => {
+                unreachable!("handled above")
+            }
         }
     });
     let code = match result {

@@ -2,46 +2,18 @@
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, IsTerminal, Write};
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use agentls_engine::{
     Action, Engine, EngineError, FileInput, Inputs, RunId, RunRecord, RunStatus, SelectionInput,
     StartRequest,
 };
-use clap::Args;
 use serde_json::Value;
 
+use super::args::RunArgs;
 use super::render::{self, Renderer, Target};
 use super::workspace::CliWorkspace;
-use super::{Fail, WorkspaceArg};
-
-#[derive(Args)]
-pub struct RunArgs {
-    /// The workflow's name (see `agentls workflows`).
-    workflow: String,
-    #[command(flatten)]
-    ws: WorkspaceArg,
-    /// A workflow parameter, `name=value` (repeatable).
-    #[arg(long = "param", short = 'p', value_name = "NAME=VALUE")]
-    params: Vec<String>,
-    /// The file the run works on (`file` in templates).
-    #[arg(long, value_name = "PATH")]
-    file: Option<PathBuf>,
-    /// The selection in `--file`, 1-based `LINE:COL-LINE:COL` (columns in characters; end exclusive).
-    #[arg(long, value_name = "L:C-L:C", requires = "file")]
-    range: Option<String>,
-    /// Print the finished run as JSON on stdout (progress goes to stderr).
-    #[arg(long)]
-    json: bool,
-    /// Approve this workspace workflow's (and the workspace config's) exact content without asking.
-    #[arg(long)]
-    trust: bool,
-    /// Record every model stream of the run into this cassette file (replay it
-    /// with a `replay` provider).
-    #[arg(long, value_name = "FILE")]
-    record: Option<PathBuf>,
-}
+use super::Fail;
 
 /// How to follow a run in the foreground.
 pub struct Follow {

@@ -2,23 +2,10 @@
 //! tokens in and out, errors and p50/p95 latency per provider and model,
 //! from the workspace's store. Answers without any collector.
 
-use clap::Args;
-
+use super::args::StatsArgs;
 use super::workspace::CliWorkspace;
-use super::{Fail, WorkspaceArg};
+use super::Fail;
 use crate::telemetry::stats;
-
-#[derive(Args)]
-pub struct StatsArgs {
-    #[command(flatten)]
-    ws: WorkspaceArg,
-    /// Only calls made in this window, e.g. `30m`, `24h`, `7d` (default: all).
-    #[arg(long, value_name = "DURATION")]
-    since: Option<String>,
-    /// Print the rows as JSON.
-    #[arg(long)]
-    json: bool,
-}
 
 pub fn run(args: StatsArgs) -> Result<u8, Fail> {
     let window = args
