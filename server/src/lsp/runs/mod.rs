@@ -12,7 +12,6 @@ pub mod inputs;
 mod lookup;
 mod rebase;
 mod shared;
-mod utf8;
 mod view;
 
 use std::collections::HashMap;

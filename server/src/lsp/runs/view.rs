@@ -9,10 +9,10 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use agentls_engine::{RunId, RunRecord, RunStatus, StepStatus};
+use agentls_exec::Utf8Decoder;
 use serde_json::{json, Value};
 use tower_lsp_server::ls_types::ProgressToken;
 
-use super::utf8::Utf8Carry;
 use crate::lsp::outbox::Outbox;
 
 /// The work-done progress shown for a run right now.
@@ -55,7 +55,7 @@ pub struct RunView {
     pub next_token: Option<ProgressToken>,
     /// Counts created progress tokens, so each is new.
     pub generation: u32,
-    carries: HashMap<String, Utf8Carry>,
+    carries: HashMap<String, Utf8Decoder>,
 }
 
 impl RunView {
@@ -94,7 +94,7 @@ impl RunView {
         match self.carries.get_mut(step) {
             Some(carry) => carry.decode(bytes),
             None => {
-                let mut carry = Utf8Carry::default();
+                let mut carry = Utf8Decoder::default();
                 let text = carry.decode(bytes);
                 self.carries.insert(step.to_owned(), carry);
                 text
