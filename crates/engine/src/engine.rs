@@ -8,7 +8,6 @@ use std::time::Duration;
 
 use agentls_store::{
     NewRun, NewStep, OutputBuffer, RunId, RunRecord, RunStatus, StepResult, StepStatus, Store,
-    WorkflowSource,
 };
 use agentls_workflow::{SourceKind, StepKind, Templates, Workflow};
 use tokio::sync::watch;
@@ -20,6 +19,7 @@ use crate::event::{Event, Subscriber};
 use crate::inputs::Inputs;
 use crate::models::Models;
 use crate::owner::Owner;
+use crate::transcripts::Transcripts;
 use crate::trust::{untrusted_actions, TrustRequired};
 
 /// How runs execute; the server fills it from the session's configuration.
@@ -110,7 +110,7 @@ impl Engine {
         state_dir: &Path,
         options: EngineOptions,
     ) -> Result<Engine, EngineError> {
-        std::fs::create_dir_all(state_dir.join("transcripts")).map_err(|source| {
+        std::fs::create_dir_all(Transcripts::in_state_dir(state_dir).dir()).map_err(|source| {
             EngineError::StateDir {
                 path: state_dir.to_path_buf(),
                 source,
@@ -185,6 +185,11 @@ impl Engine {
         self.inner.transcript_path(run)
     }
 
+    /// Where this workspace's run transcripts are.
+    pub fn transcripts(&self) -> Transcripts {
+        Transcripts::in_state_dir(&self.inner.state_dir)
+    }
+
     pub fn set_options(&self, options: EngineOptions) {
         *self
             .inner
@@ -254,11 +259,7 @@ impl Engine {
         }
         let new = NewRun {
             workflow_name: workflow.name.clone(),
-            workflow_source: match workflow.source.kind {
-                SourceKind::Builtin => WorkflowSource::Builtin,
-                SourceKind::User => WorkflowSource::User,
-                SourceKind::Workspace => WorkflowSource::Workspace,
-            },
+            workflow_source: workflow.source.kind.into(),
             workflow_path: workflow.source.path.clone(),
             workflow_content: workflow.source.content.clone(),
             content_hash: workflow.source.hash.clone(),
@@ -662,9 +663,7 @@ impl Inner {
     }
 
     pub fn transcript_path(&self, run: &RunId) -> PathBuf {
-        self.state_dir
-            .join("transcripts")
-            .join(format!("{run}.log"))
+        Transcripts::in_state_dir(&self.state_dir).path(run)
     }
 
     fn lock_active(&self) -> std::sync::MutexGuard<'_, HashMap<RunId, Active>> {

@@ -28,6 +28,7 @@ mod inputs;
 mod models;
 mod owner;
 mod steps;
+mod transcripts;
 mod trust;
 
 pub use agentls_store::{
@@ -40,4 +41,5 @@ pub use event::{Event, Subscriber};
 pub use inputs::{FileInput, Inputs, SelectionInput};
 pub use models::{CallLog, ModelCall, Models, PromptCall, PromptOutcome};
 pub use owner::live_owners;
+pub use transcripts::Transcripts;
 pub use trust::{untrusted_actions, TrustRequired};

@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::Duration;
 
-use agentls_engine::{RunId, Store};
+use agentls_engine::{RunId, Store, Transcripts};
 use agentls_stream::Limits;
 use agentls_text::PositionEncoding;
 use tokio::runtime::Handle;
@@ -44,7 +44,7 @@ pub struct Shared {
     pub encoding: PositionEncoding,
     pub store: Store,
     /// Where the engine writes run transcripts.
-    pub transcripts: PathBuf,
+    pub transcripts: Transcripts,
     /// The runtime, for tasks started from engine callbacks.
     pub handle: Handle,
     client: Client,
@@ -67,7 +67,7 @@ pub struct SharedParts {
     pub caps: ClientCaps,
     pub encoding: PositionEncoding,
     pub store: Store,
-    pub transcripts: PathBuf,
+    pub transcripts: Transcripts,
     pub client: Client,
     pub gate: Arc<OutGate>,
     pub config: crate::config::StreamConfig,
@@ -129,7 +129,7 @@ impl Shared {
 
     /// A run's transcript file.
     pub fn transcript(&self, run: &RunId) -> PathBuf {
-        self.transcripts.join(format!("{run}.log"))
+        self.transcripts.path(run)
     }
 
     pub fn session(&self) -> Result<Arc<Session>, String> {

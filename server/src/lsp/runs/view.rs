@@ -189,13 +189,8 @@ struct Titles {
 
 impl Titles {
     fn of(record: &RunRecord) -> Self {
-        let kind = match record.workflow_source {
-            agentls_store::WorkflowSource::Builtin => agentls_workflow::SourceKind::Builtin,
-            agentls_store::WorkflowSource::User => agentls_workflow::SourceKind::User,
-            agentls_store::WorkflowSource::Workspace => agentls_workflow::SourceKind::Workspace,
-        };
         let source = agentls_workflow::Source::new(
-            kind,
+            record.workflow_source.into(),
             record.workflow_path.clone(),
             record.workflow_content.clone(),
         );
