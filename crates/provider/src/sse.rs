@@ -127,6 +127,11 @@ impl Framer {
                 return Some(Event { event, data });
             }
             self.field(line);
+            if self.event_type.is_none() && matches!(self.data, Data::None) {
+                // Nothing of an event is kept yet (comments, ignored
+                // fields): keep-alive comments must not pile up.
+                self.event_start = self.read;
+            }
         }
     }
 
@@ -258,6 +263,22 @@ mod tests {
     fn fields_without_data_and_unknown_fields_dispatch_nothing() {
         let body = b"event: lonely\n\nid: 7\nretry: 10\nfoo: bar\n\nevent\ndata:x\n\n";
         assert_eq!(events(&[body]), owned(&[("message", "x")]));
+    }
+
+    #[test]
+    fn keep_alive_comments_do_not_pile_up_in_the_buffer() {
+        let mut framer = Framer::default();
+        for _ in 0..10_000 {
+            framer.push(b": keep-alive\n");
+            assert!(framer.next().is_none());
+        }
+        assert!(
+            framer.buffer.len() < 100,
+            "{} bytes kept",
+            framer.buffer.len()
+        );
+        framer.push(b"data: x\n\n");
+        assert_eq!(framer.next().map(|e| e.data.into_owned()), Some("x".into()));
     }
 
     #[test]
