@@ -139,22 +139,25 @@ pub(crate) async fn answer(
 }
 
 /// Writes the merged chunk streams to the live output, coalescing what is
-/// already waiting into one write.
+/// already waiting into writes of at most about [`Live::is_full`]'s size.
 async fn write_live(
     live: &mut Live,
     mut merged: futures::stream::SelectAll<BoxStream<'_, Vec<Item>>>,
 ) {
     while let Some(items) = merged.next().await {
-        items.into_iter().for_each(|item| live.push(item));
+        let mut waiting = Some(items);
         let mut ended = false;
-        while !live.is_full() {
-            match merged.next().now_or_never() {
-                Some(Some(items)) => items.into_iter().for_each(|item| live.push(item)),
-                Some(None) => {
-                    ended = true;
-                    break;
+        while let Some(items) = waiting.take() {
+            for item in items {
+                live.push(item);
+                if live.is_full() {
+                    live.flush().await;
                 }
-                None => break,
+            }
+            match merged.next().now_or_never() {
+                Some(Some(items)) => waiting = Some(items),
+                Some(None) => ended = true,
+                None => {}
             }
         }
         live.flush().await;
