@@ -145,13 +145,8 @@ async fn drive_steps(
 
 /// The workflow exactly as it was when the run started.
 fn snapshot(record: &RunRecord) -> Result<Workflow, String> {
-    let kind = match record.workflow_source {
-        agentls_store::WorkflowSource::Builtin => agentls_workflow::SourceKind::Builtin,
-        agentls_store::WorkflowSource::User => agentls_workflow::SourceKind::User,
-        agentls_store::WorkflowSource::Workspace => agentls_workflow::SourceKind::Workspace,
-    };
     let source = agentls_workflow::Source::new(
-        kind,
+        record.workflow_source.into(),
         record.workflow_path.clone(),
         record.workflow_content.clone(),
     );

@@ -23,6 +23,7 @@ use crate::inputs::Inputs;
 use crate::models::Models;
 use crate::owner::Owner;
 use crate::tagged::{Tag, Tagged};
+use crate::transcripts::Transcripts;
 
 /// How runs execute; the server fills it from the session's configuration.
 #[derive(Clone, Debug)]
@@ -105,7 +106,7 @@ impl Engine {
         state_dir: &Path,
         options: EngineOptions,
     ) -> Result<Engine, EngineError> {
-        std::fs::create_dir_all(state_dir.join("transcripts")).map_err(|source| {
+        std::fs::create_dir_all(Transcripts::in_state_dir(state_dir).dir()).map_err(|source| {
             EngineError::StateDir {
                 path: state_dir.to_path_buf(),
                 source,
@@ -177,6 +178,11 @@ impl Engine {
     /// The transcript file of a run (plain text, every step's output).
     pub fn transcript_path(&self, run: &RunId) -> PathBuf {
         self.inner.transcript_path(run)
+    }
+
+    /// Where this workspace's run transcripts are.
+    pub fn transcripts(&self) -> Transcripts {
+        Transcripts::in_state_dir(&self.inner.state_dir)
     }
 
     pub fn set_options(&self, options: EngineOptions) {
@@ -506,9 +512,7 @@ impl Inner {
     }
 
     pub fn transcript_path(&self, run: &RunId) -> PathBuf {
-        self.state_dir
-            .join("transcripts")
-            .join(format!("{run}.log"))
+        Transcripts::in_state_dir(&self.state_dir).path(run)
     }
 }
 

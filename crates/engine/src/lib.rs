@@ -30,6 +30,7 @@ mod models;
 mod owner;
 mod steps;
 mod tagged;
+mod transcripts;
 mod trust;
 
 pub use agentls_store::{
@@ -43,4 +44,5 @@ pub use inputs::{FileInput, Inputs, SelectionInput};
 pub use models::{CallLog, ModelCall, Models, PromptCall, PromptOutcome};
 pub use owner::live_owners;
 pub use tagged::{Tag, Tagged};
+pub use transcripts::Transcripts;
 pub use trust::{untrusted_actions, TrustRequired};

@@ -2,9 +2,8 @@
 //! resume, approve), and the [`Tag`] a caller may give them.
 
 use agentls_store::{
-    Action, NewRun, NewStep, OutputBuffer, RunId, RunStatus, StepResult, StepStatus, WorkflowSource,
+    Action, NewRun, NewStep, OutputBuffer, RunId, RunStatus, StepResult, StepStatus,
 };
-use agentls_workflow::SourceKind;
 
 use crate::engine::{check_run, kind_name, Engine, StartRequest};
 use crate::error::EngineError;
@@ -72,11 +71,7 @@ impl<'a> Tagged<'a> {
         }
         let new = NewRun {
             workflow_name: workflow.name.clone(),
-            workflow_source: match workflow.source.kind {
-                SourceKind::Builtin => WorkflowSource::Builtin,
-                SourceKind::User => WorkflowSource::User,
-                SourceKind::Workspace => WorkflowSource::Workspace,
-            },
+            workflow_source: workflow.source.kind.into(),
             workflow_path: workflow.source.path.clone(),
             workflow_content: workflow.source.content.clone(),
             content_hash: workflow.source.hash.clone(),

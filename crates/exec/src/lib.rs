@@ -6,7 +6,8 @@
 //! environment, streaming raw output bytes through a bounded channel,
 //! timeouts and cancellation that end the whole process group, children
 //! that die with agentls (and [`end_leftovers`] for what escapes that), and
-//! [`strip_ansi`] for the plain-text view of output.
+//! [`strip_ansi`] for the plain-text view of output, and [`Utf8Decoder`]
+//! for turning output that arrives in pieces into text.
 //!
 //! Architecture invariant: this crate knows nothing of workflows, steps,
 //! SQLite or LSP. It gets a [`CommandSpec`] and returns an [`Outcome`];
@@ -36,6 +37,7 @@ mod spawn;
 mod spec;
 mod sys;
 mod threads;
+mod utf8;
 
 pub use ansi::strip_ansi;
 pub use error::ExecError;
@@ -45,3 +47,4 @@ pub use run::run;
 pub use spawn::probe_pty;
 pub use spec::{CommandSpec, PtyMode, TerminalSize, DEFAULT_SECRET_VARS, PTY_ENV_VAR};
 pub use tokio_util::sync::CancellationToken;
+pub use utf8::Utf8Decoder;

@@ -139,19 +139,25 @@ pub(crate) async fn answer(
 }
 
 /// Writes the merged chunk streams to the live output, coalescing what is
-/// already waiting into one write.
-async fn write_live(live: &mut Live, mut merged: futures::stream::SelectAll<BoxStream<'_, Item>>) {
-    while let Some(item) = merged.next().await {
-        live.push(item);
+/// already waiting into writes of at most about [`Live::is_full`]'s size.
+async fn write_live(
+    live: &mut Live,
+    mut merged: futures::stream::SelectAll<BoxStream<'_, Vec<Item>>>,
+) {
+    while let Some(items) = merged.next().await {
+        let mut waiting = Some(items);
         let mut ended = false;
-        while !live.is_full() {
-            match merged.next().now_or_never() {
-                Some(Some(item)) => live.push(item),
-                Some(None) => {
-                    ended = true;
-                    break;
+        while let Some(items) = waiting.take() {
+            for item in items {
+                live.push(item);
+                if live.is_full() {
+                    live.flush().await;
                 }
-                None => break,
+            }
+            match merged.next().now_or_never() {
+                Some(Some(items)) => waiting = Some(items),
+                Some(None) => ended = true,
+                None => {}
             }
         }
         live.flush().await;
@@ -161,13 +167,16 @@ async fn write_live(live: &mut Live, mut merged: futures::stream::SelectAll<BoxS
     }
 }
 
-/// Provider `index`'s chunks, then its failure note, if any, once its
-/// stream has ended (so the note follows its last text).
+/// Provider `index`'s chunks, as many as are waiting at a time, then its
+/// failure note, if any, once its stream has ended (so the note follows its
+/// last text). Taking what is waiting in one `recv_many` costs one unit of
+/// tokio's cooperative budget, not one per chunk: an answer of thousands
+/// of small chunks would otherwise make the step's task yield every 128.
 fn provider_stream(
     index: usize,
     chunks: mpsc::Receiver<Chunk>,
     failure: oneshot::Receiver<Option<String>>,
-) -> BoxStream<'static, Item> {
+) -> BoxStream<'static, Vec<Item>> {
     enum State {
         Streaming(mpsc::Receiver<Chunk>, oneshot::Receiver<Option<String>>),
         Ended,
@@ -176,12 +185,14 @@ fn provider_stream(
         let State::Streaming(mut chunks, failure) = state else {
             return None;
         };
-        match chunks.recv().await {
-            Some(chunk) => Some((Item::Chunk(index, chunk), State::Streaming(chunks, failure))),
-            None => match failure.await {
-                Ok(Some(error)) => Some((Item::Failed(index, error), State::Ended)),
-                _ => None,
-            },
+        let mut batch = Vec::new();
+        if chunks.recv_many(&mut batch, CHUNKS).await > 0 {
+            let items = batch.into_iter().map(|c| Item::Chunk(index, c)).collect();
+            return Some((items, State::Streaming(chunks, failure)));
+        }
+        match failure.await {
+            Ok(Some(error)) => Some((vec![Item::Failed(index, error)], State::Ended)),
+            _ => None,
         }
     })
     .boxed()

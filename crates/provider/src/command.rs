@@ -12,7 +12,7 @@
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use agentls_exec::{CommandSpec, PtyMode, Termination};
+use agentls_exec::{CommandSpec, PtyMode, Termination, Utf8Decoder};
 use futures::future::BoxFuture;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
@@ -96,7 +96,7 @@ impl CommandProvider {
                 if first_chunk.is_none() {
                     first_chunk = Some(started.elapsed());
                 }
-                let piece = decoder.push(&bytes);
+                let piece = decoder.decode(&bytes);
                 if !piece.is_empty() {
                     text.push_str(&piece);
                     let _ = chunks.send(Chunk::Text(piece)).await;
@@ -186,74 +186,9 @@ fn tail(text: &str) -> String {
         .collect()
 }
 
-/// Turns output bytes into text as they come, holding back the start of a
-/// character split between reads; invalid bytes become U+FFFD.
-#[derive(Default)]
-struct Utf8Decoder {
-    pending: Vec<u8>,
-}
-
-impl Utf8Decoder {
-    fn push(&mut self, bytes: &[u8]) -> String {
-        self.pending.extend_from_slice(bytes);
-        let mut out = String::new();
-        loop {
-            match std::str::from_utf8(&self.pending) {
-                Ok(text) => {
-                    out.push_str(text);
-                    self.pending.clear();
-                    return out;
-                }
-                Err(err) => {
-                    let valid = err.valid_up_to();
-                    out.push_str(&String::from_utf8_lossy(&self.pending[..valid]));
-                    match err.error_len() {
-                        // An incomplete character at the end: wait for more.
-                        None => {
-                            self.pending.drain(..valid);
-                            return out;
-                        }
-                        Some(bad) => {
-                            out.push(char::REPLACEMENT_CHARACTER);
-                            self.pending.drain(..valid + bad);
-                        }
-                    }
-                }
-            }
-        }
-    }
-
-    fn finish(&mut self) -> String {
-        let rest = String::from_utf8_lossy(&self.pending).into_owned();
-        self.pending.clear();
-        rest
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn decoder_holds_back_split_characters() {
-        let text = "a\u{e9}\u{1F600}z";
-        let bytes = text.as_bytes();
-        for cut in 0..=bytes.len() {
-            let mut decoder = Utf8Decoder::default();
-            let mut out = decoder.push(&bytes[..cut]);
-            out.push_str(&decoder.push(&bytes[cut..]));
-            out.push_str(&decoder.finish());
-            assert_eq!(out, text, "cut at {cut}");
-        }
-    }
-
-    #[test]
-    fn decoder_replaces_invalid_bytes() {
-        let mut decoder = Utf8Decoder::default();
-        assert_eq!(decoder.push(b"a\xffb"), "a\u{FFFD}b");
-        assert_eq!(decoder.push(b"\xe2\x82"), "");
-        assert_eq!(decoder.finish(), "\u{FFFD}");
-    }
 
     #[test]
     fn shell_quote_survives_quotes() {

@@ -446,4 +446,20 @@ mod tests {
                 .to_string();
         assert!(err.contains("modle"), "{err}");
     }
+
+    #[test]
+    fn a_bad_duration_names_the_key_and_the_text() {
+        for (key, text) in [("idle_timeout", "2 days"), ("retry_base_delay", "1.5s")] {
+            let err = toml::from_str::<ProvidersConfig>(&format!(
+                "[providers.x]\nkind = \"openai\"\n{key} = \"{text}\""
+            ))
+            .unwrap_err()
+            .to_string();
+            assert!(err.contains(key), "{err}");
+            assert!(
+                err.contains(&format!("invalid duration \"{text}\"")),
+                "{err}"
+            );
+        }
+    }
 }

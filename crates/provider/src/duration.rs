@@ -1,5 +1,7 @@
 //! [`ConfigDuration`]: durations in configuration files, written `"30s"`,
 //! `"250ms"`, `"2m"`, `"1h"` or `"1m30s"`, or as a bare number of seconds.
+//! The grammar is humantime's, as for every duration agentls reads; the
+//! rules of this site are in [`ConfigDuration::parse`].
 
 use std::fmt;
 use std::time::Duration;
@@ -22,42 +24,28 @@ impl ConfigDuration {
         ConfigDuration(Duration::from_millis(n))
     }
 
-    /// Parses `"30s"`, `"250ms"`, `"2m"`, `"1h"`, `"1m30s"` (units: ms, s, m,
-    /// h; whitespace between parts allowed).
+    /// Parses `"30s"`, `"250ms"`, `"2m"`, `"1h"`, `"1m30s"`, `"1m 30s"`:
+    /// humantime's grammar, with the rules of configuration durations:
+    /// units [`UNITS`], whole numbers; zero is allowed (a timeout of zero
+    /// means no limit).
     pub fn parse(text: &str) -> Result<Self, String> {
         let invalid = || {
             format!("invalid duration {text:?}: write a number with a unit, e.g. \"30s\", \"500ms\", \"2m\", \"1h\"")
         };
-        let mut rest = text.trim();
-        if rest.is_empty() {
+        let parsed = humantime::parse_duration(text.trim()).map_err(|_| invalid())?;
+        let mut units = text
+            .split(|c: char| !c.is_alphabetic())
+            .filter(|unit| !unit.is_empty());
+        if text.contains('.') || units.any(|unit| !UNITS.contains(&unit)) {
             return Err(invalid());
         }
-        let mut total = Duration::ZERO;
-        while !rest.is_empty() {
-            let digits = rest
-                .find(|c: char| !c.is_ascii_digit())
-                .unwrap_or(rest.len());
-            if digits == 0 {
-                return Err(invalid());
-            }
-            let value: u64 = rest[..digits].parse().map_err(|_| invalid())?;
-            rest = &rest[digits..];
-            let unit_len = rest
-                .find(|c: char| !c.is_ascii_alphabetic())
-                .unwrap_or(rest.len());
-            let part = match &rest[..unit_len] {
-                "ms" => Duration::from_millis(value),
-                "s" => Duration::from_secs(value),
-                "m" => Duration::from_secs(value.saturating_mul(60)),
-                "h" => Duration::from_secs(value.saturating_mul(3600)),
-                _ => return Err(invalid()),
-            };
-            total = total.saturating_add(part);
-            rest = rest[unit_len..].trim_start();
-        }
-        Ok(ConfigDuration(total))
+        Ok(ConfigDuration(parsed))
     }
 }
+
+/// The units configuration durations take (humantime knows more: `d`,
+/// `min`, `seconds`, ...; the documented set stays the accepted one).
+const UNITS: &[&str] = &["ms", "s", "m", "h"];
 
 impl From<ConfigDuration> for Duration {
     fn from(value: ConfigDuration) -> Self {
@@ -110,6 +98,7 @@ mod tests {
         assert_eq!(ConfigDuration::parse("1h"), ms(3_600_000));
         assert_eq!(ConfigDuration::parse("1m 30s"), ms(90_000));
         assert_eq!(ConfigDuration::parse(" 0s "), ms(0));
+        assert_eq!(ConfigDuration::parse("1h 1m 1s 1ms"), ms(3_661_001));
     }
 
     #[test]

@@ -32,6 +32,7 @@ mod error;
 mod http;
 mod interface;
 mod secret;
+mod sse;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod wire;

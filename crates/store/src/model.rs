@@ -6,6 +6,7 @@ use std::fmt;
 use std::path::PathBuf;
 use std::str::FromStr;
 
+use agentls_workflow::SourceKind;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -30,6 +31,28 @@ impl WorkflowSource {
             WorkflowSource::Builtin => "builtin",
             WorkflowSource::User => "user",
             WorkflowSource::Workspace => "workspace",
+        }
+    }
+}
+
+/// A parsed workflow's source, as the store records it.
+impl From<SourceKind> for WorkflowSource {
+    fn from(kind: SourceKind) -> Self {
+        match kind {
+            SourceKind::Builtin => WorkflowSource::Builtin,
+            SourceKind::User => WorkflowSource::User,
+            SourceKind::Workspace => WorkflowSource::Workspace,
+        }
+    }
+}
+
+/// A recorded source, to parse a run's workflow snapshot again.
+impl From<WorkflowSource> for SourceKind {
+    fn from(source: WorkflowSource) -> Self {
+        match source {
+            WorkflowSource::Builtin => SourceKind::Builtin,
+            WorkflowSource::User => SourceKind::User,
+            WorkflowSource::Workspace => SourceKind::Workspace,
         }
     }
 }
@@ -272,4 +295,18 @@ pub struct RunSummary {
     pub steps_total: usize,
     /// Steps completed or skipped.
     pub steps_done: usize,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn workflow_sources_convert_both_ways_and_keep_their_names() {
+        for kind in [SourceKind::Builtin, SourceKind::User, SourceKind::Workspace] {
+            let source = WorkflowSource::from(kind);
+            assert_eq!(source.as_str(), kind.as_str());
+            assert_eq!(SourceKind::from(source), kind);
+        }
+    }
 }

@@ -1,6 +1,9 @@
 //! Human durations for `timeout`: `500ms`, `30s`, `10m`, `1h30m`.
 //!
-//! Owns only the parsing; what a timeout does is the engine's business.
+//! The grammar is humantime's, as for every duration agentls reads (the
+//! provider configuration's, `stats --since`); this module states the rules
+//! of step timeouts. Owns only the parsing; what a timeout does is the
+//! engine's business.
 
 use std::time::Duration;
 
@@ -26,52 +29,45 @@ pub enum DurationError {
     TooLong(String),
 }
 
-/// Parse `text` as a sequence of `<integer><unit>` parts (units `ms`, `s`, `m`, `h`),
-/// summed: `"1h30m"` is 90 minutes.
+/// The units a step `timeout` takes. humantime knows more (`d`, `w`, `min`,
+/// `sec`, ...); a timeout in days is more likely a typo than a wish, and the
+/// documented set stays the accepted one.
+const UNITS: &[&str] = &["ms", "s", "m", "h"];
+
+/// Parses a step `timeout`: humantime's grammar (one or more
+/// `<integer><unit>` parts, summed: `"1h30m"` is 90 minutes; spaces between
+/// parts allowed), with this site's rules: units [`UNITS`], whole numbers,
+/// and more than zero.
 pub fn parse_duration(text: &str) -> Result<Duration, DurationError> {
-    let malformed = || DurationError::Malformed(text.to_owned());
-    let mut rest = text.trim();
-    if rest.is_empty() {
-        return Err(malformed());
-    }
-    let mut total_ms: u64 = 0;
-    while !rest.is_empty() {
-        let digits = rest.len() - rest.trim_start_matches(|c: char| c.is_ascii_digit()).len();
-        if digits == 0 {
-            return Err(malformed());
-        }
-        let number: u64 = rest[..digits]
-            .parse()
-            .map_err(|_| DurationError::TooLong(text.to_owned()))?;
-        rest = &rest[digits..];
-        let unit_len = rest.len()
-            - rest
-                .trim_start_matches(|c: char| c.is_ascii_alphabetic())
-                .len();
-        let unit = &rest[..unit_len];
-        rest = &rest[unit_len..];
-        let factor: u64 = match unit {
-            "ms" => 1,
-            "s" => 1_000,
-            "m" => 60_000,
-            "h" => 3_600_000,
-            "" => return Err(malformed()),
-            other => {
-                return Err(DurationError::Unit {
-                    text: text.to_owned(),
-                    unit: other.to_owned(),
-                })
+    let parsed = humantime::parse_duration(text.trim()).map_err(|err| match err {
+        humantime::DurationError::UnknownUnit { unit, .. } if !unit.is_empty() => {
+            DurationError::Unit {
+                text: text.to_owned(),
+                unit,
             }
-        };
-        total_ms = number
-            .checked_mul(factor)
-            .and_then(|ms| total_ms.checked_add(ms))
-            .ok_or_else(|| DurationError::TooLong(text.to_owned()))?;
+        }
+        humantime::DurationError::NumberOverflow => DurationError::TooLong(text.to_owned()),
+        _ => DurationError::Malformed(text.to_owned()),
+    })?;
+    if let Some(unit) = units(text).find(|unit| !UNITS.contains(unit)) {
+        return Err(DurationError::Unit {
+            text: text.to_owned(),
+            unit: unit.to_owned(),
+        });
     }
-    if total_ms == 0 {
+    if text.contains('.') {
+        return Err(DurationError::Malformed(text.to_owned()));
+    }
+    if parsed.is_zero() {
         return Err(DurationError::Zero(text.to_owned()));
     }
-    Ok(Duration::from_millis(total_ms))
+    Ok(parsed)
+}
+
+/// The unit names in a duration humantime accepted.
+fn units(text: &str) -> impl Iterator<Item = &str> {
+    text.split(|c: char| !c.is_alphabetic())
+        .filter(|unit| !unit.is_empty())
 }
 
 #[cfg(test)]
@@ -85,6 +81,7 @@ mod tests {
         assert_eq!(parse_duration("10m"), Ok(Duration::from_secs(600)));
         assert_eq!(parse_duration("1h30m"), Ok(Duration::from_secs(5400)));
         assert_eq!(parse_duration("1m30s"), Ok(Duration::from_secs(90)));
+        assert_eq!(parse_duration(" 1h 30m "), Ok(Duration::from_secs(5400)));
     }
 
     #[test]
@@ -102,14 +99,26 @@ mod tests {
             Err(DurationError::Malformed(_))
         ));
         assert!(matches!(
-            parse_duration("3 d"),
+            parse_duration("1.5s"),
             Err(DurationError::Malformed(_))
+        ));
+        assert!(matches!(
+            parse_duration("3 d"),
+            Err(DurationError::Unit { .. })
+        ));
+        assert!(matches!(
+            parse_duration("10 seconds"),
+            Err(DurationError::Unit { .. })
         ));
         assert!(matches!(
             parse_duration("3d"),
             Err(DurationError::Unit { .. })
         ));
         assert!(matches!(parse_duration("0s"), Err(DurationError::Zero(_))));
+        assert!(matches!(
+            parse_duration("0h0m"),
+            Err(DurationError::Zero(_))
+        ));
         assert!(matches!(
             parse_duration("99999999999999999999h"),
             Err(DurationError::TooLong(_))

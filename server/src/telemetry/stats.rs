@@ -10,35 +10,28 @@ use agentls_store::ModelStats;
 use crate::lsp::protocol;
 use crate::session::Session;
 
-/// Parses a look-back window: a number and a unit (`s`, `m`, `h`, `d`,
-/// `w`), or several (`1h30m`).
+/// The units a look-back window takes: weeks and days make sense here
+/// (humantime knows more: `y`, `min`, ...; the documented set stays the
+/// accepted one).
+const SINCE_UNITS: &[&str] = &["ms", "s", "m", "h", "d", "w"];
+
+/// Parses a look-back window (`30m`, `24h`, `7d`, `2w`, `1h30m`):
+/// humantime's grammar, as for every duration agentls reads, with this
+/// site's rules: units [`SINCE_UNITS`], whole numbers.
 pub fn parse_since(text: &str) -> Result<Duration, String> {
     let bad = || {
         format!(
             "invalid duration {text:?}: write a number with a unit, e.g. \"30m\", \"24h\", \"7d\", \"2w\""
         )
     };
-    let mut rest = text.trim();
-    if rest.is_empty() {
+    let window = humantime::parse_duration(text.trim()).map_err(|_| bad())?;
+    let mut units = text
+        .split(|c: char| !c.is_alphabetic())
+        .filter(|unit| !unit.is_empty());
+    if text.contains('.') || units.any(|unit| !SINCE_UNITS.contains(&unit)) {
         return Err(bad());
     }
-    let mut total = Duration::ZERO;
-    while !rest.is_empty() {
-        let digits = rest.find(|c: char| !c.is_ascii_digit()).ok_or_else(bad)?;
-        let value: u64 = rest[..digits].parse().map_err(|_| bad())?;
-        let unit = rest[digits..].chars().next().ok_or_else(bad)?;
-        let seconds = match unit {
-            's' => 1,
-            'm' => 60,
-            'h' => 3600,
-            'd' => 86_400,
-            'w' => 7 * 86_400,
-            _ => return Err(bad()),
-        };
-        total = total.saturating_add(Duration::from_secs(value.saturating_mul(seconds)));
-        rest = rest[digits + unit.len_utf8()..].trim_start();
-    }
-    Ok(total)
+    Ok(window)
 }
 
 /// The unix time in milliseconds `window` ago (`None`: since ever).
@@ -166,7 +159,8 @@ mod tests {
         assert_eq!(parse_since("7d"), Ok(Duration::from_secs(7 * 86_400)));
         assert_eq!(parse_since("1h30m"), Ok(Duration::from_secs(5400)));
         assert_eq!(parse_since("2w"), Ok(Duration::from_secs(14 * 86_400)));
-        for bad in ["", "7", "d", "3y", "-1h", "1.5h"] {
+        assert_eq!(parse_since("1d 12h"), Ok(Duration::from_secs(36 * 3600)));
+        for bad in ["", "7", "d", "3y", "-1h", "1.5h", "2 days", "5min"] {
             let err = parse_since(bad).unwrap_err();
             assert!(err.contains("24h"), "{bad}: {err}");
         }

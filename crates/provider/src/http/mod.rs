@@ -16,8 +16,10 @@ use futures::StreamExt;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue, CONTENT_TYPE};
 use serde_json::Value;
 use tokio::sync::mpsc;
+use tokio::sync::mpsc::error::TrySendError;
 use tokio_util::sync::CancellationToken;
 
+use crate::sse::Event;
 use crate::wire::{self, BodyParams, DecodeError, Summary, Vendor};
 use crate::{
     Chunk, Completion, Provider, ProviderError, Request, RetryPolicy, Secret, Secrets, Timeouts,
@@ -220,52 +222,57 @@ impl HttpProvider {
         }
 
         let mut decoder = s.vendor.decoder();
-        let mut events = sse::events(response.bytes_stream(), s.timeouts.idle);
-        while let Some(item) = events.next().await {
-            let event = item.map_err(|err| match err {
-                SseError::Idle => Failure::retryable(FailureKind::Idle),
-                SseError::Transport(message) => Failure::retryable(FailureKind::Connection(
-                    format!("the connection broke during the answer: {message}"),
-                )),
-                SseError::Malformed(message) => Failure::fatal(FailureKind::Protocol(message)),
-            })?;
-            let mut decoded = decoder.event(&event);
-            if decoded.is_err() && s.secrets.occurs_in(&event.data) {
-                // The message may quote a snippet of the event: cut it from
-                // redacted data, never through the middle of a secret.
-                let mut clean = event.clone();
-                clean.data = s.secrets.redact(&event.data);
-                if let Err(err) = decoder.event(&clean) {
-                    decoded = Err(err);
-                }
-            }
-            match decoded {
-                Ok(Some(text)) => {
-                    if progress.first_chunk.is_none() {
-                        progress.first_chunk = Some(started.elapsed());
+        let mut events = sse::Events::new(response.bytes_stream(), s.timeouts.idle);
+        'body: while events.read().await.map_err(sse_failure)? {
+            while let Some(event) = events.next() {
+                let mut decoded = decoder.event(&event);
+                if decoded.is_err() && s.secrets.occurs_in(&event.data) {
+                    // The message may quote a snippet of the event: cut it
+                    // from redacted data, never through the middle of a
+                    // secret.
+                    let clean = Event {
+                        event: event.event,
+                        data: s.secrets.redact(&event.data).into(),
+                    };
+                    if let Err(err) = decoder.event(&clean) {
+                        decoded = Err(err);
                     }
-                    progress.text.push_str(&text);
-                    // A dropped receiver must not stop the answer: the
-                    // completion still carries the whole text.
-                    let _ = chunks.send(Chunk::Text(text)).await;
                 }
-                Ok(None) => {}
-                Err(DecodeError::Vendor { message, retryable }) => {
-                    return Err(Failure {
-                        kind: FailureKind::Stream {
-                            message,
-                            request_id,
-                        },
-                        retryable,
-                        retry_after: None,
-                    })
+                match decoded {
+                    Ok(Some(text)) => {
+                        if progress.first_chunk.is_none() {
+                            progress.first_chunk = Some(started.elapsed());
+                        }
+                        progress.text.push_str(&text);
+                        // A dropped receiver must not stop the answer: the
+                        // completion still carries the whole text.
+                        // `try_send` first: unlike `send`, it takes none of
+                        // tokio's cooperative budget, which the thousands
+                        // of chunks of an answer would use up every 128
+                        // sends, each time making this task yield to the
+                        // scheduler (and wake another thread).
+                        if let Err(TrySendError::Full(chunk)) = chunks.try_send(Chunk::Text(text)) {
+                            let _ = chunks.send(chunk).await;
+                        }
+                    }
+                    Ok(None) => {}
+                    Err(DecodeError::Vendor { message, retryable }) => {
+                        return Err(Failure {
+                            kind: FailureKind::Stream {
+                                message,
+                                request_id,
+                            },
+                            retryable,
+                            retry_after: None,
+                        })
+                    }
+                    Err(DecodeError::Malformed(message)) => {
+                        return Err(Failure::fatal(FailureKind::Protocol(message)))
+                    }
                 }
-                Err(DecodeError::Malformed(message)) => {
-                    return Err(Failure::fatal(FailureKind::Protocol(message)))
+                if decoder.is_done() {
+                    break 'body;
                 }
-            }
-            if decoder.is_done() {
-                break;
             }
         }
         if !decoder.is_complete() {
@@ -356,6 +363,15 @@ impl Provider for HttpProvider {
         cancel: CancellationToken,
     ) -> BoxFuture<'_, Result<Completion, ProviderError>> {
         Box::pin(self.run(request, chunks, cancel))
+    }
+}
+
+fn sse_failure(err: SseError) -> Failure {
+    match err {
+        SseError::Idle => Failure::retryable(FailureKind::Idle),
+        SseError::Transport(message) => Failure::retryable(FailureKind::Connection(format!(
+            "the connection broke during the answer: {message}"
+        ))),
     }
 }
 

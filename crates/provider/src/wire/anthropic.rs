@@ -7,10 +7,11 @@
 //! which can arrive after the 200. Unknown event types are ignored, as the
 //! API's versioning policy asks.
 
-use eventsource_stream::Event;
+use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
-use super::{error_message, json, string_at, u64_at, BodyParams, DecodeError, Summary};
+use super::{error_message, json, string_at, u64_at, BodyParams, DecodeError, Str, Summary};
+use crate::sse::Event;
 use crate::{Request, Usage, DEFAULT_ANTHROPIC_MAX_TOKENS};
 
 pub(super) fn body(params: &BodyParams<'_>, request: &Request) -> Value {
@@ -63,13 +64,56 @@ impl Decoder {
     }
 }
 
-impl super::Decoder for Decoder {
-    fn event(&mut self, event: &Event) -> Result<Option<String>, DecodeError> {
+/// What is read of an event to handle a `content_block_delta`, the event
+/// of which an answer has thousands.
+#[derive(Deserialize)]
+struct EventWire<'a> {
+    #[serde(rename = "type", borrow)]
+    kind: Option<Str<'a>>,
+    #[serde(borrow)]
+    delta: Option<DeltaWire<'a>>,
+}
+
+#[derive(Deserialize)]
+struct DeltaWire<'a> {
+    #[serde(rename = "type", borrow)]
+    kind: Option<Str<'a>>,
+    #[serde(borrow)]
+    text: Option<Str<'a>>,
+}
+
+impl Decoder {
+    /// A `content_block_delta` read into [`EventWire`]: what
+    /// [`Decoder::value`] makes of it; `None` for other events.
+    fn typed(
+        &mut self,
+        wire: EventWire<'_>,
+        event: &Event<'_>,
+    ) -> Option<Result<Option<String>, DecodeError>> {
+        if wire.kind.as_deref().unwrap_or(event.event) != "content_block_delta" {
+            return None;
+        }
+        let Some(delta) = wire.delta else {
+            return Some(Ok(None));
+        };
+        if delta.kind.as_deref() != Some("text_delta") {
+            return Some(Ok(None));
+        }
+        Some(match delta.text {
+            Some(text) => Ok(Some(text.0.into_owned())),
+            None => Err(DecodeError::Malformed(
+                "a text_delta without text".to_string(),
+            )),
+        })
+    }
+
+    /// Any event.
+    fn value(&mut self, event: &Event<'_>) -> Result<Option<String>, DecodeError> {
         let data = json(event)?;
         let kind = data
             .get("type")
             .and_then(Value::as_str)
-            .unwrap_or(&event.event);
+            .unwrap_or(event.event);
         match kind {
             "message_start" => {
                 let message = data.get("message").unwrap_or(&Value::Null);
@@ -115,6 +159,17 @@ impl super::Decoder for Decoder {
         }
         Ok(None)
     }
+}
+
+impl super::Decoder for Decoder {
+    fn event(&mut self, event: &Event<'_>) -> Result<Option<String>, DecodeError> {
+        // Text deltas read typed; every other event (and a delta of an
+        // unexpected shape) through the `Value` code.
+        serde_json::from_str::<EventWire>(&event.data)
+            .ok()
+            .and_then(|wire| self.typed(wire, event))
+            .unwrap_or_else(|| self.value(event))
+    }
 
     fn is_done(&self) -> bool {
         self.done
@@ -139,5 +194,99 @@ impl super::Decoder for Decoder {
             model: self.model.clone(),
             message_id: self.id.clone(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const DELTA: &str =
+        r#"{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"Hello"}}"#;
+
+    #[test]
+    fn a_text_delta_is_read_typed() {
+        let wire: EventWire = serde_json::from_str(DELTA).unwrap();
+        let event = Event {
+            event: "content_block_delta",
+            data: DELTA.into(),
+        };
+        let typed = Decoder::default().typed(wire, &event);
+        assert_eq!(typed, Some(Ok(Some("Hello".to_string()))));
+    }
+
+    #[test]
+    fn typed_decoding_agrees_with_the_value_code() {
+        let events = [
+            (
+                "message_start",
+                r#"{"type":"message_start","message":{"id":"msg_1","model":"claude","usage":{"input_tokens":25,"cache_read_input_tokens":10,"output_tokens":1}}}"#,
+            ),
+            (
+                "content_block_start",
+                r#"{"type":"content_block_start","index":0,"content_block":{"type":"text","text":"Hi"}}"#,
+            ),
+            ("ping", r#"{"type":"ping"}"#),
+            ("content_block_delta", DELTA),
+            (
+                "content_block_delta",
+                r#"{"type":"content_block_delta","delta":{"type":"text_delta","text":"\"q\"\n\u00e9"}}"#,
+            ),
+            (
+                "content_block_delta",
+                r#"{"delta":{"type":"text_delta","text":"no type, the event name says it"}}"#,
+            ),
+            (
+                "message",
+                r#"{"delta":{"type":"text_delta","text":"neither"}}"#,
+            ),
+            (
+                "content_block_delta",
+                r#"{"type":"content_block_delta","delta":null}"#,
+            ),
+            (
+                "content_block_delta",
+                r#"{"type":"content_block_delta","delta":{"type":"input_json_delta","partial_json":"{"}}"#,
+            ),
+            (
+                "content_block_delta",
+                r#"{"type":"content_block_delta","delta":{"type":"thinking_delta","thinking":"hm"}}"#,
+            ),
+            (
+                "content_block_delta",
+                r#"{"type":"content_block_delta","delta":"odd"}"#,
+            ),
+            (
+                "content_block_delta",
+                r#"{"type":5,"delta":{"type":"text_delta","text":"t"}}"#,
+            ),
+            (
+                "content_block_delta",
+                r#"{"type":"content_block_delta","delta":{"type":"text_delta","text":null}}"#,
+            ),
+            (
+                "content_block_delta",
+                r#"{"type":"content_block_delta","delta":{"type":"text_delta","text":7}}"#,
+            ),
+            (
+                "content_block_delta",
+                r#"{"type":"content_block_delta","delta":{"type":"text_delta"}}"#,
+            ),
+            (
+                "content_block_stop",
+                r#"{"type":"content_block_stop","index":0}"#,
+            ),
+            (
+                "message_delta",
+                r#"{"type":"message_delta","delta":{"stop_reason":"end_turn","stop_sequence":null},"usage":{"output_tokens":15}}"#,
+            ),
+            (
+                "error",
+                r#"{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}"#,
+            ),
+            ("content_block_delta", "not json"),
+            ("message_stop", r#"{"type":"message_stop"}"#),
+        ];
+        super::super::assert_typed_agrees_with_value(Decoder::value, &events);
     }
 }

@@ -7,10 +7,16 @@ mod anthropic;
 mod gemini;
 mod openai;
 
-use eventsource_stream::Event;
+use std::borrow::Cow;
+use std::fmt;
+use std::marker::PhantomData;
+
 use reqwest::header::{HeaderName, HeaderValue};
+use serde::de::{Deserializer, IgnoredAny, SeqAccess, Visitor};
+use serde::Deserialize;
 use serde_json::Value;
 
+use crate::sse::Event;
 use crate::{Request, Secret, Usage};
 
 /// Which vendor format an HTTP provider speaks.
@@ -54,7 +60,7 @@ pub(crate) enum DecodeError {
 /// One stream's state machine.
 pub(crate) trait Decoder: Send {
     /// Handles one event; returns the text it carries, if any.
-    fn event(&mut self, event: &Event) -> Result<Option<String>, DecodeError>;
+    fn event(&mut self, event: &Event<'_>) -> Result<Option<String>, DecodeError>;
     /// Whether the stream's terminal event has been seen: stop reading.
     fn is_done(&self) -> bool;
     /// Whether the answer is whole, so the body may end here.
@@ -145,7 +151,7 @@ pub(crate) fn temperature(value: f32) -> f64 {
 }
 
 /// Parses an event's JSON payload.
-fn json(event: &Event) -> Result<Value, DecodeError> {
+fn json(event: &Event<'_>) -> Result<Value, DecodeError> {
     serde_json::from_str(&event.data).map_err(|err| {
         DecodeError::Malformed(format!(
             "event `{}` does not carry JSON ({err}): {}",
@@ -206,12 +212,127 @@ pub(crate) fn snippet(text: &str) -> String {
     }
 }
 
+// ---- typed, borrowed decoding ---------------------------------------------
+//
+// Each decoder reads the events it sees thousands of times per answer (the
+// text deltas) into the structs of its module, borrowing strings from the
+// event, and everything else (errors, odd shapes, rare events) through
+// `serde_json::Value` as before. A typed parse either succeeds on a shape
+// where it reads exactly what the `Value` code reads, or fails and the
+// event goes down the `Value` path: the fields are `Option`s of the JSON
+// types the `Value` code accepts, so a field of another type (which the
+// `Value` code would skip) fails the typed parse instead of changing the
+// result. An `error` key, whatever its value, sends the event to the `Value`
+// path too ([`present`]).
+
+/// A JSON string, borrowed from the event unless it has escapes.
+#[derive(Debug, PartialEq)]
+pub(crate) struct Str<'a>(pub Cow<'a, str>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for Str<'a> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct StrVisitor;
+        impl<'de> Visitor<'de> for StrVisitor {
+            type Value = Str<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_borrowed_str<E>(self, text: &'de str) -> Result<Str<'de>, E> {
+                Ok(Str(Cow::Borrowed(text)))
+            }
+            fn visit_str<E>(self, text: &str) -> Result<Str<'de>, E> {
+                Ok(Str(Cow::Owned(text.to_string())))
+            }
+            fn visit_string<E>(self, text: String) -> Result<Str<'de>, E> {
+                Ok(Str(Cow::Owned(text)))
+            }
+        }
+        deserializer.deserialize_str(StrVisitor)
+    }
+}
+
+impl std::ops::Deref for Str<'_> {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+/// The first element of a JSON array; the others are skipped unread.
+#[derive(Debug)]
+pub(crate) struct First<T>(pub Option<T>);
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for First<T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FirstVisitor<T>(PhantomData<T>);
+        impl<'de, T: Deserialize<'de>> Visitor<'de> for FirstVisitor<T> {
+            type Value = First<T>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an array")
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<First<T>, A::Error> {
+                let first = seq.next_element()?;
+                while seq.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(First(first))
+            }
+        }
+        deserializer.deserialize_seq(FirstVisitor(PhantomData))
+    }
+}
+
+/// For `#[serde(default, deserialize_with = "present")]`: `Some` whenever
+/// the key is there, `null` included (plain `Option` reads `null` as
+/// absent).
+pub(crate) fn present<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    T::deserialize(deserializer).map(Some)
+}
+
+/// Sets `slot` to `value` when it differs: the value repeats in every
+/// event, so it is copied once, not per event.
+fn keep(slot: &mut Option<String>, value: Option<Str<'_>>) {
+    if let Some(value) = value {
+        if slot.as_deref() != Some(&*value) {
+            *slot = Some(value.0.into_owned());
+        }
+    }
+}
+
 fn u64_at(value: &Value, key: &str) -> Option<u64> {
     value.get(key).and_then(Value::as_u64)
 }
 
 fn string_at(value: &Value, key: &str) -> Option<String> {
     value.get(key).and_then(Value::as_str).map(str::to_string)
+}
+
+/// Feeds `events` (type, data) to a decoder through [`Decoder::event`] and to
+/// another through `value` alone (the `Value` code), and checks that every
+/// result, the summary and completeness agree after each event.
+#[cfg(test)]
+fn assert_typed_agrees_with_value<D: Decoder + Default>(
+    value: fn(&mut D, &Event<'_>) -> Result<Option<String>, DecodeError>,
+    events: &[(&str, &str)],
+) {
+    let mut fast = D::default();
+    let mut slow = D::default();
+    for (kind, data) in events {
+        let event = Event {
+            event: kind,
+            data: Cow::Borrowed(data),
+        };
+        assert_eq!(
+            fast.event(&event),
+            value(&mut slow, &event),
+            "{kind}: {data}"
+        );
+        assert_eq!(fast.summary(), slow.summary(), "{kind}: {data}");
+        assert_eq!(fast.is_complete(), slow.is_complete(), "{kind}: {data}");
+        assert_eq!(fast.is_done(), slow.is_done(), "{kind}: {data}");
+    }
 }
 
 #[cfg(test)]
@@ -240,6 +361,29 @@ mod tests {
             Some(("UNAVAILABLE: The model is overloaded.".to_string(), true))
         );
         assert_eq!(error_message(&json!({"ok": true})), None);
+    }
+
+    #[test]
+    fn typed_helpers_borrow_skip_and_see_null() {
+        #[derive(Deserialize)]
+        struct Probe<'a> {
+            #[serde(borrow)]
+            text: Str<'a>,
+            #[serde(borrow)]
+            first: First<Str<'a>>,
+            #[serde(default, deserialize_with = "present")]
+            error: Option<IgnoredAny>,
+        }
+        let probe: Probe = serde_json::from_str(
+            r#"{"text": "plain", "first": ["a\"b", {"skipped": [1, 2]}, 3], "error": null}"#,
+        )
+        .unwrap();
+        assert!(matches!(probe.text.0, Cow::Borrowed("plain")));
+        assert_eq!(probe.first.0.unwrap().0, "a\"b");
+        assert!(probe.error.is_some());
+        let absent: Probe = serde_json::from_str(r#"{"text": "", "first": []}"#).unwrap();
+        assert!(absent.first.0.is_none() && absent.error.is_none());
+        assert!(serde_json::from_str::<Probe>(r#"{"text": 1, "first": []}"#).is_err());
     }
 
     #[test]

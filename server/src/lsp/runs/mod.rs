@@ -12,7 +12,6 @@ pub mod inputs;
 mod lookup;
 mod rebase;
 mod shared;
-mod utf8;
 mod view;
 
 use std::collections::HashMap;
@@ -95,11 +94,7 @@ pub struct Surface {
 impl Surface {
     fn open(ctx: &Context<'_>, session: &Arc<Session>) -> Result<Self, String> {
         let engine = session.engine()?;
-        // The engine names transcripts; ask it where they live.
-        let transcripts = RunId::parse("000000000000")
-            .ok()
-            .and_then(|id| engine.transcript_path(&id).parent().map(Path::to_path_buf))
-            .unwrap_or_else(|| session.state_dir().join("transcripts"));
+        let transcripts = engine.transcripts();
         let shared = Shared::new(SharedParts {
             session: Arc::downgrade(session),
             root: engine.root().to_path_buf(),
@@ -180,7 +175,7 @@ impl Surface {
     /// Where command results are written for clients that discard them
     /// (see `lsp::reveal`).
     pub fn views_dir(&self) -> std::path::PathBuf {
-        crate::lsp::reveal::views_dir(&self.shared.transcripts)
+        crate::lsp::reveal::views_dir(self.shared.transcripts.dir())
     }
 
     /// Requests to the editor, with the workspace's configured timeout.

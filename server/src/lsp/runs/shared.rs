@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::Duration;
 
-use agentls_engine::{RunId, Store, Tag};
+use agentls_engine::{RunId, Store, Tag, Transcripts};
 use agentls_stream::Limits;
 use agentls_text::PositionEncoding;
 use tokio::runtime::Handle;
@@ -45,7 +45,7 @@ pub struct Shared {
     pub encoding: PositionEncoding,
     pub store: Store,
     /// Where the engine writes run transcripts.
-    pub transcripts: PathBuf,
+    pub transcripts: Transcripts,
     /// The runtime, for tasks started from engine callbacks.
     pub handle: Handle,
     client: Client,
@@ -70,7 +70,7 @@ pub struct SharedParts {
     pub caps: ClientCaps,
     pub encoding: PositionEncoding,
     pub store: Store,
-    pub transcripts: PathBuf,
+    pub transcripts: Transcripts,
     pub client: Client,
     pub out: OutQueue,
     pub config: crate::config::StreamConfig,
@@ -137,7 +137,7 @@ impl Shared {
 
     /// A run's transcript file.
     pub fn transcript(&self, run: &RunId) -> PathBuf {
-        self.transcripts.join(format!("{run}.log"))
+        self.transcripts.path(run)
     }
 
     pub fn session(&self) -> Result<Arc<Session>, String> {

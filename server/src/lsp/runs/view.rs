@@ -9,9 +9,9 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use agentls_engine::{RunId, RunRecord, RunStatus, StepStatus};
+use agentls_exec::Utf8Decoder;
 use tower_lsp_server::ls_types::ProgressToken;
 
-use super::utf8::Utf8Carry;
 use crate::lsp::protocol::{RunEvent, RunState, RunSummary, StepEvent, StepState};
 use crate::lsp::sink::Outbox;
 
@@ -55,7 +55,7 @@ pub struct RunView {
     pub next_token: Option<ProgressToken>,
     /// Counts created progress tokens, so each is new.
     pub generation: u32,
-    carries: HashMap<String, Utf8Carry>,
+    carries: HashMap<String, Utf8Decoder>,
 }
 
 impl RunView {
@@ -94,7 +94,7 @@ impl RunView {
         match self.carries.get_mut(step) {
             Some(carry) => carry.decode(bytes),
             None => {
-                let mut carry = Utf8Carry::default();
+                let mut carry = Utf8Decoder::default();
                 let text = carry.decode(bytes);
                 self.carries.insert(step.to_owned(), carry);
                 text
@@ -195,13 +195,8 @@ struct Titles {
 
 impl Titles {
     fn of(record: &RunRecord) -> Self {
-        let kind = match record.workflow_source {
-            agentls_store::WorkflowSource::Builtin => agentls_workflow::SourceKind::Builtin,
-            agentls_store::WorkflowSource::User => agentls_workflow::SourceKind::User,
-            agentls_store::WorkflowSource::Workspace => agentls_workflow::SourceKind::Workspace,
-        };
         let source = agentls_workflow::Source::new(
-            kind,
+            record.workflow_source.into(),
             record.workflow_path.clone(),
             record.workflow_content.clone(),
         );
