@@ -18,8 +18,8 @@ use tower_lsp_server::jsonrpc::{Error, Result};
 use tower_lsp_server::ls_types::*;
 
 use super::commands;
-use super::runs::inputs::language_of;
 use super::server::State;
+use super::surface::inputs::language_of;
 
 /// What a lazily resolved action remembers.
 #[derive(Debug, Serialize, Deserialize)]

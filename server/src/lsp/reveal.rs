@@ -20,7 +20,7 @@ use tower_lsp_server::ls_types::MessageType;
 use super::client::ClientCaps;
 use super::convert;
 use super::protocol::{OutputResult, RunState, RunSummary, StatusResult};
-use super::runs::Surface;
+use super::surface::Surface;
 
 /// Which answer is shown: names the file it is written to.
 pub enum View<'a> {

@@ -12,9 +12,9 @@ use tower_lsp_server::ls_types::*;
 use tower_lsp_server::{Client, LanguageServer};
 
 use super::client::{strip_editor_keys, ClientCaps};
-use super::runs::{self, Surface, Surfaces};
 use super::sink::{ClientSink, Outbox};
 use super::stdout::OutQueue;
+use super::surface::{self, Surface, Surfaces};
 use super::RunsRuntime;
 use super::{capabilities, code_actions, commands, config, convert, documents};
 use crate::config::parse_editor_settings as parse_settings;
@@ -88,7 +88,7 @@ impl State {
     pub fn surface(&self, session: &Arc<Session>) -> std::result::Result<Arc<Surface>, String> {
         let caps = self.caps();
         let handle = self.runs.handle()?;
-        let ctx = runs::Context {
+        let ctx = surface::Context {
             client: &self.client,
             out: &self.out,
             runs: &handle,

@@ -17,7 +17,7 @@ use crate::session::Session;
 use tower_lsp_server::ls_types::{MessageType, ProgressToken};
 
 use super::requests::Requests;
-use super::runs::Surface;
+use super::surface::Surface;
 
 /// How long the question stays open: a person reads it.
 const ASK_FOR: Duration = Duration::from_secs(600);

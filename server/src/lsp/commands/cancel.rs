@@ -11,8 +11,8 @@ use tower_lsp_server::jsonrpc::Result;
 
 use super::engine_error;
 use crate::lsp::protocol::{RunArgs, RunState};
-use crate::lsp::runs::{self, Pick};
 use crate::lsp::server::State;
+use crate::lsp::surface::{self, Pick};
 
 /// How long the command waits for the run to stop before answering.
 const ANSWER_WITHIN: Duration = Duration::from_secs(2);
@@ -26,7 +26,7 @@ const CANCELLABLE: &[RunStatus] = &[
 ];
 
 pub async fn run(state: &State, args: RunArgs) -> Result<RunState> {
-    let (surface, run) = runs::find_run(
+    let (surface, run) = surface::find_run(
         state,
         args.uri.as_ref(),
         args.run_id.as_deref(),

@@ -10,13 +10,13 @@ mod approve;
 mod cancel;
 mod config;
 mod document;
+mod history;
 mod output;
 mod override_output;
 mod reject;
 mod resume;
 mod retry;
 mod run;
-mod runs;
 mod skip;
 mod stats;
 mod status;
@@ -61,7 +61,7 @@ async fn dispatch(state: &State, params: ExecuteCommandParams) -> Result<Value> 
         ext::Run::NAME => answer::<ext::Run>(run::run(state, args::<ext::Run>(a)?, token)),
         ext::Status::NAME => answer::<ext::Status>(status::run(state, args::<ext::Status>(a)?)),
         ext::Stats::NAME => answer::<ext::Stats>(stats::run(state, args::<ext::Stats>(a)?)),
-        ext::Runs::NAME => answer::<ext::Runs>(runs::run(state, args::<ext::Runs>(a)?)),
+        ext::Runs::NAME => answer::<ext::Runs>(history::run(state, args::<ext::Runs>(a)?)),
         ext::Output::NAME => answer::<ext::Output>(output::run(state, args::<ext::Output>(a)?)),
         ext::Cancel::NAME => {
             answer::<ext::Cancel>(cancel::run(state, args::<ext::Cancel>(a)?).await)
@@ -156,7 +156,7 @@ fn engine_error(err: EngineError) -> Error {
 async fn act_on_run(
     state: &State,
     target: &RunTarget,
-    pick: super::runs::Pick,
+    pick: super::surface::Pick,
     token: Option<ProgressToken>,
     action: impl FnOnce(
         &agentls_engine::Tagged<'_>,
@@ -164,7 +164,7 @@ async fn act_on_run(
     ) -> std::result::Result<(), EngineError>,
 ) -> Result<ext::RunState> {
     let (surface, run) =
-        super::runs::find_run(state, target.uri.as_ref(), target.run_id.as_deref(), pick)?;
+        super::surface::find_run(state, target.uri.as_ref(), target.run_id.as_deref(), pick)?;
     surface
         .drive(token, |engine| action(engine, &run))
         .map_err(engine_error)?;

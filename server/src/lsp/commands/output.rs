@@ -9,11 +9,11 @@ use tower_lsp_server::jsonrpc::Result;
 use super::engine_error;
 use crate::lsp::protocol::{OutputResult, StepArgs};
 use crate::lsp::reveal::{self, View};
-use crate::lsp::runs::{self, Pick};
 use crate::lsp::server::State;
+use crate::lsp::surface::{self, Pick};
 
 pub fn run(state: &State, args: StepArgs) -> Result<OutputResult> {
-    let (surface, run) = runs::find_run(
+    let (surface, run) = surface::find_run(
         state,
         args.uri.as_ref(),
         args.run_id.as_deref(),

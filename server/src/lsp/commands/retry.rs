@@ -7,8 +7,8 @@ use tower_lsp_server::ls_types::ProgressToken;
 
 use super::{act_on_run, RunTarget};
 use crate::lsp::protocol::{RunState, StepArgs};
-use crate::lsp::runs::Pick;
 use crate::lsp::server::State;
+use crate::lsp::surface::Pick;
 
 pub async fn run(state: &State, args: StepArgs, token: Option<ProgressToken>) -> Result<RunState> {
     let target = RunTarget {

@@ -18,11 +18,11 @@ use tower_lsp_server::ls_types::ProgressToken;
 use super::engine_error;
 use crate::lsp::errors::{echo, internal};
 use crate::lsp::protocol::{RunStarted, StartArgs};
-use crate::lsp::runs::{self, inputs};
 use crate::lsp::server::State;
+use crate::lsp::surface::{self, inputs};
 
 pub fn run(state: &State, args: StartArgs, token: Option<ProgressToken>) -> Result<RunStarted> {
-    let session = runs::session_for(state, args.uri.as_ref())?;
+    let session = surface::session_for(state, args.uri.as_ref())?;
     let catalog = session.workflows();
     let known = || {
         catalog

@@ -11,8 +11,8 @@ use tower_lsp_server::jsonrpc::{Error, Result};
 
 use crate::lsp::errors::internal;
 use crate::lsp::protocol::{StatsArgs, StatsResult};
-use crate::lsp::runs;
 use crate::lsp::server::State;
+use crate::lsp::surface;
 use crate::telemetry::stats;
 
 pub fn run(state: &State, args: StatsArgs) -> Result<StatsResult> {
@@ -23,8 +23,8 @@ pub fn run(state: &State, args: StatsArgs) -> Result<StatsResult> {
         .transpose()
         .map_err(|e| Error::invalid_params(format!("`since`: {e}")))?;
     let sessions = match &args.uri {
-        Some(uri) => vec![runs::session_for(state, Some(uri))?],
-        None => runs::folder_sessions(state),
+        Some(uri) => vec![surface::session_for(state, Some(uri))?],
+        None => surface::folder_sessions(state),
     };
     let workspaces = sessions
         .iter()

@@ -8,13 +8,13 @@ use tower_lsp_server::jsonrpc::Result;
 use super::engine_error;
 use crate::lsp::protocol::{RunArgs, StatusResult};
 use crate::lsp::reveal::{self, View};
-use crate::lsp::runs::{self, Pick};
 use crate::lsp::server::State;
+use crate::lsp::surface::{self, Pick};
 
 pub fn run(state: &State, args: RunArgs) -> Result<StatusResult> {
     let caps = state.caps();
     if let Some(id) = args.run_id.as_deref() {
-        let (surface, run) = runs::find_run(state, args.uri.as_ref(), Some(id), Pick::Latest)?;
+        let (surface, run) = surface::find_run(state, args.uri.as_ref(), Some(id), Pick::Latest)?;
         let result = StatusResult::One(Box::new(surface.run_state(&run).map_err(engine_error)?));
         reveal::show(
             &caps,
@@ -25,8 +25,8 @@ pub fn run(state: &State, args: RunArgs) -> Result<StatusResult> {
         return Ok(result);
     }
     let sessions = match &args.uri {
-        Some(uri) => vec![runs::session_for(state, Some(uri))?],
-        None => runs::folder_sessions(state),
+        Some(uri) => vec![surface::session_for(state, Some(uri))?],
+        None => surface::folder_sessions(state),
     };
     let mut active = Vec::new();
     let mut first = None;

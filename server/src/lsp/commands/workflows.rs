@@ -5,13 +5,13 @@
 use tower_lsp_server::jsonrpc::Result;
 
 use crate::lsp::protocol::{UriArgs, WorkflowInfo};
-use crate::lsp::runs;
 use crate::lsp::server::State;
+use crate::lsp::surface;
 
 pub fn run(state: &State, args: UriArgs) -> Result<Vec<WorkflowInfo>> {
     let session = match &args.uri {
         Some(uri) => state.owner(uri),
-        None => match runs::session_for(state, None) {
+        None => match surface::session_for(state, None) {
             Ok(session) => session,
             // No single folder: what every workspace sees (built-in, user).
             Err(_) => state.sessions().owner(None),

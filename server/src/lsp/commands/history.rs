@@ -10,8 +10,8 @@ use tower_lsp_server::jsonrpc::Result;
 use super::engine_error;
 use crate::lsp::protocol::{RunSummary, RunsArgs};
 use crate::lsp::reveal::{self, View};
-use crate::lsp::runs;
 use crate::lsp::server::State;
+use crate::lsp::surface;
 
 const DEFAULT_LIMIT: usize = 20;
 
@@ -21,8 +21,8 @@ pub fn run(state: &State, args: RunsArgs) -> Result<Vec<RunSummary>> {
         limit => limit,
     };
     let sessions = match &args.uri {
-        Some(uri) => vec![runs::session_for(state, Some(uri))?],
-        None => runs::folder_sessions(state),
+        Some(uri) => vec![surface::session_for(state, Some(uri))?],
+        None => surface::folder_sessions(state),
     };
     let mut history = Vec::new();
     let mut first = None;
@@ -39,7 +39,7 @@ pub fn run(state: &State, args: RunsArgs) -> Result<Vec<RunSummary>> {
         history.extend(
             summaries
                 .iter()
-                .map(|s| (s.id.clone(), runs::run_summary(s, surface.root()))),
+                .map(|s| (s.id.clone(), surface::run_summary(s, surface.root()))),
         );
     }
     history.sort_by(|a, b| b.0.cmp(&a.0));

@@ -1,4 +1,4 @@
-//! Runs in the editor: one [`Surface`] per workspace session that has run
+//! A workspace's runs in the editor (its surface): one [`Surface`] per workspace session that has run
 //! anything, holding its engine, the subscriber that streams its runs to
 //! the editor, and the editor that applies its edits.
 //!
