@@ -120,7 +120,9 @@ fn kernel_abi() -> Result<u32, String> {
     let err = io::Error::last_os_error();
     Err(match err.raw_os_error() {
         Some(libc::ENOSYS) => "Landlock is not supported by this kernel".to_string(),
-        Some(libc::EOPNOTSUPP) => "Landlock is disabled at boot (see the `lsm=` kernel parameter)".to_string(),
+        Some(libc::EOPNOTSUPP) => {
+            "Landlock is disabled at boot (see the `lsm=` kernel parameter)".to_string()
+        }
         _ => format!("Landlock is unavailable: {err}"),
     })
 }

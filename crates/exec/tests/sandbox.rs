@@ -56,10 +56,19 @@ async fn sandboxed_command_writes_only_in_its_workspace_and_tmpdir() {
         );
         let (ok, text, confinement) = sandboxed(&command, workspace.path(), mode).await;
         assert!(ok, "{mode:?}: {text}");
-        assert!(matches!(confinement, Confinement::Landlock { .. }), "{confinement:?}");
-        assert!(text.contains("tmp") && text.contains("done"), "{mode:?}: {text}");
+        assert!(
+            matches!(confinement, Confinement::Landlock { .. }),
+            "{confinement:?}"
+        );
+        assert!(
+            text.contains("tmp") && text.contains("done"),
+            "{mode:?}: {text}"
+        );
         assert!(!text.contains("ESCAPED"), "{mode:?}: {text}");
-        assert!(!target.exists(), "{mode:?}: a child wrote outside the sandbox");
+        assert!(
+            !target.exists(),
+            "{mode:?}: a child wrote outside the sandbox"
+        );
         assert!(workspace.path().join("inside").exists(), "{mode:?}");
     }
 }
