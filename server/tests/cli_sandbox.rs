@@ -197,6 +197,22 @@ fn network_is_off_for_workspace_workflows_and_a_declared_port_is_reachable() {
         &format!("sandbox = {{ network = [{port}] }}"),
         &connect(port),
     );
+    // What the trust approval covers includes the port.
+    let refused = repo
+        .env
+        .command()
+        .args(["run", "online", "-w"])
+        .arg(&repo.ws)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(refused.status.code(), Some(2), "{}", text(&refused));
+    assert!(
+        String::from_utf8_lossy(&refused.stderr)
+            .contains(&format!("let its commands use TCP ports {port} (sandbox)")),
+        "{}",
+        text(&refused)
+    );
     let out = repo.run("online", &[]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     assert!(String::from_utf8_lossy(&out.stdout).contains("CONNECTED"));
