@@ -15,7 +15,8 @@
 //! top-level entries are granted one by one and its root itself is not (new
 //! entries directly in the root cannot be created). With Landlock ABI 4 or
 //! later, TCP bind and connect are limited to the policy's ports (none for
-//! [`Network::Denied`]). The domain is inherited by every descendant and
+//! [`Network::Denied`]); with ABI 6, it cannot signal processes outside
+//! its sandbox. The domain is inherited by every descendant and
 //! cannot be lifted.
 
 use std::io;
@@ -24,7 +25,7 @@ use std::path::{Path, PathBuf};
 
 use landlock::{
     path_beneath_rules, Access, AccessFs, AccessNet, BitFlags, NetPort, Ruleset, RulesetAttr,
-    RulesetCreatedAttr, ABI,
+    RulesetCreatedAttr, Scope, ABI,
 };
 
 use crate::ExecError;
@@ -165,8 +166,11 @@ fn build(policy: &SandboxPolicy, cwd: &Path, abi: u32) -> Result<Prepared, Strin
         .tempdir()
         .map_err(|err| fail("create the command's temporary directory", &err))?;
 
+    // With ABI 6, signals to processes outside the sandbox (agentls, the
+    // editor, the user's shells) are refused too.
     let mut ruleset = Ruleset::default()
         .handle_access(write)
+        .and_then(|r| r.scope(Scope::Signal))
         .map_err(|err| fail("build the sandbox", &err))?;
     if policy.network != Network::Allowed {
         ruleset = ruleset

@@ -105,3 +105,32 @@ async fn temporary_directory_is_removed_after_the_command() {
     assert!(tmp.contains("agentls-step-"), "{tmp}");
     assert!(!Path::new(tmp.trim()).exists(), "{tmp} left behind");
 }
+
+#[tokio::test]
+async fn sandboxed_command_cannot_signal_processes_outside_it() {
+    if !landlock() || landlock_abi().unwrap_or(0) < 6 {
+        return;
+    }
+    let workspace = tempfile::tempdir().unwrap();
+    let mut outsider = std::process::Command::new("sleep")
+        .arg("30")
+        .spawn()
+        .unwrap();
+    for mode in BOTH_MODES {
+        let command = format!(
+            "kill -TERM {} && echo SENT; sleep 1 & kill -TERM $! && echo OWN_CHILD",
+            outsider.id()
+        );
+        let (ok, text, _) = sandboxed(&command, workspace.path(), mode).await;
+        assert!(ok, "{mode:?}: {text}");
+        assert!(!text.contains("SENT"), "{mode:?}: {text}");
+        assert!(text.contains("OWN_CHILD"), "{mode:?}: {text}");
+        assert_eq!(
+            outsider.try_wait().unwrap(),
+            None,
+            "{mode:?}: the outsider died"
+        );
+    }
+    outsider.kill().unwrap();
+    outsider.wait().unwrap();
+}
