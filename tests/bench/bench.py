@@ -139,12 +139,15 @@ def sandbox(args):
     """The `steps` workflow (50 `true` steps) sandboxed (the default for
     user workflows: a Landlock ruleset, a TMPDIR per command) against
     `[sandbox] default = "off"`, interleaved; the difference per step is the
-    cost of the sandbox."""
+    cost of the sandbox. The workspace looks like a repository: a `.git` and
+    20 other top-level entries, each one rule of the ruleset."""
     n = 50
     with tempfile.TemporaryDirectory() as tmp:
         env = hermetic_env(tmp)
         ws = os.path.join(tmp, "ws")
-        os.makedirs(ws)
+        os.makedirs(os.path.join(ws, ".git", "hooks"))
+        for i in range(20):
+            os.makedirs(os.path.join(ws, f"dir{i}"))
         unboxed = dict(env, XDG_CONFIG_HOME=os.path.join(tmp, "config-off"))
         for config in [env["XDG_CONFIG_HOME"], unboxed["XDG_CONFIG_HOME"]]:
             os.makedirs(os.path.join(config, "agentls", "workflows"))
