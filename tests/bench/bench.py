@@ -4,6 +4,7 @@ numbers and the command that produced them go into docs/benchmarks.md.
 
     python3 tests/bench/bench.py startup  [--bin target/release/agentls]
     python3 tests/bench/bench.py steps    [--bin ...] [--repeat 15]
+    python3 tests/bench/bench.py sandbox  [--bin ...] [--repeat 21]
     python3 tests/bench/bench.py pty      [--bin ...] [--mib 200]
     python3 tests/bench/bench.py telemetry [--bin ...] [--repeat 21]
     python3 tests/bench/bench.py badinput [--bin ...] [--repeat 5] [--mib 40]
@@ -132,6 +133,41 @@ def steps(args):
     print(f"agentls run (50 `true` steps): median {a * 1000:.1f} ms")
     print(f"shell script (50 x sh -c true): median {s * 1000:.1f} ms")
     print(f"ratio {a / s:.2f}; overhead per step {(a - s) / n * 1000:.2f} ms (n={args.repeat})")
+
+
+def sandbox(args):
+    """The `steps` workflow (50 `true` steps) sandboxed (the default for
+    user workflows: a Landlock ruleset, a TMPDIR per command) against
+    `[sandbox] default = "off"`, interleaved; the difference per step is the
+    cost of the sandbox. The workspace looks like a repository: a `.git` and
+    20 other top-level entries, each one rule of the ruleset."""
+    n = 50
+    with tempfile.TemporaryDirectory() as tmp:
+        env = hermetic_env(tmp)
+        ws = os.path.join(tmp, "ws")
+        os.makedirs(os.path.join(ws, ".git", "hooks"))
+        for i in range(20):
+            os.makedirs(os.path.join(ws, f"dir{i}"))
+        unboxed = dict(env, XDG_CONFIG_HOME=os.path.join(tmp, "config-off"))
+        for config in [env["XDG_CONFIG_HOME"], unboxed["XDG_CONFIG_HOME"]]:
+            os.makedirs(os.path.join(config, "agentls", "workflows"))
+            with open(os.path.join(config, "agentls", "workflows", "fifty.toml"), "w") as f:
+                for i in range(n):
+                    f.write(f'[[steps]]\nid = "s{i}"\nrun = "true"\n\n')
+        with open(os.path.join(unboxed["XDG_CONFIG_HOME"], "agentls", "config.toml"), "w") as f:
+            f.write('[sandbox]\ndefault = "off"\n')
+        off, on = [], []
+        for i in range(args.repeat):
+            order = [(off, unboxed), (on, env)] if i % 2 == 0 else [(on, env), (off, unboxed)]
+            for samples, run_env in order:
+                start = time.perf_counter()
+                subprocess.run([args.bin, "run", "fifty", "--json"], cwd=ws, env=run_env, check=True,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                samples.append(time.perf_counter() - start)
+    a, b = statistics.median(off), statistics.median(on)
+    print(f"agentls run (50 `true` steps), unsandboxed: median {a * 1000:.1f} ms")
+    print(f"same, sandboxed (Landlock, TMPDIR per command): median {b * 1000:.1f} ms")
+    print(f"per step {(b - a) / n * 1000:.3f} ms (goal < 1 ms; n={args.repeat})")
 
 
 class OtlpReceiver(http.server.BaseHTTPRequestHandler):
@@ -433,8 +469,8 @@ def memory(args):
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("what", choices=["startup", "steps", "pty", "telemetry", "badinput",
-                                         "memory"])
+    parser.add_argument("what", choices=["startup", "steps", "sandbox", "pty", "telemetry",
+                                         "badinput", "memory"])
     parser.add_argument("--bin", default=os.path.join(os.path.dirname(__file__), "../../target/release/agentls"))
     parser.add_argument("--repeat", type=int, default=None)
     parser.add_argument("--mib", type=int, default=200)
@@ -443,9 +479,10 @@ def main():
     args.bin = os.path.abspath(args.bin)
     if not os.path.exists(args.bin):
         sys.exit(f"{args.bin} not found: cargo build --release -p agentls")
-    args.repeat = args.repeat or {"startup": 20, "steps": 15, "pty": 3, "telemetry": 21,
+    args.repeat = args.repeat or {"startup": 20, "steps": 15, "sandbox": 21, "pty": 3,
+                                 "telemetry": 21,
                                  "badinput": 5, "memory": 3}[args.what]
-    {"startup": startup, "steps": steps, "pty": pty, "telemetry": telemetry,
+    {"startup": startup, "steps": steps, "sandbox": sandbox, "pty": pty, "telemetry": telemetry,
      "badinput": badinput, "memory": memory}[args.what](args)
 
 

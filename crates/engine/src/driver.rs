@@ -112,6 +112,7 @@ async fn drive_steps(
             record: &record,
             idx,
             step,
+            sandbox: workflow.sandbox.as_ref(),
             cancel,
             attempt: record.steps[idx].attempt,
             tag,
@@ -206,6 +207,8 @@ struct StepDriver<'a> {
     record: &'a RunRecord,
     idx: usize,
     step: &'a Step,
+    /// The workflow's `sandbox` key.
+    sandbox: Option<&'a agentls_workflow::Sandbox>,
     cancel: &'a CancellationToken,
     attempt: u32,
     tag: Option<Tag>,
@@ -308,9 +311,16 @@ impl StepDriver<'_> {
             self.attempt += 1;
             self.announce(StepStatus::Running, None, None);
             let span = self.span();
-            let outcome = steps::execute(self.inner, self.record, self.step, ctx, self.cancel)
-                .instrument(span.clone())
-                .await;
+            let outcome = steps::execute(
+                self.inner,
+                self.record,
+                self.step,
+                self.sandbox,
+                ctx,
+                self.cancel,
+            )
+            .instrument(span.clone())
+            .await;
             record_outcome(&span, &outcome);
             drop(span);
             self.write_transcript(&outcome);

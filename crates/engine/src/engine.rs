@@ -22,6 +22,7 @@ use crate::event::{Event, Subscriber};
 use crate::inputs::Inputs;
 use crate::models::Models;
 use crate::owner::Owner;
+use crate::steps::SandboxSettings;
 use crate::tagged::{Tag, Tagged};
 use crate::transcripts::Transcripts;
 
@@ -39,6 +40,9 @@ pub struct EngineOptions {
     pub retry_backoff: Duration,
     /// Environment variables children never inherit (provider keys).
     pub secret_vars: Vec<String>,
+    /// Which workflows' commands run sandboxed, and what happens where no
+    /// sandbox can be had.
+    pub sandbox: SandboxSettings,
 }
 
 impl Default for EngineOptions {
@@ -54,6 +58,7 @@ impl Default for EngineOptions {
                 .iter()
                 .map(|s| s.to_string())
                 .collect(),
+            sandbox: SandboxSettings::default(),
         }
     }
 }

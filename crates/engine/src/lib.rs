@@ -43,6 +43,7 @@ pub use event::{Event, Subscriber};
 pub use inputs::{FileInput, Inputs, SelectionInput};
 pub use models::{CallLog, ModelCall, Models, PromptCall, PromptOutcome};
 pub use owner::live_owners;
+pub use steps::SandboxSettings;
 pub use tagged::{Tag, Tagged};
 pub use transcripts::Transcripts;
 pub use trust::{untrusted_actions, TrustRequired};

@@ -3,7 +3,7 @@
 //! providers or edit anything but the run's own selection until the user has
 //! approved its exact content once (remembered by content hash).
 
-use agentls_workflow::{EditSpec, SourceKind, StepKind, Workflow};
+use agentls_workflow::{EditSpec, Sandbox, SandboxNetwork, SourceKind, StepKind, Workflow};
 
 use crate::Models;
 
@@ -54,6 +54,38 @@ pub fn untrusted_actions(workflow: &Workflow, models: Option<&dyn Models>) -> Ve
             }
             StepKind::Edit(EditSpec::Selection { .. }) | StepKind::Approve { .. } => {}
         }
+    }
+    let runs_commands = workflow
+        .steps
+        .iter()
+        .any(|s| matches!(s.kind, StepKind::Run { .. }));
+    if let (true, Some(sandbox)) = (runs_commands, &workflow.sandbox) {
+        actions.extend(sandbox_actions(sandbox));
+    }
+    actions
+}
+
+/// How a workflow's `sandbox` key widens the default sandbox of a workspace
+/// workflow (workspace and `TMPDIR` writes, no network): what approving it
+/// also approves.
+fn sandbox_actions(sandbox: &Sandbox) -> Vec<String> {
+    let mut actions: Vec<String> = sandbox
+        .write
+        .iter()
+        .map(|path| format!("let its commands write beneath {path} (sandbox)"))
+        .collect();
+    match &sandbox.network {
+        Some(SandboxNetwork::Allowed) => {
+            actions.push("let its commands use the network (sandbox)".to_string())
+        }
+        Some(SandboxNetwork::Ports(ports)) if !ports.is_empty() => {
+            let ports: Vec<String> = ports.iter().map(u16::to_string).collect();
+            actions.push(format!(
+                "let its commands use TCP ports {} (sandbox)",
+                ports.join(", ")
+            ))
+        }
+        Some(SandboxNetwork::Denied | SandboxNetwork::Ports(_)) | None => {}
     }
     actions
 }

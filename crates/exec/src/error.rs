@@ -33,6 +33,14 @@ pub enum ExecError {
         /// "command line", or "environment variable NAME".
         what: String,
     },
+    /// The spec requires a sandbox and none can be had here.
+    #[error(
+        "the command must run sandboxed and cannot: {reason} (`agentls doctor` shows the sandbox)"
+    )]
+    Sandbox {
+        /// Why there is no sandbox.
+        reason: String,
+    },
     /// `/bin/sh` could not be started.
     #[error("cannot start /bin/sh: {source}")]
     Spawn {

@@ -23,6 +23,13 @@
 //!   `AGENTLS_PTY=off` ([`PTY_ENV_VAR`]). stdout and stderr share one pipe,
 //!   so their order is kept; stdin is `/dev/null` unless given.
 //!
+//! Sandbox: a spec with a [`SandboxPolicy`] runs under Landlock (writes
+//! beneath the working directory, its own `TMPDIR` and declared paths;
+//! TCP ports as declared), inherited by every process it starts; where
+//! Landlock is unavailable, or with `AGENTLS_SANDBOX=off`
+//! ([`SANDBOX_ENV_VAR`]), it runs unconfined and its [`Outcome`] says so,
+//! unless the policy requires the sandbox.
+//!
 //! Output is read on a dedicated thread in 64 KiB chunks, byte for byte (a
 //! terminal turns `\n` into `\r\n`; [`strip_ansi`] undoes that).
 
@@ -33,6 +40,7 @@ mod error;
 mod leftovers;
 mod outcome;
 mod run;
+mod sandbox;
 mod spawn;
 mod spec;
 mod sys;
@@ -44,6 +52,7 @@ pub use error::ExecError;
 pub use leftovers::{end_leftovers, process_tag, PROCESS_ENV_VAR};
 pub use outcome::{Outcome, Termination};
 pub use run::run;
+pub use sandbox::{landlock_abi, Confinement, Network, SandboxPolicy, SANDBOX_ENV_VAR};
 pub use spawn::probe_pty;
 pub use spec::{CommandSpec, PtyMode, TerminalSize, DEFAULT_SECRET_VARS, PTY_ENV_VAR};
 pub use tokio_util::sync::CancellationToken;

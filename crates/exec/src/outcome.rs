@@ -2,6 +2,8 @@
 
 use std::time::Duration;
 
+use crate::Confinement;
+
 /// Why the command stopped.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Termination {
@@ -26,6 +28,8 @@ pub struct Outcome {
     pub pid: u32,
     /// From start to the shell being reaped.
     pub duration: Duration,
+    /// Whether and how it was sandboxed.
+    pub confinement: Confinement,
 }
 
 impl Outcome {

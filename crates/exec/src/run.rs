@@ -11,6 +11,7 @@ use tokio::sync::mpsc;
 use tokio::time::{timeout_at, Instant};
 use tokio_util::sync::CancellationToken;
 
+use crate::sandbox::{self, Confinement};
 use crate::spawn::{spawn, Spawned};
 use crate::threads::{feed_stdin, pump_output, wake_pair, ChildWatch, Thread};
 use crate::{CommandSpec, ExecError, Outcome, Termination};
@@ -45,13 +46,29 @@ pub async fn run(
     check_nul(&spec)?;
     let (wake, listener) = wake_pair()?;
     let started = Instant::now();
+    // Kept until the command is over: it owns the temporary directory.
+    let sandbox = match &spec.sandbox {
+        None => None,
+        Some(policy) => Some(sandbox::prepare(policy, &spec.cwd)?),
+    };
+    let confinement = match &sandbox {
+        None => Confinement::NotRequested,
+        Some(Ok(prepared)) => Confinement::Landlock { abi: prepared.abi },
+        Some(Err(reason)) => {
+            tracing::warn!(reason, "running a command unconfined: no sandbox");
+            Confinement::Unconfined {
+                reason: reason.clone(),
+            }
+        }
+    };
+    let prepared = sandbox.as_ref().and_then(|s| s.as_ref().ok());
     let Spawned {
         pid,
         group,
         output: output_fd,
         stdin,
         used_pty,
-    } = spawn(&spec)?;
+    } = spawn(&spec, prepared)?;
     let mut watch = match ChildWatch::spawn(group, pid) {
         Ok(watch) => watch,
         Err(err) => {
@@ -125,6 +142,7 @@ pub async fn run(
         used_pty,
         pid,
         duration,
+        confinement,
     })
 }
 

@@ -15,6 +15,7 @@ use std::sync::{mpsc, Mutex, OnceLock};
 use portable_pty::{native_pty_system, CommandBuilder, PtySize};
 
 use crate::leftovers::{process_tag, PROCESS_ENV_VAR};
+use crate::sandbox::{self, Prepared};
 use crate::sys::{self, ProcessGroup};
 use crate::{CommandSpec, ExecError, PtyMode};
 
@@ -28,20 +29,21 @@ pub(crate) struct Spawned {
     pub(crate) used_pty: bool,
 }
 
-/// Starts the command the way the spec (and `AGENTLS_PTY`) asks.
-pub(crate) fn spawn(spec: &CommandSpec) -> Result<Spawned, ExecError> {
+/// Starts the command the way the spec (and `AGENTLS_PTY`) asks, confined
+/// to `sandbox` when given.
+pub(crate) fn spawn(spec: &CommandSpec, sandbox: Option<&Prepared>) -> Result<Spawned, ExecError> {
     let mode = spec.pty.with_env_override();
     if mode == PtyMode::Auto {
         if spec.stdin.is_some() {
             tracing::debug!("command has stdin input: using pipes, a terminal would echo it");
         } else {
-            match spawn_pty(spec) {
+            match spawn_pty(spec, sandbox) {
                 Ok(spawned) => return Ok(spawned),
                 Err(reason) => log_fallback(&reason),
             }
         }
     }
-    spawn_pipes(spec)
+    spawn_pipes(spec, sandbox)
 }
 
 /// Whether a pseudo-terminal can be opened here (for `agentls doctor`).
@@ -69,7 +71,7 @@ fn log_fallback(reason: &str) {
 }
 
 /// Errors are reasons to fall back, hence plain text.
-fn spawn_pty(spec: &CommandSpec) -> Result<Spawned, String> {
+fn spawn_pty(spec: &CommandSpec, sandbox: Option<&Prepared>) -> Result<Spawned, String> {
     let size = PtySize {
         rows: spec.size.rows,
         cols: spec.size.cols,
@@ -99,13 +101,35 @@ fn spawn_pty(spec: &CommandSpec) -> Result<Spawned, String> {
         cmd.env(name, value);
     }
     cmd.env(PROCESS_ENV_VAR, process_tag());
-    let child = pair
-        .slave
-        .spawn_command(cmd)
-        .map_err(|err| format!("{err:#}"))?;
+    if let Some(sandbox) = sandbox {
+        cmd.env("TMPDIR", sandbox.tmp.path());
+    }
     // Only the command may hold the terminal's slave side: once it and its
-    // descendants close it, reading the master reports end of file.
-    drop(pair);
+    // descendants close it, reading the master reports end of file. Both
+    // arms drop it once the child is started.
+    let slave = pair.slave;
+    let child = match sandbox {
+        None => slave.spawn_command(cmd).map_err(|err| format!("{err:#}")),
+        // portable-pty has no pre-exec hook: a thread confines itself and
+        // forks, and its domain passes to the child. The thread ends with
+        // the spawn, so nothing else ever runs confined.
+        Some(sandbox) => {
+            let fd = sandbox.fd();
+            std::thread::scope(|scope| {
+                scope
+                    .spawn(move || {
+                        // SAFETY: `fd` is the prepared ruleset, open while
+                        // `sandbox` is borrowed.
+                        unsafe { sandbox::restrict(fd) }
+                            .map_err(|err| format!("cannot enter the sandbox: {err}"))?;
+                        slave.spawn_command(cmd).map_err(|err| format!("{err:#}"))
+                    })
+                    .join()
+                    .unwrap_or_else(|_| Err("the sandboxing thread panicked".to_string()))
+            })
+        }
+    }?;
+    drop(pair.master);
     let pid = child
         .process_id()
         .ok_or("the terminal child has no process id")?;
@@ -119,7 +143,7 @@ fn spawn_pty(spec: &CommandSpec) -> Result<Spawned, String> {
     })
 }
 
-fn spawn_pipes(spec: &CommandSpec) -> Result<Spawned, ExecError> {
+fn spawn_pipes(spec: &CommandSpec, sandbox: Option<&Prepared>) -> Result<Spawned, ExecError> {
     let io_error = |action| move |source| ExecError::Io { action, source };
     let (output, stdout) = sys::pipe().map_err(io_error("create an output pipe"))?;
     // One pipe for both streams keeps their relative order, as `2>&1` does.
@@ -145,10 +169,14 @@ fn spawn_pipes(spec: &CommandSpec) -> Result<Spawned, ExecError> {
         cmd.env(name, value);
     }
     cmd.env(PROCESS_ENV_VAR, process_tag());
+    if let Some(sandbox) = sandbox {
+        cmd.env("TMPDIR", sandbox.tmp.path());
+    }
     sys::new_session_before_exec(
         &mut cmd,
         std::process::id() as libc::pid_t,
         sys::thread_nice(),
+        sandbox.map(Prepared::fd),
     );
     // `cmd` holds our copies of the write ends: the keeper drops it right
     // after the fork, so end of file comes when the command's processes

@@ -8,6 +8,8 @@ use std::fmt;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::SandboxPolicy;
+
 /// Environment variable that forces plain pipes for every command when set to
 /// `off` (also `0`, `false`, `no`; case-insensitive), whatever the spec says.
 /// For containers and CI where a pseudo-terminal misbehaves.
@@ -54,7 +56,7 @@ impl PtyMode {
     }
 }
 
-fn is_off(value: &str) -> bool {
+pub(crate) fn is_off(value: &str) -> bool {
     ["off", "0", "false", "no"]
         .iter()
         .any(|off| value.trim().eq_ignore_ascii_case(off))
@@ -116,6 +118,9 @@ pub struct CommandSpec {
     /// `TERM` under a pseudo-terminal. With pipes the inherited `TERM` is left
     /// alone: programs decide on colour by `isatty`, not by `TERM`.
     pub term: String,
+    /// Run confined to this policy (see [`SandboxPolicy`]); `None`: unconfined.
+    /// A sandboxed command also gets its own `TMPDIR`, removed when it ends.
+    pub sandbox: Option<SandboxPolicy>,
 }
 
 impl CommandSpec {
@@ -137,6 +142,7 @@ impl CommandSpec {
             pty: PtyMode::Auto,
             size: TerminalSize::default(),
             term: "xterm-256color".to_string(),
+            sandbox: None,
         }
     }
 }
@@ -156,6 +162,7 @@ impl fmt::Debug for CommandSpec {
             .field("pty", &self.pty)
             .field("size", &self.size)
             .field("term", &self.term)
+            .field("sandbox", &self.sandbox)
             .finish()
     }
 }

@@ -181,11 +181,14 @@ pub(crate) fn new_session_before_exec(
     command: &mut std::process::Command,
     parent: libc::pid_t,
     nice: Option<libc::c_int>,
+    sandbox: Option<std::os::fd::RawFd>,
 ) {
     use std::os::unix::process::CommandExt;
     // SAFETY: the hook runs between fork and exec and only calls signal(2),
-    // setsid(2), setpriority(2), prctl(2), getppid(2) and _exit(2), all
-    // async-signal-safe; it touches no parent memory.
+    // setsid(2), setpriority(2), prctl(2), getppid(2), _exit(2) and
+    // landlock_restrict_self(2), all async-signal-safe; it touches no parent
+    // memory. The ruleset descriptor stays open in the parent until the
+    // spawn returns.
     unsafe {
         command.pre_exec(move || {
             if let Some(nice) = nice {
@@ -218,6 +221,9 @@ pub(crate) fn new_session_before_exec(
             }
             #[cfg(not(any(target_os = "linux", target_os = "android")))]
             let _ = parent;
+            if let Some(fd) = sandbox {
+                crate::sandbox::restrict(fd)?;
+            }
             Ok(())
         });
     }

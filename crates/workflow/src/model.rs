@@ -134,8 +134,35 @@ pub struct Workflow {
     pub params: Vec<ParamSpec>,
     /// The steps, in order; at least one.
     pub steps: Vec<Step>,
+    /// `sandbox = { ... }` as declared; `None` when the file has no such key
+    /// (the source's default applies: see docs/workflows.md).
+    pub sandbox: Option<Sandbox>,
     /// The file it came from.
     pub source: Source,
+}
+
+/// `sandbox = { network = false, write = ["~/.cache/cargo"] }`: what the
+/// workflow's commands may write and reach, beyond the workspace and their
+/// own temporary directory. Plain data: the engine turns it into rules.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Sandbox {
+    /// `network`; `None` when not declared (the source's default applies).
+    pub network: Option<SandboxNetwork>,
+    /// `write`: extra writable paths as written: absolute, or `~/...`.
+    pub write: Vec<String>,
+    /// `required`: refuse to run where no sandbox can be had.
+    pub required: bool,
+}
+
+/// `network = true`, `false`, or a list of TCP ports.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SandboxNetwork {
+    /// `true`: no limit.
+    Allowed,
+    /// `false`: no TCP bind or connect.
+    Denied,
+    /// `[8080, ...]`: TCP bind and connect on these ports only.
+    Ports(Vec<u16>),
 }
 
 impl Workflow {

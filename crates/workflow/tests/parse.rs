@@ -517,3 +517,66 @@ fn an_empty_applies_table_offers_a_code_action_and_none_offers_none() {
     assert!(empty.applies.code_action);
     assert!(empty.applies.languages.is_empty() && !empty.applies.selection);
 }
+
+#[test]
+fn sandbox_key_declares_network_writes_and_requirement() {
+    use agentls_workflow::{Sandbox, SandboxNetwork};
+    let parse_sandbox = |decl: &str| {
+        let text = format!("{decl}\n[[steps]]\nid = \"a\"\nrun = \"true\"\n");
+        let parsed = parse_text(&text);
+        assert_eq!(parsed.diagnostics, vec![], "{decl}");
+        parsed.workflow.unwrap().sandbox
+    };
+    assert_eq!(parse_sandbox(""), None);
+    assert_eq!(
+        parse_sandbox(r#"sandbox = { network = false, write = ["~/.cache/cargo", "/opt/x"] }"#),
+        Some(Sandbox {
+            network: Some(SandboxNetwork::Denied),
+            write: vec!["~/.cache/cargo".into(), "/opt/x".into()],
+            required: false,
+        })
+    );
+    assert_eq!(
+        parse_sandbox("sandbox = { network = [8080, 5432], required = true }"),
+        Some(Sandbox {
+            network: Some(SandboxNetwork::Ports(vec![8080, 5432])),
+            write: vec![],
+            required: true,
+        })
+    );
+    assert_eq!(
+        parse_sandbox("[sandbox]\nnetwork = true"),
+        Some(Sandbox {
+            network: Some(SandboxNetwork::Allowed),
+            ..Sandbox::default()
+        })
+    );
+}
+
+#[test]
+fn sandbox_key_refuses_unknown_keys_bad_ports_and_relative_paths() {
+    check(
+        r#"sandbox = { netwrok = false, write = ["cache", 3], network = [0, 70000] }
+[[steps]]
+id = "a"
+run = "true"
+"#,
+        expect![[r#"
+            wf.toml:1:13: error: unknown key `netwrok` in `sandbox`; did you mean `network`?
+            wf.toml:1:39: error: `write` path `cache` must be absolute or start with `~/`; the workspace is always writable
+            wf.toml:1:48: error: `write[...]` must be a string, found an integer
+            wf.toml:1:63: error: port 0 is not between 1 and 65535"#]],
+    );
+    check(
+        "sandbox = \"off\"\n[[steps]]\nid = \"a\"\nrun = \"true\"\n",
+        expect![[
+            r#"wf.toml:1:11: error: `sandbox` must be a table, e.g. `sandbox = { network = false, write = ["~/.cache/cargo"] }`, found a string"#
+        ]],
+    );
+    check(
+        "sandbox = { network = \"none\" }\n[[steps]]\nid = \"a\"\nrun = \"true\"\n",
+        expect![[
+            r#"wf.toml:1:23: error: `network` must be `true`, `false` or a list of TCP ports such as [8080], found a string"#
+        ]],
+    );
+}

@@ -53,6 +53,17 @@ pub fn run(workspace: Option<PathBuf>) -> ExitCode {
         println!("pty: disabled by AGENTLS_PTY=off");
     }
 
+    let settings = session_sandbox(&workspace);
+    match agentls_exec::landlock_abi() {
+        Ok(abi) => println!("sandbox: Landlock ABI {abi}{}", network_note(abi)),
+        Err(reason) if settings.allow_unconfined => println!(
+            "sandbox: unavailable ({reason}); sandboxed workflows will run unconfined, with a warning"
+        ),
+        Err(reason) => println!(
+            "sandbox: unavailable ({reason}); sandboxed workflows will fail              (`[sandbox] allow_unconfined = false`)"
+        ),
+    }
+
     for name in KEY_VARIABLES {
         let set = std::env::var_os(name).is_some_and(|v| !v.is_empty());
         println!("{name}: {}", if set { "set" } else { "not set" });
@@ -85,6 +96,21 @@ pub fn run(workspace: Option<PathBuf>) -> ExitCode {
     } else {
         println!("{problems} problem(s) found");
         ExitCode::FAILURE
+    }
+}
+
+fn session_sandbox(workspace: &Path) -> crate::config::SandboxConfig {
+    crate::session::Session::new(Some(workspace.to_path_buf()), None, None)
+        .config()
+        .sandbox
+}
+
+/// Landlock confines TCP from ABI 4 (Linux 6.7) on.
+fn network_note(abi: u32) -> &'static str {
+    if abi >= 4 {
+        ""
+    } else {
+        " (TCP ports are not confined before ABI 4)"
     }
 }
 

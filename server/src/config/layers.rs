@@ -157,6 +157,18 @@ impl Layers {
         {
             merge(&mut merged, layer);
         }
+        // `[sandbox]` is the user's alone: a repository's config file must
+        // not unsandbox the repository's own workflows.
+        let mut sandbox = serde_json::to_value(super::SandboxConfig::default()).unwrap_or_default();
+        let own = self.user.iter().filter_map(|f| f.good.as_ref());
+        for layer in own.chain(self.init.iter()).chain(self.settings.iter()) {
+            if let Some(section) = layer.get("sandbox") {
+                merge(&mut sandbox, section);
+            }
+        }
+        if let Value::Object(map) = &mut merged {
+            map.insert("sandbox".to_string(), sandbox);
+        }
         // Each layer validated alone, so the merge is valid too; the
         // fallback only guards against a schema bug, never user input.
         serde_json::from_value(merged).unwrap_or_else(|err| {

@@ -29,6 +29,10 @@ pub struct Config {
     pub exec: ExecConfig,
     pub store: StoreConfig,
     pub stream: StreamConfig,
+    /// Which workflows run sandboxed (`[sandbox]`). Read from the user's
+    /// own layers only (their file and the editor's settings): a workspace
+    /// must not lift its own sandbox.
+    pub sandbox: SandboxConfig,
     /// OpenTelemetry export (`[telemetry]`). Read from the user's config
     /// file only: a workspace must not redirect the user's telemetry.
     pub telemetry: agentls_telemetry::TelemetryConfig,
@@ -67,6 +71,39 @@ impl Default for ExecConfig {
             rows: 40,
         }
     }
+}
+
+/// `[sandbox]`: the sandbox of workflows that do not declare one.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SandboxConfig {
+    /// User and built-in workflows without a `sandbox` key: `writes`
+    /// (confined writes, network allowed) or `off`. Workspace workflows are
+    /// always sandboxed.
+    pub default: SandboxDefault,
+    /// Where no sandbox can be had, run sandboxed workflows unconfined with
+    /// a warning (`true`) or fail their steps (`false`).
+    pub allow_unconfined: bool,
+}
+
+impl Default for SandboxConfig {
+    fn default() -> Self {
+        Self {
+            default: SandboxDefault::Writes,
+            allow_unconfined: true,
+        }
+    }
+}
+
+/// `[sandbox] default`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SandboxDefault {
+    /// Writes confined to the workspace, its temporary directory and the
+    /// declared paths; network allowed.
+    Writes,
+    /// Unconfined.
+    Off,
 }
 
 /// How runs are checkpointed.

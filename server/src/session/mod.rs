@@ -349,6 +349,10 @@ pub fn engine_options(config: &Config) -> EngineOptions {
         cols: config.exec.cols,
         rows: config.exec.rows,
         max_output_bytes: usize::try_from(config.store.max_output_bytes).unwrap_or(usize::MAX),
+        sandbox: agentls_engine::SandboxSettings {
+            sandbox_own_workflows: config.sandbox.default == crate::config::SandboxDefault::Writes,
+            allow_unconfined: config.sandbox.allow_unconfined,
+        },
         ..EngineOptions::default()
     }
 }

@@ -5,6 +5,7 @@ mod edit;
 mod output;
 mod prompt;
 mod run;
+mod sandbox;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -15,6 +16,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::engine::Inner;
 use crate::models::{CallLog, PromptCall};
+pub use sandbox::SandboxSettings;
 
 /// How one attempt of a step ended: the one place that says it (the
 /// result the driver stores takes its status from here).
@@ -121,6 +123,7 @@ pub async fn execute(
     inner: &std::sync::Arc<Inner>,
     record: &RunRecord,
     step: &Step,
+    sandbox: Option<&agentls_workflow::Sandbox>,
     ctx: &Context,
     cancel: &CancellationToken,
 ) -> Outcome {
@@ -135,7 +138,7 @@ pub async fn execute(
     let work = async {
         match kind {
             StepKind::Run { command, env } => {
-                run::execute(inner, record, step, command, env, cancel).await
+                run::execute(inner, record, step, sandbox, command, env, cancel).await
             }
             StepKind::Prompt {
                 prompt,

@@ -1,6 +1,6 @@
 //! `run` steps: a command in the workspace root, in a pseudo-terminal.
 
-use agentls_exec::{CommandSpec, PtyMode, TerminalSize, Termination};
+use agentls_exec::{CommandSpec, Confinement, PtyMode, TerminalSize, Termination};
 use agentls_store::RunRecord;
 use agentls_workflow::Step;
 use tokio_util::sync::CancellationToken;
@@ -13,6 +13,7 @@ pub async fn execute(
     inner: &std::sync::Arc<Inner>,
     record: &RunRecord,
     step: &Step,
+    sandbox: Option<&agentls_workflow::Sandbox>,
     command: String,
     env: Vec<(String, String)>,
     cancel: &CancellationToken,
@@ -39,6 +40,7 @@ pub async fn execute(
         rows: options.rows,
     };
     spec.term = options.term.clone();
+    spec.sandbox = super::sandbox::policy(sandbox, record.workflow_source, &options.sandbox);
 
     // The program's name only: the command line can carry a secret, the
     // environment certainly does.
@@ -86,9 +88,16 @@ pub async fn execute(
             return Outcome::failed(Failure::Invalid, format!("cannot run the command: {err}"))
         }
     };
+    // Said on the step (the transcript, `agentls show`, the editor), not
+    // only in the log: the person approving runs must see it.
+    let unconfined = match &outcome.confinement {
+        Confinement::Unconfined { reason } => Some(format!("ran unconfined: {reason}")),
+        Confinement::NotRequested | Confinement::Landlock { .. } => None,
+    };
     let produced = Produced {
         output_truncated: truncated,
         exit_code: outcome.exit_code(),
+        note: unconfined.clone(),
         ..Produced::output(text)
     };
     let (failure, error) = match outcome.termination {
@@ -112,6 +121,10 @@ pub async fn execute(
                 format!("command timed out{limit}; its processes were killed"),
             )
         }
+    };
+    let error = match unconfined {
+        Some(note) => format!("{error} ({note})"),
+        None => error,
     };
     Outcome::Failed {
         failure,

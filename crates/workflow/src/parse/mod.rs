@@ -6,6 +6,7 @@
 //! catalog finds them; nothing of how steps run: the engine does that.
 
 mod refs;
+mod sandbox;
 mod step;
 mod value;
 
@@ -27,7 +28,14 @@ pub const MAX_FILE_BYTES: usize = 1024 * 1024;
 /// TOML parser recurses on nesting.
 const MAX_NESTING: usize = 64;
 
-const TOP_KEYS: &[&str] = &["title", "description", "applies", "params", "steps"];
+const TOP_KEYS: &[&str] = &[
+    "title",
+    "description",
+    "applies",
+    "params",
+    "steps",
+    "sandbox",
+];
 const APPLIES_KEYS: &[&str] = &["languages", "selection", "diagnostics"];
 const PARAM_KEYS: &[&str] = &["description", "default", "required"];
 
@@ -140,6 +148,7 @@ fn parse_text(name: &str, r: &mut Reporter<'_>, templates: &Templates) -> Option
         .get("params")
         .map(|v| parse_params(r, v))
         .unwrap_or_default();
+    let sandbox = doc.get("sandbox").and_then(|v| sandbox::parse(r, v));
     let steps = match doc.get_key_value("steps") {
         None => {
             r.error(
@@ -158,6 +167,7 @@ fn parse_text(name: &str, r: &mut Reporter<'_>, templates: &Templates) -> Option
         applies,
         params,
         steps,
+        sandbox,
         source: Source::new(crate::SourceKind::Builtin, None, String::new()),
     })
 }

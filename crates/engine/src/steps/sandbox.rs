@@ -1,0 +1,112 @@
+//! Which sandbox a run step's command gets: the workflow's `sandbox` key,
+//! else the default of its source (docs/workflows.md, "Sandbox").
+
+use std::path::PathBuf;
+
+use agentls_exec::{Network, SandboxPolicy};
+use agentls_store::WorkflowSource;
+use agentls_workflow::{Sandbox, SandboxNetwork};
+
+/// The user's sandbox settings (`[sandbox]` in their config file).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SandboxSettings {
+    /// Whether user and built-in workflows without a `sandbox` key run
+    /// sandboxed (writes confined, network allowed). Workspace workflows
+    /// always do.
+    pub sandbox_own_workflows: bool,
+    /// Whether a sandboxed command may run unconfined, with a warning,
+    /// where no sandbox can be had; otherwise its step fails.
+    pub allow_unconfined: bool,
+}
+
+impl Default for SandboxSettings {
+    fn default() -> Self {
+        SandboxSettings {
+            sandbox_own_workflows: true,
+            allow_unconfined: true,
+        }
+    }
+}
+
+/// The policy for a command of a workflow from `source` declaring
+/// `declared`; `None`: it runs unconfined by choice.
+pub fn policy(
+    declared: Option<&Sandbox>,
+    source: WorkflowSource,
+    settings: &SandboxSettings,
+) -> Option<SandboxPolicy> {
+    let from_workspace = source == WorkflowSource::Workspace;
+    if declared.is_none() && !from_workspace && !settings.sandbox_own_workflows {
+        return None;
+    }
+    let declared = declared.cloned().unwrap_or_default();
+    let network = match declared.network {
+        Some(SandboxNetwork::Allowed) => Network::Allowed,
+        Some(SandboxNetwork::Denied) => Network::Denied,
+        Some(SandboxNetwork::Ports(ports)) => Network::Ports(ports),
+        None if from_workspace => Network::Denied,
+        None => Network::Allowed,
+    };
+    let home = std::env::var_os("HOME").map(PathBuf::from);
+    let write = declared
+        .write
+        .iter()
+        .filter_map(|path| match path.strip_prefix('~') {
+            None => Some(PathBuf::from(path)),
+            Some(rest) => match &home {
+                Some(home) => Some(home.join(rest.trim_start_matches('/'))),
+                None => {
+                    tracing::warn!(path, "HOME is not set: the sandbox cannot grant this path");
+                    None
+                }
+            },
+        })
+        .collect();
+    Some(SandboxPolicy {
+        write,
+        network,
+        required: declared.required || !settings.allow_unconfined,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn workspace_workflows_are_sandboxed_without_network_by_default() {
+        let settings = SandboxSettings {
+            sandbox_own_workflows: false,
+            allow_unconfined: true,
+        };
+        let p = policy(None, WorkflowSource::Workspace, &settings).unwrap();
+        assert_eq!(p.network, Network::Denied);
+        assert!(!p.required);
+        assert_eq!(policy(None, WorkflowSource::User, &settings), None);
+        assert_eq!(policy(None, WorkflowSource::Builtin, &settings), None);
+    }
+
+    #[test]
+    fn own_workflows_follow_the_setting_with_network_allowed() {
+        let settings = SandboxSettings::default();
+        let p = policy(None, WorkflowSource::Builtin, &settings).unwrap();
+        assert_eq!(p.network, Network::Allowed);
+    }
+
+    #[test]
+    fn declared_keys_win_and_required_follows_either_side() {
+        let declared = Sandbox {
+            network: Some(SandboxNetwork::Ports(vec![8080])),
+            write: vec!["/opt/cache".into()],
+            required: false,
+        };
+        let strict = SandboxSettings {
+            sandbox_own_workflows: false,
+            allow_unconfined: false,
+        };
+        let p = policy(Some(&declared), WorkflowSource::User, &strict).unwrap();
+        assert_eq!(p.network, Network::Ports(vec![8080]));
+        assert_eq!(p.write, [PathBuf::from("/opt/cache")]);
+        assert!(p.required, "the config forbids unconfined runs");
+    }
+}
