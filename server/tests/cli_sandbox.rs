@@ -279,28 +279,31 @@ fn user_workflows_follow_the_user_setting_and_a_workspace_config_cannot_lift_it(
         "config/agentls/workflows/mine.toml",
         "[[steps]]\nid = \"a\"\nrun = 'echo x > \"$HOME/x\"; true'\n",
     );
+    // By default the user's own workflows run unconfined.
+    let out = repo.run("mine", &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(
+        repo.home("x").exists(),
+        "unconfined by default\n{}",
+        text(&out)
+    );
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("unconfined"));
+    std::fs::remove_file(repo.home("x")).unwrap();
+
+    // The user asks for the sandbox; a workspace config cannot lift it.
+    repo.env.write(
+        "config/agentls/config.toml",
+        "[sandbox]\ndefault = \"writes\"\n",
+    );
     repo.env
         .write("ws/.agentls/config.toml", "[sandbox]\ndefault = \"off\"\n");
     let out = repo.run("mine", &[]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     assert!(
         !repo.home("x").exists(),
-        "sandboxed by default\n{}",
+        "the user's setting holds\n{}",
         text(&out)
     );
-
-    repo.env.write(
-        "config/agentls/config.toml",
-        "[sandbox]\ndefault = \"off\"\n",
-    );
-    let out = repo.run("mine", &[]);
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
-    assert!(
-        repo.home("x").exists(),
-        "the user turned it off\n{}",
-        text(&out)
-    );
-    assert!(!String::from_utf8_lossy(&out.stdout).contains("unconfined"));
 }
 
 #[test]

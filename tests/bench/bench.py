@@ -136,8 +136,8 @@ def steps(args):
 
 
 def sandbox(args):
-    """The `steps` workflow (50 `true` steps) sandboxed (the default for
-    user workflows: a Landlock ruleset, a TMPDIR per command) against
+    """The `steps` workflow (50 `true` steps) sandboxed (`[sandbox] default =
+    "writes"`: a Landlock ruleset, a TMPDIR per command) against
     `[sandbox] default = "off"`, interleaved; the difference per step is the
     cost of the sandbox. The workspace looks like a repository: a `.git` and
     20 other top-level entries, each one rule of the ruleset."""
@@ -156,6 +156,8 @@ def sandbox(args):
                     f.write(f'[[steps]]\nid = "s{i}"\nrun = "true"\n\n')
         with open(os.path.join(unboxed["XDG_CONFIG_HOME"], "agentls", "config.toml"), "w") as f:
             f.write('[sandbox]\ndefault = "off"\n')
+        with open(os.path.join(env["XDG_CONFIG_HOME"], "agentls", "config.toml"), "w") as f:
+            f.write('[sandbox]\ndefault = "writes"\n')
         off, on = [], []
         for i in range(args.repeat):
             order = [(off, unboxed), (on, env)] if i % 2 == 0 else [(on, env), (off, unboxed)]

@@ -78,8 +78,9 @@ impl Default for ExecConfig {
 #[serde(default, deny_unknown_fields)]
 pub struct SandboxConfig {
     /// User and built-in workflows without a `sandbox` key: `writes`
-    /// (confined writes, network allowed) or `off`. Workspace workflows are
-    /// always sandboxed.
+    /// (confined writes, network allowed) or `off` (the default: a sandboxed
+    /// step cannot create entries in a git workspace's root, which a first
+    /// build does). Workspace workflows are always sandboxed.
     pub default: SandboxDefault,
     /// Where no sandbox can be had, run sandboxed workflows unconfined with
     /// a warning (`true`) or fail their steps (`false`).
@@ -89,7 +90,7 @@ pub struct SandboxConfig {
 impl Default for SandboxConfig {
     fn default() -> Self {
         Self {
-            default: SandboxDefault::Writes,
+            default: SandboxDefault::Off,
             allow_unconfined: true,
         }
     }
