@@ -124,25 +124,16 @@ impl OutQueue {
     /// Queues a notification whose method is known only at run time (the
     /// notices of `agentls-stream`).
     pub fn notify_raw(&self, method: &str, params: &impl Serialize) -> Result<(), Closed> {
-        let body = serde_json::to_vec(&Outgoing {
+        self.queue_gated(frame(&Outgoing {
             jsonrpc: "2.0",
             method,
             params,
-        })
-        .map_err(|err| {
-            tracing::error!("notification `{method}` cannot be written: {err}");
-            Closed
-        })?;
-        self.queue_gated(encode(&body))
+        })?)
     }
 
     /// Queues a whole notification message, counted by the gate.
     pub fn send_gated(&self, message: &impl Serialize) -> Result<(), Closed> {
-        let body = serde_json::to_vec(message).map_err(|err| {
-            tracing::error!("a notification cannot be written: {err}");
-            Closed
-        })?;
-        self.queue_gated(encode(&body))
+        self.queue_gated(frame(message)?)
     }
 
     fn queue_gated(&self, frame: Vec<u8>) -> Result<(), Closed> {
@@ -161,12 +152,8 @@ impl OutQueue {
 
     /// Queues a response, or a request to the editor: they never wait
     /// behind notifications.
-    pub fn send_urgent(&self, body: &impl Serialize) -> Result<(), Closed> {
-        let body = serde_json::to_vec(body).map_err(|err| {
-            tracing::error!("a message cannot be written: {err}");
-            Closed
-        })?;
-        self.send_reply(encode(&body))
+    pub fn send_urgent(&self, message: &impl Serialize) -> Result<(), Closed> {
+        self.send_reply(frame(message)?)
     }
 
     /// Queues a ready frame (a response) on the urgent lane.
@@ -186,6 +173,17 @@ struct Outgoing<'a, P> {
     jsonrpc: &'static str,
     method: &'a str,
     params: &'a P,
+}
+
+/// `message` as JSON with its `Content-Length` header.
+fn frame(message: &impl Serialize) -> Result<Vec<u8>, Closed> {
+    match serde_json::to_vec(message) {
+        Ok(body) => Ok(encode(&body)),
+        Err(err) => {
+            tracing::error!("a message cannot be written: {err}");
+            Err(Closed)
+        }
+    }
 }
 
 /// `body` with its `Content-Length` header.

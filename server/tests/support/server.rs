@@ -129,6 +129,9 @@ struct Shared {
     changed: Condvar,
     responder: Mutex<Responder>,
     stderr: Mutex<Vec<u8>>,
+    /// Set once the server's stderr reached its end.
+    stderr_closed: Mutex<bool>,
+    stderr_ended: Condvar,
     pause: Pause,
 }
 
@@ -184,6 +187,8 @@ impl TestServer {
                 answers: HashMap::new(),
             }),
             stderr: Mutex::new(Vec::new()),
+            stderr_closed: Mutex::new(false),
+            stderr_ended: Condvar::new(),
             pause: Pause::default(),
         });
 
@@ -208,6 +213,8 @@ impl TestServer {
                     s.drain(..cut);
                 }
             }
+            *lock(&stderr_shared.stderr_closed) = true;
+            stderr_shared.stderr_ended.notify_all();
         });
 
         TestServer {
@@ -249,6 +256,23 @@ impl TestServer {
         let s = lock(&self.shared.stderr);
         let start = s.len().saturating_sub(bytes);
         String::from_utf8_lossy(&s[start..]).into_owned()
+    }
+
+    /// Everything the server wrote to stderr (its tail), once the stream
+    /// has ended: call after the process exited.
+    pub fn stderr_at_end(&self) -> String {
+        let closed = lock(&self.shared.stderr_closed);
+        let (closed, waited) = self
+            .shared
+            .stderr_ended
+            .wait_timeout_while(closed, self.timeout, |closed| !*closed)
+            .unwrap_or_else(|e| e.into_inner());
+        assert!(
+            !waited.timed_out() && *closed,
+            "the server's stderr never ended"
+        );
+        drop(closed);
+        self.stderr_tail(STDERR_KEEP_BYTES)
     }
 
     /// Sets the answer to `workspace/configuration` items with this `section`.

@@ -20,10 +20,7 @@ pub fn run(state: &State, args: RunsArgs) -> Result<Vec<RunSummary>> {
         0 => usize::MAX,
         limit => limit,
     };
-    let sessions = match &args.uri {
-        Some(uri) => vec![surface::session_for(state, Some(uri))?],
-        None => surface::folder_sessions(state),
-    };
+    let sessions = surface::sessions_for(state, args.uri.as_ref())?;
     let mut history = Vec::new();
     let mut first = None;
     for session in &sessions {

@@ -22,10 +22,7 @@ pub fn run(state: &State, args: StatsArgs) -> Result<StatsResult> {
         .map(stats::parse_since)
         .transpose()
         .map_err(|e| Error::invalid_params(format!("`since`: {e}")))?;
-    let sessions = match &args.uri {
-        Some(uri) => vec![surface::session_for(state, Some(uri))?],
-        None => surface::folder_sessions(state),
-    };
+    let sessions = surface::sessions_for(state, args.uri.as_ref())?;
     let workspaces = sessions
         .iter()
         .map(|session| stats::workspace_stats(session, window))

@@ -24,10 +24,7 @@ pub fn run(state: &State, args: RunArgs) -> Result<StatusResult> {
         );
         return Ok(result);
     }
-    let sessions = match &args.uri {
-        Some(uri) => vec![surface::session_for(state, Some(uri))?],
-        None => surface::folder_sessions(state),
-    };
+    let sessions = surface::sessions_for(state, args.uri.as_ref())?;
     let mut active = Vec::new();
     let mut first = None;
     for session in &sessions {

@@ -25,7 +25,7 @@ use agentls_text::Document;
 use futures::future::BoxFuture;
 use tower_lsp_server::ls_types::*;
 
-use super::rebase::{map_selection, match_line_endings};
+use super::rebase::{common_ends, map_selection, match_line_endings};
 use super::shared::Shared;
 use crate::lsp::convert;
 use crate::session::{OpenDocument, Session};
@@ -413,15 +413,7 @@ pub fn char_at(doc: &Document, line: usize, col: usize) -> usize {
 pub fn minimal_edit(before: &str, after: &str, enc: agentls_text::PositionEncoding) -> TextEdit {
     let old: Vec<char> = before.chars().collect();
     let new: Vec<char> = after.chars().collect();
-    let prefix = old.iter().zip(&new).take_while(|(a, b)| a == b).count();
-    let room = old.len().min(new.len()) - prefix;
-    let suffix = old
-        .iter()
-        .rev()
-        .zip(new.iter().rev())
-        .take(room)
-        .take_while(|(a, b)| a == b)
-        .count();
+    let (prefix, suffix) = common_ends(&old, &new);
     let doc = Document::new(before, 0, "");
     TextEdit {
         range: Range::new(

@@ -39,6 +39,15 @@ pub fn folder_sessions(state: &State) -> Vec<Arc<Session>> {
         .collect()
 }
 
+/// The sessions a listing command (`agent.status`, `agent.runs`,
+/// `agent.stats`) reads: the one owning `uri`, else every workspace folder.
+pub fn sessions_for(state: &State, uri: Option<&Uri>) -> Result<Vec<Arc<Session>>, Error> {
+    match uri {
+        Some(uri) => Ok(vec![session_for(state, Some(uri))?]),
+        None => Ok(folder_sessions(state)),
+    }
+}
+
 /// The session a command addresses: the one owning `uri`, else the only
 /// workspace folder.
 pub fn session_for(state: &State, uri: Option<&Uri>) -> Result<Arc<Session>, Error> {

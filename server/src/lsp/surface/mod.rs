@@ -23,7 +23,7 @@ use agentls_text::PositionEncoding;
 use tower_lsp_server::ls_types::ProgressToken;
 use tower_lsp_server::Client;
 
-pub use lookup::{find_run, folder_sessions, session_for, Pick};
+pub use lookup::{find_run, session_for, sessions_for, Pick};
 pub use view::{run_state, run_summary};
 
 use self::bridge::Bridge;

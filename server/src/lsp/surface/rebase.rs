@@ -20,15 +20,7 @@ pub fn map_selection(old: &str, new: &str, sel: Range<usize>) -> Option<Range<us
     if sel.start > sel.end || sel.end > old.len() {
         return None;
     }
-    let prefix = old.iter().zip(&new).take_while(|(a, b)| a == b).count();
-    let room = old.len().min(new.len()) - prefix;
-    let suffix = old
-        .iter()
-        .rev()
-        .zip(new.iter().rev())
-        .take(room)
-        .take_while(|(a, b)| a == b)
-        .count();
+    let (prefix, suffix) = common_ends(&old, &new);
     let changed_end = old.len() - suffix;
     if sel.end < prefix {
         Some(sel)
@@ -38,6 +30,21 @@ pub fn map_selection(old: &str, new: &str, sel: Range<usize>) -> Option<Range<us
     } else {
         None
     }
+}
+
+/// How many characters `old` and `new` share at their start, and then at
+/// their end (not overlapping the start): what lies between is the change.
+pub fn common_ends(old: &[char], new: &[char]) -> (usize, usize) {
+    let prefix = old.iter().zip(new).take_while(|(a, b)| a == b).count();
+    let room = old.len().min(new.len()) - prefix;
+    let suffix = old
+        .iter()
+        .rev()
+        .zip(new.iter().rev())
+        .take(room)
+        .take_while(|(a, b)| a == b)
+        .count();
+    (prefix, suffix)
 }
 
 /// `text` with bare `\n` turned into `\r\n` when `document` mostly uses

@@ -14,6 +14,7 @@ use std::sync::Arc;
 
 use futures::channel::mpsc;
 use futures::{future, SinkExt, StreamExt};
+use serde::Deserialize;
 use serde_json::{json, Value};
 use tokio::io::{AsyncRead, AsyncReadExt};
 use tokio::sync::oneshot;
@@ -80,11 +81,11 @@ fn check(body: &[u8]) -> Result<Incoming, Option<Vec<u8>>> {
         )));
     }
     if value.get("method").is_none() {
-        if let Ok(response) = serde_json::from_value::<Response>(value.clone()) {
+        if let Ok(response) = Response::deserialize(&value) {
             return Ok(Incoming::Response(response));
         }
     }
-    if let Ok(request) = serde_json::from_value::<Request>(value.clone()) {
+    if let Ok(request) = Request::deserialize(&value) {
         let method = request.method();
         // tower-lsp-server drops every `$/` method it does not know, but
         // only notifications may go unanswered; it knows no `$/` request.
