@@ -61,6 +61,34 @@ pub struct PromptOutcome {
     pub warning: Option<String>,
 }
 
+/// One model turn of an `agent` step: the conversation so far and the
+/// tools the model may call.
+#[derive(Clone, Debug)]
+pub struct TurnCall {
+    pub step: String,
+    /// The provider's name; `None` means the configured default.
+    pub provider: Option<String>,
+    /// System instructions for the agent.
+    pub system: Option<String>,
+    /// The whole conversation, the task first.
+    pub messages: Vec<agentls_chat::Message>,
+    pub tools: Vec<agentls_chat::ToolSpec>,
+    /// Where the implementation records the provider call.
+    pub calls: CallLog,
+}
+
+/// What the model answered in one turn.
+#[derive(Clone, Debug, Default)]
+pub struct TurnOutcome {
+    /// The turn's text (streamed into the step's output as it came).
+    pub text: String,
+    /// The tools it asked to call, in order; empty when it answered.
+    pub tool_calls: Vec<agentls_chat::ToolCall>,
+    pub usage: Usage,
+    /// Why it stopped, in the vendor's words.
+    pub stop_reason: Option<String>,
+}
+
 pub trait Models: Send + Sync {
     /// Streams the answer's text into `output` as it arrives. An error is a
     /// message a user can act on.
@@ -74,4 +102,24 @@ pub trait Models: Send + Sync {
     /// Which of these provider names run local programs (`command` kind):
     /// an untrusted workflow may not use them.
     fn command_providers(&self, names: &[String]) -> Vec<String>;
+
+    /// One turn of an agent step: streams the model's text into `output`
+    /// and returns it with the tool calls it asked for. A stream that broke
+    /// (even in the middle of a tool call's arguments) is retried by the
+    /// provider like any call, or is an error: a partial tool call is never
+    /// returned.
+    fn turn(
+        &self,
+        call: TurnCall,
+        output: mpsc::Sender<Vec<u8>>,
+        cancel: CancellationToken,
+    ) -> BoxFuture<'_, Result<TurnOutcome, String>> {
+        let _ = (output, cancel);
+        Box::pin(async move {
+            Err(format!(
+                "step {}: no provider here can call tools",
+                call.step
+            ))
+        })
+    }
 }
