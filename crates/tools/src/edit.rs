@@ -128,7 +128,12 @@ fn plan(path: String, before: Option<&str>, after: String) -> Planned {
             }
         }
     }
-    let diff = patch.to_string();
+    // Blank context lines keep their leading space: `git apply` and
+    // `patch` read the diff as written, not GNU diff's shorthand.
+    let diff = diffy::PatchFormatter::new()
+        .suppress_blank_empty(false)
+        .fmt_patch(&patch)
+        .to_string();
     Planned {
         path,
         created: before.is_none(),
