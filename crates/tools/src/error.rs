@@ -10,9 +10,14 @@ use agentls_edit::EditError;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum ToolError {
-    /// The arguments do not fit the tool's schema (or name no tool).
+    /// The arguments do not fit the tool's schema.
     #[error("{0}")]
     Arguments(String),
+
+    /// The call names no tool, or one the step does not enable; the
+    /// message lists the ones it may call.
+    #[error("{0}")]
+    NotAvailable(String),
 
     /// The path may not be touched: outside the workspace, inside `.git`,
     /// through a symlink that leads out, empty.
@@ -113,6 +118,7 @@ impl ToolError {
     pub fn short(&self) -> String {
         match self {
             ToolError::Arguments(_) => "invalid arguments".to_owned(),
+            ToolError::NotAvailable(_) => "no such tool here".to_owned(),
             ToolError::Refused { why, .. } => format!("refused ({})", why.short()),
             ToolError::NotFound { .. } => "not found".to_owned(),
             ToolError::NotAFile { kind, .. } => format!("not a file ({kind})"),

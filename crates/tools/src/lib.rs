@@ -3,7 +3,8 @@
 //!
 //! What the model is offered ([`spec`]), how its calls are checked
 //! ([`parse`] into an [`Invocation`]), the looking tools over a working
-//! tree ([`Tools::read_file`], [`Tools::list_files`], [`Tools::search`]),
+//! tree ([`Tools::read_file`], [`Tools::list_files`], [`Tools::search`],
+//! or [`Tools::look`] for any of them),
 //! the changing ones as plans ([`Tools::plan_edit`], [`Tools::plan_write`]:
 //! the new text and its diff, applied by the caller), the text a command's
 //! result becomes ([`format_command_result`]), the one-line summaries of the
@@ -21,6 +22,7 @@ mod command;
 mod edit;
 mod error;
 mod limits;
+mod look;
 mod name;
 mod parse;
 mod read;
@@ -38,6 +40,7 @@ pub use command::format_command_result;
 pub use edit::Planned;
 pub use error::{Refusal, ToolError};
 pub use limits::*;
+pub use look::Done;
 pub use name::{ToolName, UnknownTool};
 pub use parse::{parse, parse_enabled, Invocation};
 pub use spec::{spec, specs};

@@ -61,7 +61,8 @@ impl Invocation {
 }
 
 /// Parses a call to any built-in tool. The error is the tool result the
-/// model should see ([`ToolError::Arguments`]).
+/// model should see ([`ToolError::Arguments`], or
+/// [`ToolError::NotAvailable`] for a name that is no tool).
 pub fn parse(call: &ToolCall) -> Result<Invocation, ToolError> {
     parse_enabled(call, &ToolName::ALL)
 }
@@ -70,7 +71,7 @@ pub fn parse(call: &ToolCall) -> Result<Invocation, ToolError> {
 /// message that lists the ones it may call.
 pub fn parse_enabled(call: &ToolCall, enabled: &[ToolName]) -> Result<Invocation, ToolError> {
     let unknown = || {
-        ToolError::Arguments(format!(
+        ToolError::NotAvailable(format!(
             "unknown tool `{}`; the tools you can call are {}",
             call.name,
             names(enabled)
@@ -78,7 +79,7 @@ pub fn parse_enabled(call: &ToolCall, enabled: &[ToolName]) -> Result<Invocation
     };
     let tool: ToolName = call.name.parse().map_err(|_| unknown())?;
     if !enabled.contains(&tool) {
-        return Err(ToolError::Arguments(format!(
+        return Err(ToolError::NotAvailable(format!(
             "the tool {tool} is not enabled for this step; the tools you can call are {}",
             names(enabled)
         )));

@@ -45,7 +45,8 @@ pub fn summary(invocation: &Invocation, outcome: &Outcome) -> String {
             ),
         },
         Invocation::ListFiles { path, glob } => {
-            let mut what = format!("list {}", path.as_deref().unwrap_or("."));
+            let dir = path.as_deref().filter(|path| !path.is_empty());
+            let mut what = format!("list {}", dir.unwrap_or("."));
             if let Some(glob) = glob {
                 what = format!("{what} {glob}");
             }

@@ -5,6 +5,7 @@
 mod allow;
 mod command;
 mod edit;
+mod flow;
 mod listing;
 mod parse;
 mod read;

@@ -19,7 +19,7 @@ fn call(name: &str, input: Value) -> ToolCall {
 
 fn error(name: &str, input: Value) -> String {
     match parse(&call(name, input)) {
-        Err(ToolError::Arguments(text)) => text,
+        Err(ToolError::Arguments(text) | ToolError::NotAvailable(text)) => text,
         other => panic!("expected an argument error, got {other:?}"),
     }
 }
