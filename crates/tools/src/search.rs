@@ -43,7 +43,7 @@ impl Tools {
         let mut text = String::new();
         let mut count = 0;
         let mut skipped = Vec::new();
-        self.walk(&target, glob.as_ref(), |rel, abs| {
+        let walked = self.walk(&target, glob.as_ref(), |rel, abs| {
             let Ok(file) = open_regular(abs) else {
                 return;
             };
@@ -66,20 +66,18 @@ impl Tools {
         })?;
 
         if count == 0 {
-            text = format!("no matches for {pattern:?}");
+            text = format!("no matches for {pattern:?}\n");
         } else if count > SEARCH_CAP {
-            let _ = write!(
+            let _ = writeln!(
                 text,
                 "[{} more matching lines not shown: the result is capped at {SEARCH_CAP}; narrow it with path or glob]",
                 count - SEARCH_CAP
             );
-        } else {
-            text.pop();
         }
         if !skipped.is_empty() {
-            let _ = write!(
+            let _ = writeln!(
                 text,
-                "\n[not searched ({} files with a line over {} MiB or unreadable): {}]",
+                "[not searched ({} files with a line over {} MiB or unreadable): {}]",
                 skipped.len(),
                 SEARCH_HEAP_LIMIT / (1024 * 1024),
                 skipped
@@ -89,6 +87,11 @@ impl Tools {
                     .collect::<Vec<_>>()
                     .join(", ")
             );
+        }
+        if let Some(note) = walked.note(&target) {
+            text.push_str(&note);
+        } else {
+            text.pop();
         }
         Ok(Found { text, count })
     }

@@ -9,7 +9,9 @@
 //!   way to `path`, so the ignore files of the root and of every directory
 //!   between apply to a sub-directory too; ignore files above the root, the
 //!   user's global excludes and symlinked directories are never read
-//!   (nothing outside the root is touched).
+//!   (nothing outside the root is touched). A `path` that is itself ignored
+//!   is walked anyway, as `rg` searches a path it is given, and the result
+//!   says so.
 //! - Hidden files are listed (`.github/`, `.cargo/config.toml` matter to a
 //!   model); `.git` never is, at any depth and in any case.
 //! - Only regular files are yielded; symlinks are not followed.
@@ -76,7 +78,7 @@ impl Tools {
         let target = self.locate_dir(path)?;
         let mut text = String::new();
         let mut count = 0;
-        self.walk(&target, glob.as_ref(), |rel, _| {
+        let walked = self.walk(&target, glob.as_ref(), |rel, _| {
             count += 1;
             if count <= LIST_CAP {
                 text.push_str(rel);
@@ -89,17 +91,16 @@ impl Tools {
             } else {
                 &target.rel
             };
-            return Ok(Found {
-                text: format!("no files found under {under}"),
-                count,
-            });
-        }
-        if count > LIST_CAP {
-            let _ = write!(
+            text = format!("no files found under {under}\n");
+        } else if count > LIST_CAP {
+            let _ = writeln!(
                 text,
                 "[{} more not shown: the list is capped at {LIST_CAP} paths; narrow it with path or glob]",
                 count - LIST_CAP
             );
+        }
+        if let Some(note) = walked.note(&target) {
+            text.push_str(&note);
         } else {
             text.pop();
         }
@@ -107,13 +108,16 @@ impl Tools {
     }
 
     /// Calls `each(rel, abs)` for every regular file under `target` that the
-    /// ignore files and `glob` let through, in sorted order.
+    /// ignore files and `glob` let through, in sorted order. A target that
+    /// is itself ignored (`target/debug` under a `target/` rule) is walked
+    /// all the same, as `rg` walks a path it is given, with only the ignore
+    /// files inside it; the answer is then [`Walked::NamedIgnored`].
     pub(crate) fn walk(
         &self,
         target: &Located,
         glob: Option<&Glob>,
         mut each: impl FnMut(&str, &Path),
-    ) -> Result<(), ToolError> {
+    ) -> Result<Walked, ToolError> {
         let root = self.root().to_path_buf();
         match std::fs::symlink_metadata(&target.abs) {
             Ok(_) => {}
@@ -131,37 +135,77 @@ impl Tools {
             }
         }
         let on_the_way: PathBuf = target.abs.clone();
-        let walker = WalkBuilder::new(&root)
-            .hidden(false)
-            .parents(false)
-            .git_global(false)
-            .require_git(false)
-            .follow_links(false)
-            .sort_by_file_path(|a, b| a.cmp(b))
+        let from_root = walker(&root)
             .filter_entry(move |entry| {
                 let path = entry.path();
                 !is_git(entry.file_name())
                     && (path.starts_with(&on_the_way) || on_the_way.starts_with(path))
             })
             .build();
-        for entry in walker {
-            // An unreadable directory or a broken ignore file: skip it, as rg does.
-            let Ok(entry) = entry else { continue };
+        let mut visit = |entry: ignore::DirEntry| {
             if !entry.file_type().is_some_and(|kind| kind.is_file())
                 || !entry.path().starts_with(&target.abs)
             {
-                continue;
+                return;
             }
             let Ok(rel) = entry.path().strip_prefix(&root) else {
-                continue;
+                return;
             };
             if glob.is_some_and(|glob| !glob.matches(rel)) {
-                continue;
+                return;
             }
             each(&slashed(rel), entry.path());
+        };
+        // An unreadable directory or a broken ignore file: skipped, as rg does.
+        let mut reached = false;
+        for entry in from_root.flatten() {
+            reached |= entry.path() == target.abs;
+            visit(entry);
         }
-        Ok(())
+        if reached {
+            return Ok(Walked::Whole);
+        }
+        walker(&target.abs)
+            .filter_entry(|entry| !is_git(entry.file_name()))
+            .build()
+            .flatten()
+            .for_each(&mut visit);
+        Ok(Walked::NamedIgnored)
     }
+}
+
+/// How a walk went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Walked {
+    Whole,
+    /// The target itself is ignored; it was walked because it was named.
+    NamedIgnored,
+}
+
+impl Walked {
+    /// The line a result ends with, if any.
+    pub(crate) fn note(self, target: &Located) -> Option<String> {
+        match self {
+            Walked::Whole => None,
+            Walked::NamedIgnored => Some(format!(
+                "[{} is ignored (.gitignore or .ignore); shown because it was named]",
+                target.rel
+            )),
+        }
+    }
+}
+
+/// The walker's settings (see the module's doc), from `start`.
+fn walker(start: &Path) -> WalkBuilder {
+    let mut builder = WalkBuilder::new(start);
+    builder
+        .hidden(false)
+        .parents(false)
+        .git_global(false)
+        .require_git(false)
+        .follow_links(false)
+        .sort_by_file_path(|a, b| a.cmp(b));
+    builder
 }
 
 /// `.git` in any case (case-insensitive file systems), as the edit guard has it.

@@ -138,3 +138,27 @@ fn symlinks_are_neither_listed_nor_followed() {
     assert!(!found.text.contains("secret"), "{}", found.text);
     assert!(!found.text.contains("alias"), "{}", found.text);
 }
+
+#[test]
+fn an_ignored_directory_that_is_named_is_listed_and_says_so() {
+    let tree = project().with(&[
+        ("target/debug/.gitignore", "*.d\n"),
+        ("target/debug/x.d", ""),
+    ]);
+    let found = tree.tools.list_files(Some("target/debug"), None).unwrap();
+    assert_eq!(
+        found.text,
+        "target/debug/.gitignore\ntarget/debug/out.rs\n\
+         [target/debug is ignored (.gitignore or .ignore); shown because it was named]"
+    );
+    assert_eq!(found.count, 2);
+    let found = tree.tools.search("built", Some("target"), None).unwrap();
+    assert_eq!(
+        found.text,
+        "target/debug/out.rs:1:// built\n\
+         [target is ignored (.gitignore or .ignore); shown because it was named]"
+    );
+    // A named file that is ignored is searched too.
+    let found = tree.tools.search("log", Some("debug.log"), None).unwrap();
+    assert_eq!(found.count, 1);
+}
