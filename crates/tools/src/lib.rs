@@ -8,7 +8,7 @@
 //! the changing ones as plans ([`Tools::plan_edit`], [`Tools::plan_write`]:
 //! the new text and its diff, applied by the caller), the text a command's
 //! result becomes ([`format_command_result`]), the one-line summaries of the
-//! live view ([`summary`]) and the `allow` rules ([`Allow`]).
+//! live view ([`summary`], and [`activity`] while a call runs) and the `allow` rules ([`Allow`]).
 //!
 //! Architecture invariant: every path goes through `agentls_edit`'s guard
 //! (never outside the root, never through a symlink that leads out, never
@@ -44,7 +44,7 @@ pub use look::Done;
 pub use name::{ToolName, UnknownTool};
 pub use parse::{parse, parse_enabled, Invocation};
 pub use spec::{spec, specs};
-pub use summary::{summary, Outcome};
+pub use summary::{activity, summary, Outcome};
 pub use walk::Found;
 
 /// The tools over one working tree (the run's: the workspace folder, or its
@@ -81,7 +81,9 @@ impl Tools {
         self.workspace.root()
     }
 
-    /// Where `path` (as a model wrote it) is, or why it is refused.
+    /// Where `path` (as a model wrote it) is, or why it is refused. The
+    /// same guard for reads and writes; a path that does not exist yet
+    /// passes (a write may create it; a read then finds nothing).
     pub fn locate(&self, path: &str) -> Result<Located, ToolError> {
         let resolved = self
             .workspace

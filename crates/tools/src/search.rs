@@ -12,7 +12,7 @@ use grep_searcher::{sinks, BinaryDetection, SearcherBuilder};
 
 use crate::limits::{SEARCH_CAP, SEARCH_HEAP_LIMIT, SEARCH_LINE_CHARS_CAP};
 use crate::read::cut_line;
-use crate::walk::{Found, Glob};
+use crate::walk::{Found, Glob, Smallest};
 use crate::{ToolError, Tools};
 
 impl Tools {
@@ -40,23 +40,18 @@ impl Tools {
             .heap_limit(Some(SEARCH_HEAP_LIMIT))
             .build();
 
-        let mut text = String::new();
-        let mut count = 0;
+        let mut first = Smallest::new(SEARCH_CAP);
         let mut skipped = Vec::new();
         let walked = self.walk(&target, glob.as_ref(), |rel, abs| {
             let Ok(file) = open_regular(abs) else {
                 return;
             };
             let sink = sinks::Lossy(|number, line: &str| {
-                count += 1;
-                if count <= SEARCH_CAP {
-                    let line = line.trim_end_matches(['\n', '\r']);
-                    let _ = writeln!(
-                        text,
-                        "{rel}:{number}:{}",
-                        cut_line(line, SEARCH_LINE_CHARS_CAP)
-                    );
-                }
+                let line = line.trim_end_matches(['\n', '\r']);
+                first.offer(
+                    (rel.to_owned(), number),
+                    cut_line(line, SEARCH_LINE_CHARS_CAP).into_owned(),
+                );
                 Ok(true)
             });
             if searcher.search_file(&matcher, &file, sink).is_err() {
@@ -65,6 +60,11 @@ impl Tools {
             }
         })?;
 
+        let count = first.seen;
+        let mut text = String::new();
+        for ((rel, number), line) in first.into_sorted() {
+            let _ = writeln!(text, "{rel}:{number}:{line}");
+        }
         if count == 0 {
             text = format!("no matches for {pattern:?}\n");
         } else if count > SEARCH_CAP {

@@ -8,6 +8,24 @@ use agentls_exec::Termination;
 
 use crate::Invocation;
 
+/// What a call is doing while it runs, for the step's progress
+/// (`turn 3/25: running cargo test`).
+pub fn activity(invocation: &Invocation) -> String {
+    match invocation {
+        Invocation::ReadFile { path, .. } => format!("reading {path}"),
+        Invocation::ListFiles { path, .. } => format!(
+            "listing {}",
+            path.as_deref()
+                .filter(|path| !path.is_empty())
+                .unwrap_or(".")
+        ),
+        Invocation::Search { pattern, .. } => format!("searching \"{}\"", short(pattern, 40)),
+        Invocation::EditFile { path, .. } => format!("editing {path}"),
+        Invocation::WriteFile { path, .. } => format!("writing {path}"),
+        Invocation::RunCommand { command, .. } => format!("running {}", short(command, 60)),
+    }
+}
+
 /// How a call went, as far as its summary tells.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {

@@ -16,6 +16,7 @@
 //!   model); `.git` never is, at any depth and in any case.
 //! - Only regular files are yielded; symlinks are not followed.
 
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
@@ -76,15 +77,16 @@ impl Tools {
     pub fn list_files(&self, path: Option<&str>, glob: Option<&str>) -> Result<Found, ToolError> {
         let glob = glob.map(Glob::new).transpose()?;
         let target = self.locate_dir(path)?;
-        let mut text = String::new();
-        let mut count = 0;
+        let mut first = Smallest::new(LIST_CAP);
         let walked = self.walk(&target, glob.as_ref(), |rel, _| {
-            count += 1;
-            if count <= LIST_CAP {
-                text.push_str(rel);
-                text.push('\n');
-            }
+            first.offer(rel.to_owned(), ());
         })?;
+        let count = first.seen;
+        let mut text = String::new();
+        for rel in first.into_sorted().into_keys() {
+            text.push_str(&rel);
+            text.push('\n');
+        }
         if count == 0 {
             let under = if target.rel.is_empty() {
                 "."
@@ -108,7 +110,8 @@ impl Tools {
     }
 
     /// Calls `each(rel, abs)` for every regular file under `target` that the
-    /// ignore files and `glob` let through, in sorted order. A target that
+    /// ignore files and `glob` let through, in no particular order (callers
+    /// keep the first ones in order with [`Smallest`]). A target that
     /// is itself ignored (`target/debug` under a `target/` rule) is walked
     /// all the same, as `rg` walks a path it is given, with only the ignore
     /// files inside it; the answer is then [`Walked::NamedIgnored`].
@@ -203,9 +206,48 @@ fn walker(start: &Path) -> WalkBuilder {
         .parents(false)
         .git_global(false)
         .require_git(false)
-        .follow_links(false)
-        .sort_by_file_path(|a, b| a.cmp(b));
+        .follow_links(false);
+    // Not `sort_by_file_path`: a sorting walker reads every directory it
+    // meets in full before the filter can prune it (ten times slower for a
+    // sub-directory of a wide tree); callers sort what they keep instead.
     builder
+}
+
+/// The `cap` smallest keys offered, in order, and how many were offered:
+/// a sorted, capped result in memory bounded by the cap, however many files
+/// the tree has.
+pub(crate) struct Smallest<K, V> {
+    cap: usize,
+    kept: BTreeMap<K, V>,
+    /// Everything offered, kept or not.
+    pub(crate) seen: usize,
+}
+
+impl<K: Ord, V> Smallest<K, V> {
+    pub(crate) fn new(cap: usize) -> Self {
+        Smallest {
+            cap,
+            kept: BTreeMap::new(),
+            seen: 0,
+        }
+    }
+
+    pub(crate) fn offer(&mut self, key: K, value: V) {
+        self.seen += 1;
+        if self.kept.len() == self.cap {
+            match self.kept.last_key_value() {
+                Some((last, _)) if *last > key => {
+                    self.kept.pop_last();
+                }
+                _ => return,
+            }
+        }
+        self.kept.insert(key, value);
+    }
+
+    pub(crate) fn into_sorted(self) -> BTreeMap<K, V> {
+        self.kept
+    }
 }
 
 /// `.git` in any case (case-insensitive file systems), as the edit guard has it.

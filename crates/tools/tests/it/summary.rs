@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use agentls_exec::Termination;
-use agentls_tools::{summary, Invocation, Outcome, Tools};
+use agentls_tools::{activity, summary, Invocation, Outcome, Tools};
 
 fn read(path: &str, start: Option<usize>, end: Option<usize>) -> Invocation {
     Invocation::ReadFile {
@@ -137,4 +137,28 @@ fn long_and_multi_line_commands_are_shortened() {
     };
     let line = summary(&invocation, &Outcome::Failed("rejected".into()));
     assert_eq!(line, format!("run echo {}…: rejected", "a".repeat(55)));
+}
+
+#[test]
+fn a_running_call_says_what_it_is_doing() {
+    let run = Invocation::RunCommand {
+        command: "cargo test".into(),
+        timeout: None,
+    };
+    assert_eq!(activity(&run), "running cargo test");
+    assert_eq!(
+        activity(&read("src/lib.rs", Some(3), None)),
+        "reading src/lib.rs"
+    );
+    let list = Invocation::ListFiles {
+        path: None,
+        glob: None,
+    };
+    assert_eq!(activity(&list), "listing .");
+    let edit = Invocation::EditFile {
+        path: "a.rs".into(),
+        old_text: "x".into(),
+        new_text: "y".into(),
+    };
+    assert_eq!(activity(&edit), "editing a.rs");
 }
