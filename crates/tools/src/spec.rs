@@ -1,5 +1,5 @@
 //! [`spec`]: how each tool describes itself to a model. The names and
-//! properties are the interface of docs/workflows.md ("Agent steps"); the
+//! properties are an interface (docs/architecture.md, "crates/tools"); the
 //! descriptions are written for a model: short, exact, and honest about caps.
 
 use agentls_chat::ToolSpec;
