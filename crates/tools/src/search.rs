@@ -75,10 +75,13 @@ impl Tools {
             );
         }
         if !skipped.is_empty() {
+            let files = match skipped.len() {
+                1 => "1 file".to_owned(),
+                n => format!("{n} files"),
+            };
             let _ = writeln!(
                 text,
-                "[not searched ({} files with a line over {} MiB or unreadable): {}]",
-                skipped.len(),
+                "[not searched ({files} with a line over {} MiB or unreadable): {}]",
                 SEARCH_HEAP_LIMIT / (1024 * 1024),
                 skipped
                     .iter()

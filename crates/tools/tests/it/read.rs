@@ -190,3 +190,21 @@ fn a_fifo_is_refused_and_skipped_without_blocking() {
     assert_eq!(tree.tools.list_files(None, None).unwrap().text, "a.txt");
     assert_eq!(tree.tools.search("fifo", None, None).unwrap().count, 1);
 }
+
+#[test]
+fn a_file_over_the_document_cap_is_refused_by_its_size() {
+    let tree = Tree::default();
+    let file = std::fs::File::create(tree.root.join("huge.log")).unwrap();
+    file.set_len(65 * 1024 * 1024).unwrap(); // sparse: nothing is written
+    let err = tree
+        .tools
+        .read_file("huge.log", None, None, None)
+        .unwrap_err();
+    assert_eq!(
+        err,
+        ToolError::TooLarge {
+            path: "huge.log".into(),
+            cap: "64 MiB".into()
+        }
+    );
+}

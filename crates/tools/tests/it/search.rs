@@ -103,3 +103,32 @@ fn the_git_directory_is_never_searched() {
         .unwrap();
     assert_eq!(found.count, 0, "{}", found.text);
 }
+
+#[test]
+fn a_line_over_the_heap_limit_skips_its_file_and_says_so() {
+    let tree = project();
+    let mut huge = "x".repeat(agentls_tools::SEARCH_HEAP_LIMIT + 1024);
+    huge.push_str(" needle\n");
+    tree.write("bundle.min.js", &huge);
+    tree.write("src/needle.rs", "// needle\n");
+    let found = tree.tools.search("needle", None, None).unwrap();
+    assert_eq!(
+        found.text,
+        "src/needle.rs:1:// needle\n\
+         [not searched (1 file with a line over 8 MiB or unreadable): bundle.min.js]"
+    );
+}
+
+#[test]
+fn non_utf8_lines_match_with_replacement_characters_and_newline_patterns_are_refused() {
+    let tree = project();
+    std::fs::write(tree.root.join("latin1.txt"), b"caf\xe9 needle\n").unwrap();
+    let found = tree
+        .tools
+        .search("needle", Some("latin1.txt"), None)
+        .unwrap();
+    assert_eq!(found.text, "latin1.txt:1:caf\u{fffd} needle");
+    let err = tree.tools.search("a\\nb", None, None).unwrap_err();
+    assert_eq!(err.short(), "invalid regex");
+    assert!(err.to_string().contains("\\n"), "{err}");
+}
