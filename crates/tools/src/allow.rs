@@ -15,8 +15,10 @@ use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
 /// rule: `;`, `&` (also `&&`), `|` (also `||`), `<`, `>`, a backquote, `$(`,
 /// a newline or a carriage return. Otherwise `cargo test*` would allow
 /// `cargo test; rm -rf ~` or `cargo test $(curl … | sh)`. Such a command
-/// still runs once the user approves it. A rule trusts whatever arguments
-/// its glob leaves open (`cargo test*` allows any `cargo test` flag).
+/// still runs once the user approves it. A rule trusts whatever its glob
+/// leaves open: `cargo test*` allows any `cargo test` flag, and `cargo
+/// testx` too (write `cargo test` and `cargo test *` for exactly `cargo
+/// test` with or without arguments).
 ///
 /// `edit` globs match the normalised path relative to the working tree
 /// (as [`crate::Planned::path`] has it), `*` stopping at `/` and `**`

@@ -78,3 +78,13 @@ fn no_rules_allow_nothing_and_bad_globs_are_errors() {
     let err = Allow::new(&[], &["  ".into()]).unwrap_err();
     assert_eq!(err, "allow.edit: an empty glob allows nothing; remove it");
 }
+
+#[test]
+fn a_glob_with_a_space_before_the_star_needs_a_word_boundary() {
+    let loose = allow(&["cargo test*"], &[]);
+    assert!(loose.allows_run("cargo testx"));
+    let exact = allow(&["cargo test", "cargo test *"], &[]);
+    assert!(exact.allows_run("cargo test"));
+    assert!(exact.allows_run("cargo test -p x"));
+    assert!(!exact.allows_run("cargo testx"));
+}
