@@ -41,7 +41,8 @@ impl Tools {
             .build();
 
         let mut first = Smallest::new(SEARCH_CAP);
-        let mut skipped = Vec::new();
+        // How many files were not searched, and the first few by name.
+        let (mut skipped, mut skipped_names) = (0, Vec::new());
         let walked = self.walk(&target, glob.as_ref(), |rel, abs| {
             let Ok(file) = open_regular(abs) else {
                 return;
@@ -56,7 +57,10 @@ impl Tools {
             });
             if searcher.search_file(&matcher, &file, sink).is_err() {
                 // A line over the heap limit (a minified bundle) or a read error.
-                skipped.push(rel.to_owned());
+                skipped += 1;
+                if skipped_names.len() < 10 {
+                    skipped_names.push(rel.to_owned());
+                }
             }
         })?;
 
@@ -74,8 +78,8 @@ impl Tools {
                 count - SEARCH_CAP
             );
         }
-        if !skipped.is_empty() {
-            let files = match skipped.len() {
+        if skipped > 0 {
+            let files = match skipped {
                 1 => "1 file".to_owned(),
                 n => format!("{n} files"),
             };
@@ -83,12 +87,7 @@ impl Tools {
                 text,
                 "[not searched ({files} with a line over {} MiB or unreadable): {}]",
                 SEARCH_HEAP_LIMIT / (1024 * 1024),
-                skipped
-                    .iter()
-                    .take(10)
-                    .cloned()
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                skipped_names.join(", ")
             );
         }
         if let Some(note) = walked.note(&target) {
