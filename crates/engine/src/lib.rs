@@ -33,15 +33,16 @@ mod tagged;
 mod transcripts;
 mod trust;
 
+pub use agentls_chat as chat;
 pub use agentls_store::{
-    Action, RunId, RunRecord, RunStatus, RunSummary, StepRecord, StepStatus, Store, Usage,
+    Action, AgentMessage, RunId, RunRecord, RunStatus, RunSummary, StepRecord, StepStatus, Store,
+    ToolCallRecord, ToolCallStatus, Usage,
 };
 pub use editor::{DiskEditor, EditRequest, Editor};
 pub use engine::{Engine, EngineOptions, StartRequest};
 pub use error::EngineError;
 pub use event::{Event, Subscriber};
 pub use inputs::{FileInput, Inputs, SelectionInput};
-pub use agentls_chat as chat;
 pub use models::{CallLog, ModelCall, Models, PromptCall, PromptOutcome, TurnCall, TurnOutcome};
 pub use owner::live_owners;
 pub use steps::SandboxSettings;

@@ -10,6 +10,7 @@
 //! Every write is a committed transaction when the call returns, so callers
 //! may announce a transition as soon as the store accepted it.
 
+mod agent;
 mod calls;
 mod error;
 mod health;
@@ -22,6 +23,7 @@ mod status;
 mod store;
 mod write;
 
+pub use agent::{AgentMessage, NewToolCall, ToolCallRecord, ToolCallStatus};
 pub use calls::ModelStats;
 pub use error::StoreError;
 pub use health::Health;
