@@ -127,6 +127,19 @@ struct Fixture {
     _dir: tempfile::TempDir,
     root: PathBuf,
     engine: Engine,
+    activities: Arc<Activities>,
+}
+
+/// What the steps said they were doing, in order.
+#[derive(Default)]
+struct Activities(Mutex<Vec<String>>);
+
+impl agentls_engine::Subscriber for Activities {
+    fn event(&self, event: &agentls_engine::Event) {
+        if let agentls_engine::Event::Activity { text, .. } = event {
+            self.0.lock().unwrap().push(text.clone());
+        }
+    }
 }
 
 impl Fixture {
@@ -141,10 +154,13 @@ impl Fixture {
         };
         let engine = Engine::open(&root, &dir.path().join("state"), options).unwrap();
         engine.set_models(Some(model));
+        let activities = Arc::new(Activities::default());
+        engine.subscribe(activities.clone());
         Fixture {
             root: root.canonicalize().unwrap(),
             _dir: dir,
             engine,
+            activities,
         }
     }
 
@@ -229,6 +245,20 @@ async fn an_agent_reads_runs_and_edits_then_answers() {
             ("read_file", ToolCallStatus::Completed, 1),
             ("run_command", ToolCallStatus::Completed, 1),
             ("edit_file", ToolCallStatus::Completed, 1)
+        ]
+    );
+    // The progress says which turn it is and what runs.
+    let activities = f.activities.0.lock().unwrap().clone();
+    assert_eq!(
+        activities,
+        [
+            "turn 1/25: thinking",
+            "turn 1/25: reading src/lib.rs",
+            "turn 2/25: thinking",
+            "turn 2/25: running ./bump ran",
+            "turn 3/25: thinking",
+            "turn 3/25: editing src/lib.rs",
+            "turn 4/25: thinking"
         ]
     );
     let summaries: Vec<_> = calls.iter().filter_map(|c| c.summary.clone()).collect();

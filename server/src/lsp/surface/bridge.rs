@@ -42,6 +42,12 @@ impl Subscriber for Bridge {
                     });
                 }
             }
+            Event::Activity { run, index, text } => shared.with_view(run, |shared, view| {
+                if let Some(s) = view.steps.get_mut(*index) {
+                    s.activity = Some(text.clone());
+                    shared.report(view);
+                }
+            }),
             Event::Step {
                 run,
                 index,
@@ -54,6 +60,7 @@ impl Subscriber for Bridge {
                 ..
             } => shared.with_view(run, |shared, view| {
                 if let Some(s) = view.steps.get_mut(*index) {
+                    s.activity = None;
                     s.status = *status;
                     s.attempt = *attempt;
                     s.exit_code = *exit_code;

@@ -135,6 +135,14 @@ impl<'a> Toolbox<'a> {
         }
     }
 
+    /// What the call is doing, for the progress (`running cargo test`).
+    pub fn activity(&self, call: &ToolCall) -> String {
+        match agentls_tools::parse_enabled(call, &self.enabled) {
+            Ok(invocation) => agentls_tools::activity(&invocation),
+            Err(_) => format!("calling {}", call.name),
+        }
+    }
+
     /// Runs the call. `None`: cancelled meanwhile.
     pub async fn run(&self, call: &ToolCall, cancel: &CancellationToken) -> Option<Done> {
         let invocation = match agentls_tools::parse_enabled(call, &self.enabled) {

@@ -28,6 +28,7 @@ use agentls_store::{NewToolCall, RunRecord, ToolCallRecord, ToolCallStatus, Usag
 use agentls_workflow::{AgentSpec, Step};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
 
 use super::{output, Failure, Outcome, Produced};
 use crate::engine::Inner;
@@ -186,6 +187,7 @@ impl Agent<'_> {
                         }
                     }
                     turns += 1;
+                    self.activity(format!("turn {turns}/{}: thinking", self.spec.max_turns));
                     let Some(models) = self.inner.models() else {
                         return Err((Failure::Invalid, NO_PROVIDER.into()));
                     };
@@ -311,8 +313,32 @@ impl Agent<'_> {
                 store
                     .write(|tx| tx.start_tool_call(run, idx, (seq, pos)))
                     .map_err(invalid)?;
-                match tools.run(call, self.cancel).await {
-                    Some(done) => done,
+                self.activity(format!(
+                    "turn {}/{}: {}",
+                    turn_of(seq),
+                    self.spec.max_turns,
+                    tools.activity(call)
+                ));
+                // GenAI semantic conventions; the step's span is the parent.
+                // Inputs and results are content: not recorded here.
+                let span = tracing::info_span!(
+                    target: "agentls::trace",
+                    "execute_tool",
+                    otel.name = %format_args!("execute_tool {}", call.name),
+                    gen_ai.operation.name = "execute_tool",
+                    gen_ai.tool.name = %call.name,
+                    gen_ai.tool.call.id = %call.id,
+                    otel.status_code = tracing::field::Empty,
+                    error.type = tracing::field::Empty,
+                );
+                match tools.run(call, self.cancel).instrument(span.clone()).await {
+                    Some(done) => {
+                        if done.is_error {
+                            span.record("otel.status_code", "error");
+                            span.record("error.type", "tool_error");
+                        }
+                        done
+                    }
                     None => return Ok(Settled::Cancelled),
                 }
             };
@@ -338,6 +364,14 @@ impl Agent<'_> {
             });
         }
         Ok(Settled::Results(results))
+    }
+
+    fn activity(&self, text: String) {
+        self.inner.emit(&crate::event::Event::Activity {
+            run: self.record.id.clone(),
+            index: self.idx,
+            text,
+        });
     }
 
     fn append(
@@ -369,6 +403,12 @@ enum Settled {
     Results(Vec<ToolResult>),
     Waiting(String),
     Cancelled,
+}
+
+/// The turn (from 1) that assistant message `seq` was: the task is message
+/// 0, and each turn is an assistant message and its tool results.
+fn turn_of(seq: u32) -> u32 {
+    seq.div_ceil(2)
 }
 
 fn invalid(error: impl ToString) -> (Failure, String) {
