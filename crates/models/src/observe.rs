@@ -319,3 +319,66 @@ fn int(value: u64) -> i64 {
 fn millis(duration: Duration) -> u64 {
     u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use agentls_provider::{Secret, ToolResult, Usage};
+
+    use super::*;
+
+    #[test]
+    fn a_turn_is_recorded_in_the_conventions_message_format_with_secrets_redacted() {
+        let secrets: Secrets = [Secret::new("hunter2-very-secret")].into_iter().collect();
+        let call = ToolCall {
+            id: "toolu_1".into(),
+            name: "run_command".into(),
+            input: json!({"command": "curl -H hunter2-very-secret x"}),
+            signature: None,
+        };
+        let messages = vec![
+            Message::User {
+                text: "Fix it".into(),
+            },
+            Message::Assistant {
+                text: "Running.".into(),
+                tool_calls: vec![call.clone()],
+            },
+            Message::Tool {
+                results: vec![ToolResult::error(&call, "said hunter2-very-secret")],
+            },
+        ];
+        let input: Value = serde_json::from_str(&conversation(&messages, &secrets)).unwrap();
+        assert_eq!(
+            input,
+            json!([
+                {"role": "user", "parts": [{"type": "text", "content": "Fix it"}]},
+                {"role": "assistant", "parts": [
+                    {"type": "text", "content": "Running."},
+                    {"type": "tool_call", "id": "toolu_1", "name": "run_command",
+                     "arguments": "{\"command\":\"curl -H *** x\"}"}]},
+                {"role": "tool", "parts": [
+                    {"type": "tool_call_response", "id": "toolu_1", "response": "said ***"}]}
+            ])
+        );
+        let completion = Completion {
+            text: String::new(),
+            tool_calls: vec![call],
+            usage: Usage::default(),
+            stop_reason: Some("tool_use".into()),
+            request_id: None,
+            model: None,
+            attempts: 1,
+            first_chunk: None,
+            latency: Duration::ZERO,
+        };
+        let output: Value = serde_json::from_str(&turn_output(&Ok(completion), &secrets)).unwrap();
+        assert_eq!(
+            output,
+            json!([{"role": "assistant", "finish_reason": "tool_use", "parts": [
+                {"type": "tool_call", "id": "toolu_1", "name": "run_command",
+                 "arguments": "{\"command\":\"curl -H *** x\"}"}]}])
+        );
+    }
+}
