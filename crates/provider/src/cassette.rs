@@ -321,8 +321,13 @@ impl Recorder {
         let forward = async move {
             let mut texts = Vec::new();
             while let Some(chunk) = tapped.recv().await {
-                if let Chunk::Text(text) = &chunk {
-                    texts.push(text.clone());
+                match &chunk {
+                    Chunk::Text(text) => texts.push(text.clone()),
+                    // A tool turn retried after text starts over: the tape
+                    // keeps the answer that succeeded, as the completion
+                    // does.
+                    Chunk::Retrying { .. } => texts.clear(),
+                    _ => {}
                 }
                 let _ = chunks.send(chunk).await;
             }

@@ -144,13 +144,12 @@ impl Vendor {
     }
 
     /// A fresh state machine for one response stream to `request` (whose
-    /// conversation says which call ids are taken).
+    /// messages say which call ids are taken).
     pub(crate) fn decoder(self, request: &Request) -> Box<dyn Decoder> {
-        let conversation = request.conversation();
         match self {
             Vendor::Anthropic => Box::<anthropic::Decoder>::default(),
-            Vendor::Openai => Box::new(openai::Decoder::new(&conversation)),
-            Vendor::Gemini => Box::new(gemini::Decoder::new(&conversation)),
+            Vendor::Openai => Box::new(openai::Decoder::new(&request.messages)),
+            Vendor::Gemini => Box::new(gemini::Decoder::new(&request.messages)),
         }
     }
 }

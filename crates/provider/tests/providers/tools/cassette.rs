@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use agentls_provider::testing::{call, FakeServer, Turn, Wire};
+use agentls_provider::testing::{call, sse_head, FakeServer, Step, Turn, Wire};
 use agentls_provider::{
     build, Cassette, CassetteWriter, Kind, Message, ProviderConfig, Recorder, Request, ToolResult,
 };
@@ -93,6 +93,29 @@ async fn a_recorded_three_turn_tool_conversation_replays_identically() {
         );
         assert_eq!(first.prompt.as_deref(), Some("Fix the failing test"));
     }
+}
+
+#[tokio::test]
+async fn a_turn_retried_after_text_is_recorded_once() {
+    let wire = Wire::Openai;
+    let script = reading(&["Let me ", "look."]);
+    let events = wire.events(&script);
+    let at = events.iter().position(|e| e.contains("lib.rs")).unwrap();
+    let mut cut = vec![sse_head(&[])];
+    cut.extend(events[..at].iter().map(|e| Step::Chunk(e.clone().into())));
+    cut.push(Step::Drop);
+    let server = FakeServer::start(vec![cut, wire.response(&script)]).await;
+    let dir = tempfile::tempdir().unwrap();
+    let tape = CassetteWriter::create(dir.path().join("agent.json")).unwrap();
+    let recorder = Recorder::new(provider(wire, &server), tape.clone());
+
+    let (result, _) = turn(&recorder, task()).await;
+
+    assert_eq!(result.unwrap().attempts, 2);
+    let saved = Cassette::load(tape.path()).unwrap();
+    assert_eq!(saved.entries.len(), 1);
+    assert_eq!(saved.entries[0].chunks, ["Let me ", "look."]);
+    assert_eq!(saved.entries[0].tool_calls.len(), 1);
 }
 
 #[tokio::test]
