@@ -36,7 +36,10 @@ fn turns() -> Vec<Turn> {
         Turn::text(&["Editing."]).call(
             "t3",
             "edit_file",
-            &[r#"{"path": "src/lib.rs", "#, r#""old_text": "41", "new_text": "42"}"#],
+            &[
+                r#"{"path": "src/lib.rs", "#,
+                r#""old_text": "41", "new_text": "42"}"#,
+            ],
         ),
         Turn::default().call("t4", "run_command", &[r#"{"command": "./bump b"}"#]),
         Turn::text(&["Done: ", "42."]),
@@ -79,6 +82,16 @@ fn env_and_vendor(point: Point, runtime: &tokio::runtime::Runtime) -> (TestEnv, 
         scripts.push(WIRE.response(turn));
     }
     let vendor = runtime.block_on(FakeServer::start(scripts));
+    let env = workspace(&vendor);
+    if let Point::Running(x) = point {
+        env.write(&format!("hold-{x}"), "");
+    }
+    (env, vendor)
+}
+
+/// The workspace (it is the environment's root) with the workflow, the
+/// provider pointed at `vendor`, `src/lib.rs` and `./bump`.
+fn workspace(vendor: &FakeServer) -> TestEnv {
     let env = TestEnv::new();
     env.write(
         "config/agentls/config.toml",
@@ -95,10 +108,7 @@ fn env_and_vendor(point: Point, runtime: &tokio::runtime::Runtime) -> (TestEnv, 
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(&bump, std::fs::Permissions::from_mode(0o755)).unwrap();
     }
-    if let Point::Running(x) = point {
-        env.write(&format!("hold-{x}"), "");
-    }
-    (env, vendor)
+    env
 }
 
 fn agentls(env: &TestEnv) -> Command {
@@ -166,9 +176,17 @@ fn kill_then_resume(point: Point) {
     let runs: Value = serde_json::from_slice(&runs.stdout).expect("runs --json");
     let id = runs[0]["id"].as_str().expect("the run exists").to_string();
     let resumed = agentls(&env).args(["resume", &id]).output().unwrap();
-    assert_eq!(resumed.status.code(), Some(0), "{point:?}: {}", text(&resumed));
+    assert_eq!(
+        resumed.status.code(),
+        Some(0),
+        "{point:?}: {}",
+        text(&resumed)
+    );
 
-    let show = agentls(&env).args(["show", &id, "--json"]).output().unwrap();
+    let show = agentls(&env)
+        .args(["show", &id, "--json"])
+        .output()
+        .unwrap();
     let show: Value = serde_json::from_slice(&show.stdout).expect("show --json");
     assert_eq!(show["status"], "completed", "{point:?}: {show}");
     assert_eq!(
@@ -185,20 +203,37 @@ fn kill_then_resume(point: Point) {
             Point::Running(held) if held == x => 2,
             _ => 1,
         };
-        assert_eq!(n, expected, "{point:?}: `./bump {x}` ran {n} times: {effects:?}");
+        assert_eq!(
+            n, expected,
+            "{point:?}: `./bump {x}` ran {n} times: {effects:?}"
+        );
     }
     let store = agentls_store::Store::open(&store_path(&env)).unwrap();
     let problems = store.integrity_check().unwrap();
-    assert!(problems.is_empty(), "{point:?}: integrity_check: {problems:?}");
+    assert!(
+        problems.is_empty(),
+        "{point:?}: integrity_check: {problems:?}"
+    );
     let run = store.resolve_run(&id).unwrap();
     let calls = store.tool_calls(&run, 0).unwrap();
     let started: Vec<(String, u32)> = calls.iter().map(|c| (c.name.clone(), c.starts)).collect();
     assert_eq!(started.len(), 4, "{point:?}: {started:?}");
     // The conversation the model saw last is the uninterrupted one.
-    let last = vendor.requests().last().map(|r| r.json()).unwrap_or_default();
+    let last = vendor
+        .requests()
+        .last()
+        .map(|r| r.json())
+        .unwrap_or_default();
     let said = last.to_string();
-    for result in ["fn answer() -> u32 { 41 }", "exit status 0", "Edited src/lib.rs"] {
-        assert!(said.contains(result), "{point:?}: the last turn lacks {result}: {said}");
+    for result in [
+        "fn answer() -> u32 { 41 }",
+        "exit status 0",
+        "Edited src/lib.rs",
+    ] {
+        assert!(
+            said.contains(result),
+            "{point:?}: the last turn lacks {result}: {said}"
+        );
     }
     drop(runtime);
 }
@@ -220,4 +255,49 @@ fn sigkill_at_ten_points_of_a_loop_then_resume_runs_every_completed_call_once() 
     for point in points {
         kill_then_resume(point);
     }
+}
+
+#[test]
+fn a_stream_cut_in_a_tool_calls_arguments_is_retried_and_the_partial_call_never_runs() {
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    // A vendor whose second turn breaks off in the middle of the command's
+    // arguments, then answers whole on the retry.
+    let turns = turns();
+    let mut scripts: Vec<Vec<Step>> = Vec::new();
+    for (i, turn) in turns.iter().enumerate() {
+        if i == 1 {
+            let events = WIRE.events(turn);
+            let cut = events
+                .iter()
+                .position(|e| e.contains("input_json_delta"))
+                .expect("the call's arguments stream")
+                + 1;
+            let head: Vec<&str> = events[..cut].iter().map(String::as_str).collect();
+            let mut partial = sse_response(&[("request-id", "req_cut")], &head);
+            partial.pop();
+            partial.push(Step::Drop);
+            scripts.push(partial);
+        }
+        scripts.push(WIRE.response(turn));
+    }
+    let vendor = runtime.block_on(FakeServer::start(scripts));
+    let env = workspace(&vendor);
+    let out = agentls(&env).args(["run", "fix"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert_eq!(vendor.requests().len(), 6, "the cut turn was asked again");
+    assert_eq!(lines(&env.root().join("side-effects")), ["a", "b"]);
+    let store = agentls_store::Store::open(&store_path(&env)).unwrap();
+    let run = store.runs(1).unwrap()[0].id.clone();
+    let commands: Vec<String> = store
+        .tool_calls(&run, 0)
+        .unwrap()
+        .into_iter()
+        .filter(|c| c.name == "run_command")
+        .map(|c| c.input)
+        .collect();
+    assert_eq!(
+        commands,
+        [r#"{"command":"./bump a"}"#, r#"{"command":"./bump b"}"#],
+        "no partial call was recorded"
+    );
 }
