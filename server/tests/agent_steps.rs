@@ -241,3 +241,107 @@ fn a_command_outside_allow_asks_the_editor_and_runs_once_allowed() {
     drop(runtime);
     assert_eq!(server.shutdown_and_exit().code(), Some(0));
 }
+
+/// A workspace with `./bump`, an OpenAI-format vendor playing `turns`, and
+/// the user workflow `ask`: an agent that may only run commands, asking.
+fn asking(turns: &[Turn]) -> (TestServer, FakeServer, tokio::runtime::Runtime, std::path::PathBuf) {
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let vendor = runtime.block_on(FakeServer::start(
+        turns.iter().map(|turn| Wire::Openai.response(turn)).collect(),
+    ));
+    let env = TestEnv::new();
+    env.write("config/agentls/config.toml", &provider(Wire::Openai, &vendor));
+    env.user_workflow(
+        "ask",
+        "[[steps]]\nid = \"a\"\nagent = \"go\"\nprovider = \"m\"\ntools = [\"run_command\"]\n",
+    );
+    let folder = env.mkdir("ws");
+    let bump = env.write("ws/bump", "#!/bin/sh\necho $$ >> pids\necho \"$1\" >> side-effects\nif [ \"$1\" = slow ]; then sleep 600; fi\n");
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&bump, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let (var, key) = Wire::Openai.key();
+    let server = TestServer::spawn_in(env, ServerOptions::new().env(var, key));
+    (server, vendor, runtime, folder)
+}
+
+#[test]
+fn a_rejection_with_a_reason_is_what_the_model_hears_and_it_answers_otherwise() {
+    let turns = [
+        Turn::default().call("c1", "run_command", &[r#"{"command": "./bump deploy"}"#]),
+        Turn::text(&["Not deploying; ", "staging only."]),
+    ];
+    let (server, vendor, _runtime, folder) = asking(&turns);
+    server.initialize(InitParams::new().run_events().folder(&folder).build());
+    let run = server.start_run(json!({"workflow": "ask"}));
+    let state = server.wait_state(&run, "waiting");
+    let step = &state["steps"][0];
+    assert_eq!(step["status"], "waiting");
+    assert_eq!(step["error"], "run `./bump deploy`", "{state}");
+    server
+        .execute_command(
+            "agent.reject",
+            json!([{"runId": run, "reason": "not on a Friday"}]),
+        )
+        .expect("agent.reject");
+    server.wait_state(&run, "completed");
+    assert!(!folder.join("side-effects").exists(), "the rejected command never ran");
+    let second = vendor.requests()[1].json();
+    let tool = second["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["role"] == "tool")
+        .cloned()
+        .expect("a tool message");
+    assert_eq!(tool["tool_call_id"], "c1");
+    assert!(
+        tool["content"]
+            .as_str()
+            .unwrap()
+            .contains("The user rejected this tool call: not on a Friday"),
+        "{tool}"
+    );
+    assert!(server.output_text(&run).contains("Not deploying; staging only."));
+    assert_eq!(server.shutdown_and_exit().code(), Some(0));
+}
+
+#[test]
+fn cancel_during_a_long_command_kills_its_process_group_at_once() {
+    let turns = [Turn::default().call("c1", "run_command", &[r#"{"command": "./bump slow"}"#])];
+    let (server, _vendor, _runtime, folder) = asking(&turns);
+    server.answer_with("window/showMessageRequest", json!({"title": "Allow once"}));
+    server.initialize(InitParams::new().run_events().folder(&folder).build());
+    let run = server.start_run(json!({"workflow": "ask"}));
+    let pids = folder.join("pids");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while std::fs::read_to_string(&pids).unwrap_or_default().is_empty() {
+        assert!(std::time::Instant::now() < deadline, "the command never started");
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    let shell: i32 = std::fs::read_to_string(&pids).unwrap().trim().parse().unwrap();
+    let state = server
+        .execute_command("agent.cancel", json!([{"runId": run}]))
+        .expect("agent.cancel");
+    assert_eq!(state["status"], "cancelled", "{state}");
+    // SAFETY: signal 0 only asks whether the process exists.
+    let alive = |pid: i32| unsafe { libc::kill(pid, 0) == 0 } && !zombie(pid);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(1);
+    while alive(shell) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the command's shell outlived the cancel by a second"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    assert_eq!(server.shutdown_and_exit().code(), Some(0));
+}
+
+/// Whether `pid` has exited and waits to be reaped.
+fn zombie(pid: i32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|stat| stat.rsplit_once(") ").map(|(_, rest)| rest.starts_with('Z')))
+        .unwrap_or(true)
+}
