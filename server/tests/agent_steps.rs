@@ -244,13 +244,26 @@ fn a_command_outside_allow_asks_the_editor_and_runs_once_allowed() {
 
 /// A workspace with `./bump`, an OpenAI-format vendor playing `turns`, and
 /// the user workflow `ask`: an agent that may only run commands, asking.
-fn asking(turns: &[Turn]) -> (TestServer, FakeServer, tokio::runtime::Runtime, std::path::PathBuf) {
+fn asking(
+    turns: &[Turn],
+) -> (
+    TestServer,
+    FakeServer,
+    tokio::runtime::Runtime,
+    std::path::PathBuf,
+) {
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
     let vendor = runtime.block_on(FakeServer::start(
-        turns.iter().map(|turn| Wire::Openai.response(turn)).collect(),
+        turns
+            .iter()
+            .map(|turn| Wire::Openai.response(turn))
+            .collect(),
     ));
     let env = TestEnv::new();
-    env.write("config/agentls/config.toml", &provider(Wire::Openai, &vendor));
+    env.write(
+        "config/agentls/config.toml",
+        &provider(Wire::Openai, &vendor),
+    );
     env.user_workflow(
         "ask",
         "[[steps]]\nid = \"a\"\nagent = \"go\"\nprovider = \"m\"\ntools = [\"run_command\"]\n",
@@ -286,7 +299,10 @@ fn a_rejection_with_a_reason_is_what_the_model_hears_and_it_answers_otherwise() 
         )
         .expect("agent.reject");
     server.wait_state(&run, "completed");
-    assert!(!folder.join("side-effects").exists(), "the rejected command never ran");
+    assert!(
+        !folder.join("side-effects").exists(),
+        "the rejected command never ran"
+    );
     let second = vendor.requests()[1].json();
     let tool = second["messages"]
         .as_array()
@@ -303,7 +319,9 @@ fn a_rejection_with_a_reason_is_what_the_model_hears_and_it_answers_otherwise() 
             .contains("The user rejected this tool call: not on a Friday"),
         "{tool}"
     );
-    assert!(server.output_text(&run).contains("Not deploying; staging only."));
+    assert!(server
+        .output_text(&run)
+        .contains("Not deploying; staging only."));
     assert_eq!(server.shutdown_and_exit().code(), Some(0));
 }
 
@@ -316,11 +334,21 @@ fn cancel_during_a_long_command_kills_its_process_group_at_once() {
     let run = server.start_run(json!({"workflow": "ask"}));
     let pids = folder.join("pids");
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-    while std::fs::read_to_string(&pids).unwrap_or_default().is_empty() {
-        assert!(std::time::Instant::now() < deadline, "the command never started");
+    while std::fs::read_to_string(&pids)
+        .unwrap_or_default()
+        .is_empty()
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the command never started"
+        );
         std::thread::sleep(std::time::Duration::from_millis(5));
     }
-    let shell: i32 = std::fs::read_to_string(&pids).unwrap().trim().parse().unwrap();
+    let shell: i32 = std::fs::read_to_string(&pids)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
     let state = server
         .execute_command("agent.cancel", json!([{"runId": run}]))
         .expect("agent.cancel");
@@ -342,6 +370,9 @@ fn cancel_during_a_long_command_kills_its_process_group_at_once() {
 fn zombie(pid: i32) -> bool {
     std::fs::read_to_string(format!("/proc/{pid}/stat"))
         .ok()
-        .and_then(|stat| stat.rsplit_once(") ").map(|(_, rest)| rest.starts_with('Z')))
+        .and_then(|stat| {
+            stat.rsplit_once(") ")
+                .map(|(_, rest)| rest.starts_with('Z'))
+        })
         .unwrap_or(true)
 }
