@@ -292,14 +292,33 @@ impl Store {
 
     /// Step `idx`'s tool calls, in the order they were asked for.
     pub fn tool_calls(&self, run: &RunId, idx: usize) -> Result<Vec<ToolCallRecord>, StoreError> {
+        self.select_tool_calls(run, idx, None)
+    }
+
+    /// The tool calls of message `seq` of step `idx`'s conversation.
+    pub fn tool_calls_of(
+        &self,
+        run: &RunId,
+        idx: usize,
+        seq: u32,
+    ) -> Result<Vec<ToolCallRecord>, StoreError> {
+        self.select_tool_calls(run, idx, Some(seq))
+    }
+
+    fn select_tool_calls(
+        &self,
+        run: &RunId,
+        idx: usize,
+        seq: Option<u32>,
+    ) -> Result<Vec<ToolCallRecord>, StoreError> {
         let guard = self.lock();
         let mut stmt = guard.conn.prepare_cached(
             "SELECT seq, pos, call_id, name, input, status, starts, result, is_error, summary, \
              started_at, finished_at, ask_kind, ask_subject FROM tool_calls \
-             WHERE run_id = ?1 AND step_idx = ?2 ORDER BY seq, pos",
+             WHERE run_id = ?1 AND step_idx = ?2 AND (?3 IS NULL OR seq = ?3) ORDER BY seq, pos",
         )?;
         let rows = stmt
-            .query_map(params![run, idx_sql(idx)], |row| {
+            .query_map(params![run, idx_sql(idx), seq], |row| {
                 Ok((
                     ToolCallRecord {
                         seq: row.get(0)?,

@@ -57,6 +57,16 @@ pub(crate) struct Toolbox<'a> {
     allow: Allow,
 }
 
+/// How the start of `call` is committed: a call that acts outside the store
+/// (a command, an edit) waits for the disk, so even a power loss cannot
+/// make agentls start it again unknowingly; a read need not.
+pub(crate) fn start_durability(call: &ToolCall) -> agentls_store::Durability {
+    match call.name.parse::<ToolName>() {
+        Ok(tool) if tool.is_read_only() => agentls_store::Durability::Relaxed,
+        _ => agentls_store::Durability::Durable,
+    }
+}
+
 /// Whether the call runs a command (started at most twice across crashes).
 pub(crate) fn is_command(call: &ToolCall) -> bool {
     call.name == ToolName::RunCommand.as_str()

@@ -13,6 +13,13 @@
 //!   most once; an edit that was in flight is planned again against the
 //!   file as it is now.
 //!
+//! Durability: every checkpoint is committed before the loop goes on, so it
+//! survives agentls being killed at any point (the WAL is written). Only the
+//! start of a call that acts outside the store (a command, an edit) waits
+//! for the disk too (fsync): after a power loss a model turn or a read may
+//! be asked or done again, but a command is never run a second time
+//! unknowingly. The step's end is a durable commit like any step's.
+//!
 //! What changes something or runs something goes through one permission
 //! policy ([`policy`]): the step's `allow` rules, then the approvals given
 //! for the rest of the run, else the step waits for `agent.approve` /
@@ -24,7 +31,7 @@ mod policy;
 use std::sync::Arc;
 
 use agentls_chat::{Message, ToolCall, ToolResult};
-use agentls_store::{NewToolCall, RunRecord, ToolCallRecord, ToolCallStatus, Usage};
+use agentls_store::{Durability, NewToolCall, RunRecord, ToolCallRecord, ToolCallStatus, Usage};
 use agentls_workflow::{AgentSpec, Step};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
@@ -119,7 +126,7 @@ impl Agent<'_> {
             let task = Message::User {
                 text: self.spec.task.clone(),
             };
-            self.append(&task, segment, &Usage::default())?;
+            self.append(0, &task, segment, &Usage::default())?;
             messages.push(task);
         } else if !stored.is_empty() {
             let _ = out
@@ -159,7 +166,7 @@ impl Agent<'_> {
                         Settled::Cancelled => return Ok(Ended::Cancelled),
                     };
                     let message = Message::Tool { results };
-                    self.append(&message, segment, &Usage::default())?;
+                    self.append(messages.len(), &message, segment, &Usage::default())?;
                     messages.push(message);
                 }
                 Message::User { .. } | Message::Tool { .. } => {
@@ -212,7 +219,7 @@ impl Agent<'_> {
                         text: answer.text,
                         tool_calls: answer.tool_calls,
                     };
-                    self.append(&message, segment, &answer.usage)?;
+                    self.append(messages.len(), &message, segment, &answer.usage)?;
                     messages.push(message);
                 }
             }
@@ -230,12 +237,7 @@ impl Agent<'_> {
     ) -> Result<Settled, (Failure, String)> {
         let store = &self.inner.store;
         let (run, idx) = (&self.record.id, self.idx);
-        let stored: Vec<ToolCallRecord> = store
-            .tool_calls(run, idx)
-            .map_err(invalid)?
-            .into_iter()
-            .filter(|row| row.seq == seq)
-            .collect();
+        let stored: Vec<ToolCallRecord> = store.tool_calls_of(run, idx, seq).map_err(invalid)?;
         let mut results = Vec::with_capacity(calls.len());
         for (pos, call) in calls.iter().enumerate() {
             let pos = pos as u32;
@@ -269,7 +271,9 @@ impl Agent<'_> {
                         ask,
                     };
                     store
-                        .write(|tx| tx.add_tool_call(run, idx, &new, status))
+                        .write_with(Durability::Relaxed, |tx| {
+                            tx.add_tool_call(run, idx, &new, status)
+                        })
                         .map_err(invalid)?;
                     status
                 }
@@ -280,7 +284,7 @@ impl Agent<'_> {
                     // Allowed meanwhile (an "always" given for an earlier call).
                     Decision::Allowed => {
                         store
-                            .write(|tx| {
+                            .write_with(Durability::Relaxed, |tx| {
                                 tx.set_tool_call_status(
                                     run,
                                     idx,
@@ -311,7 +315,9 @@ impl Agent<'_> {
                 }
             } else {
                 store
-                    .write(|tx| tx.start_tool_call(run, idx, (seq, pos)))
+                    .write_with(act::start_durability(call), |tx| {
+                        tx.start_tool_call(run, idx, (seq, pos))
+                    })
                     .map_err(invalid)?;
                 self.activity(format!(
                     "turn {}/{}: {}",
@@ -344,7 +350,7 @@ impl Agent<'_> {
             };
             let _ = out.send(format!("▸ {}\n", done.summary).into_bytes()).await;
             store
-                .write(|tx| {
+                .write_with(Durability::Relaxed, |tx| {
                     tx.finish_tool_call(
                         run,
                         idx,
@@ -374,8 +380,10 @@ impl Agent<'_> {
         });
     }
 
+    /// Stores message `seq` (the conversation's length before it).
     fn append(
         &self,
+        seq: usize,
         message: &Message,
         segment: u32,
         usage: &Usage,
@@ -383,9 +391,11 @@ impl Agent<'_> {
         let text = serde_json::to_string(message).map_err(|e| invalid(e.to_string()))?;
         let store = &self.inner.store;
         let (run, idx) = (&self.record.id, self.idx);
-        let seq = store.agent_messages(run, idx).map_err(invalid)?.len() as u32;
+        let seq = u32::try_from(seq).map_err(invalid)?;
         store
-            .write(|tx| tx.append_agent_message(run, idx, seq, segment, &text, usage))
+            .write_with(Durability::Relaxed, |tx| {
+                tx.append_agent_message(run, idx, seq, segment, &text, usage)
+            })
             .map_err(invalid)
     }
 }
