@@ -190,34 +190,11 @@ fn gemini_the_loop_completes_and_the_edit_lands_in_the_buffer() {
 
 #[test]
 fn a_command_outside_allow_asks_the_editor_and_runs_once_allowed() {
-    let turns = vec![
+    let turns = [
         Turn::default().call("c1", "run_command", &[r#"{"command": "./bump asked"}"#]),
         Turn::text(&["done"]),
     ];
-    let runtime = tokio::runtime::Runtime::new().expect("runtime");
-    let vendor = runtime.block_on(FakeServer::start(
-        turns
-            .iter()
-            .map(|turn| Wire::Openai.response(turn))
-            .collect(),
-    ));
-    let env = TestEnv::new();
-    env.write(
-        "config/agentls/config.toml",
-        &provider(Wire::Openai, &vendor),
-    );
-    env.user_workflow(
-        "ask",
-        "[[steps]]\nid = \"a\"\nagent = \"go\"\nprovider = \"m\"\ntools = [\"run_command\"]\n",
-    );
-    let folder = env.mkdir("ws");
-    let bump = env.write("ws/bump", "#!/bin/sh\necho \"$1\" >> side-effects\n");
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&bump, std::fs::Permissions::from_mode(0o755)).unwrap();
-    }
-    let (var, key) = Wire::Openai.key();
-    let server = TestServer::spawn_in(env, ServerOptions::new().env(var, key));
+    let (server, _vendor, _runtime, folder) = asking(&turns);
     server.answer_with("window/showMessageRequest", json!({"title": "Allow once"}));
     server.initialize(InitParams::new().run_events().folder(&folder).build());
     let run = server.start_run(json!({"workflow": "ask"}));
@@ -238,7 +215,6 @@ fn a_command_outside_allow_asks_the_editor_and_runs_once_allowed() {
         std::fs::read_to_string(folder.join("side-effects")).unwrap(),
         "asked\n"
     );
-    drop(runtime);
     assert_eq!(server.shutdown_and_exit().code(), Some(0));
 }
 
