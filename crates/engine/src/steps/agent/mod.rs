@@ -337,7 +337,11 @@ impl Agent<'_> {
                     otel.status_code = tracing::field::Empty,
                     error.type = tracing::field::Empty,
                 );
-                match tools.run(call, self.cancel).instrument(span.clone()).await {
+                match tools
+                    .run(call, in_flight, self.cancel)
+                    .instrument(span.clone())
+                    .await
+                {
                     Some(done) => {
                         if done.is_error {
                             span.record("otel.status_code", "error");
