@@ -285,9 +285,31 @@ fn a_stream_cut_in_a_tool_calls_arguments_is_retried_and_the_partial_call_never_
     }
     let vendor = runtime.block_on(FakeServer::start(scripts));
     let env = workspace(&vendor);
-    let out = agentls(&env).args(["run", "fix"]).output().unwrap();
+    let out = agentls(&env)
+        .args(["run", "fix", "--json"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     assert_eq!(vendor.requests().len(), 6, "the cut turn was asked again");
+    // The step's output is the answer; the transcript has every turn.
+    let run: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(run["steps"][0]["output"], "Done: 42.");
+    let transcript =
+        std::fs::read_to_string(run["transcript"].as_str().unwrap()).unwrap_or_default();
+    for line in [
+        "Looking.",
+        "▸ read src/lib.rs",
+        "▸ run ./bump a (exit 0",
+        "Editing.",
+        "▸ edit src/lib.rs +1 −1",
+        "▸ run ./bump b (exit 0",
+        "Done: 42.",
+    ] {
+        assert!(
+            transcript.contains(line),
+            "`{line}` not in the transcript:\n{transcript}"
+        );
+    }
     assert_eq!(lines(&env.root().join("side-effects")), ["a", "b"]);
     let store = agentls_store::Store::open(&store_path(&env)).unwrap();
     let run = store.runs(1).unwrap()[0].id.clone();

@@ -81,9 +81,13 @@ impl Agent<'_> {
         match ended {
             Ok(Ended::Answer { text, usage }) => Outcome::Done(Produced {
                 usage,
+                transcript: Some(streamed),
                 ..Produced::output(text)
             }),
-            Ok(Ended::Waiting(message)) => Outcome::Waiting(message),
+            Ok(Ended::Waiting(message)) => Outcome::Waiting {
+                message,
+                transcript: Some(streamed),
+            },
             Ok(Ended::Cancelled) => Outcome::Cancelled,
             Err((failure, error)) if !self.cancel.is_cancelled() => Outcome::Failed {
                 failure,
