@@ -1,0 +1,34 @@
+//! The agents agentls knows without configuration (docs/agents.md).
+
+/// A built-in agent: its name in workflows, its command line, and the key
+/// variables it may inherit (its own vendor's; every other provider key is
+/// removed from its environment).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Builtin {
+    pub name: &'static str,
+    pub command: &'static [&'static str],
+    pub keys: &'static [&'static str],
+    /// Where it comes from, for `agentls doctor`.
+    pub package: &'static str,
+}
+
+pub const BUILTINS: &[Builtin] = &[
+    Builtin {
+        name: "claude-code",
+        command: &["claude-agent-acp"],
+        keys: &["ANTHROPIC_API_KEY"],
+        package: "npm @zed-industries/claude-agent-acp",
+    },
+    Builtin {
+        name: "codex",
+        command: &["codex-acp"],
+        keys: &["OPENAI_API_KEY"],
+        package: "npm @zed-industries/codex-acp",
+    },
+    Builtin {
+        name: "gemini",
+        command: &["gemini", "--experimental-acp"],
+        keys: &["GEMINI_API_KEY", "GOOGLE_API_KEY"],
+        package: "npm @google/gemini-cli",
+    },
+];
