@@ -326,6 +326,10 @@ pub struct AgentSpec {
     pub task: String,
     /// The provider's name; `None` means the configured default.
     pub provider: Option<String>,
+    /// An ACP agent (`acp = "claude-code"`, an `[agents.NAME]` entry of the
+    /// config) does the work instead of a provider's model; then `tools`,
+    /// `max_turns` and `token_budget` do not apply (docs/agents.md).
+    pub acp: Option<String>,
     /// The built-in tools the model may call, by name (`read_file`, ...).
     pub tools: Vec<String>,
     /// What runs without asking.

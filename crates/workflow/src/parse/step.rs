@@ -36,6 +36,7 @@ const STEP_KEYS: &[&str] = &[
     "allow",
     "max_turns",
     "token_budget",
+    "acp",
 ];
 const KINDS: &[&str] = &["run", "prompt", "edit", "approve", "agent"];
 const EDIT_KEYS: &[&str] = &["selection", "file", "text", "patch"];
@@ -49,6 +50,7 @@ const KIND_KEYS: &[(&str, &[&str])] = &[
     ("allow", &["agent"]),
     ("max_turns", &["agent"]),
     ("token_budget", &["agent"]),
+    ("acp", &["agent"]),
 ];
 const ALLOW_KEYS: &[&str] = &["run", "edit"];
 
@@ -319,6 +321,44 @@ fn agent(r: &mut Reporter<'_>, t: &DeTable<'_>, task: String) -> Option<AgentSpe
             Some(name)
         }
     };
+    let acp = match t.get("acp") {
+        None => None,
+        Some(v) => {
+            let name = r.string("acp", v)?;
+            if name.trim().is_empty() {
+                r.error(
+                    DiagnosticCode::InvalidValue,
+                    v.span(),
+                    "empty agent name".to_owned(),
+                );
+                return None;
+            }
+            if let Some(p) = t.get("provider") {
+                r.error(
+                    DiagnosticCode::InvalidValue,
+                    p.span(),
+                    "an agent step has either `provider` (agentls's own tool loop) or `acp` \
+                     (an ACP agent), not both"
+                        .to_owned(),
+                );
+                return None;
+            }
+            // An ACP agent brings its own tools and its own turn loop.
+            for key in ["tools", "max_turns", "token_budget"] {
+                if let Some((k, _)) = t.get_key_value(key) {
+                    r.warning(
+                        DiagnosticCode::Ignored,
+                        k.span(),
+                        format!(
+                            "`{key}` does not apply to an ACP agent (`acp`): it brings its own \
+                             tools and turns; `allow` applies to its permission requests"
+                        ),
+                    );
+                }
+            }
+            Some(name)
+        }
+    };
     let tools = match t.get("tools") {
         None => AgentSpec::DEFAULT_TOOLS
             .iter()
@@ -415,6 +455,7 @@ fn agent(r: &mut Reporter<'_>, t: &DeTable<'_>, task: String) -> Option<AgentSpe
     Some(AgentSpec {
         task,
         provider,
+        acp,
         tools,
         allow,
         max_turns: max_turns?,
