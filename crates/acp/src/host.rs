@@ -85,7 +85,9 @@ pub trait Host: Send + Sync + 'static {
     /// `fs/write_text_file`: the whole new text of `path` (absolute).
     fn write_text_file(
         self: std::sync::Arc<Self>,
-        path: PathBuf, content: String) -> BoxFuture<Result<(), HostError>>;
+        path: PathBuf,
+        content: String,
+    ) -> BoxFuture<Result<(), HostError>>;
 
     /// `session/request_permission`.
     fn permission(self: std::sync::Arc<Self>, ask: PermissionAsk) -> BoxFuture<PermissionAnswer>;

@@ -21,4 +21,4 @@ mod transport;
 pub use builtin::{Builtin, BUILTINS};
 pub use host::{BoxFuture, Host, HostError, PermissionAnswer, PermissionAsk, Update};
 pub use process::AgentCommand;
-pub use run::{run, AcpError, Finished, Prompt};
+pub use run::{run, AcpError, Finished, Prompt, GRACE};

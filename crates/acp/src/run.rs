@@ -142,28 +142,24 @@ pub async fn run(
                 agent_client_protocol::on_receive_notification!(),
             )
             .on_receive_request(
-                async move |request: ReadTextFileRequest, responder, _cx| {
-                    match h_read
-                        .clone()
-                        .read_text_file(request.path, request.line, request.limit)
-                        .await
-                    {
-                        Ok(text) => responder.respond(ReadTextFileResponse::new(text)),
-                        Err(error) => responder.respond_with_error(rpc_error(error)),
-                    }
+                async move |request: ReadTextFileRequest, responder, _cx| match h_read
+                    .clone()
+                    .read_text_file(request.path, request.line, request.limit)
+                    .await
+                {
+                    Ok(text) => responder.respond(ReadTextFileResponse::new(text)),
+                    Err(error) => responder.respond_with_error(rpc_error(error)),
                 },
                 agent_client_protocol::on_receive_request!(),
             )
             .on_receive_request(
-                async move |request: WriteTextFileRequest, responder, _cx| {
-                    match h_write
-                        .clone()
-                        .write_text_file(request.path, request.content)
-                        .await
-                    {
-                        Ok(()) => responder.respond(WriteTextFileResponse::new()),
-                        Err(error) => responder.respond_with_error(rpc_error(error)),
-                    }
+                async move |request: WriteTextFileRequest, responder, _cx| match h_write
+                    .clone()
+                    .write_text_file(request.path, request.content)
+                    .await
+                {
+                    Ok(()) => responder.respond(WriteTextFileResponse::new()),
+                    Err(error) => responder.respond_with_error(rpc_error(error)),
                 },
                 agent_client_protocol::on_receive_request!(),
             )
@@ -182,10 +178,7 @@ pub async fn run(
                     .send_request(
                         InitializeRequest::new(ProtocolVersion::V1)
                             .client_capabilities(capabilities)
-                            .client_info(Implementation::new(
-                                "agentls",
-                                env!("CARGO_PKG_VERSION"),
-                            )),
+                            .client_info(Implementation::new("agentls", env!("CARGO_PKG_VERSION"))),
                     )
                     .block_task()
                     .await?;
@@ -301,12 +294,12 @@ fn describe(status: std::process::ExitStatus) -> String {
 
 fn rpc_error(error: HostError) -> agent_client_protocol::Error {
     match error {
-        HostError::Refused(message) => agent_client_protocol::Error::invalid_params().data(
-            serde_json::Value::String(message),
-        ),
-        HostError::Failed(message) => agent_client_protocol::Error::internal_error().data(
-            serde_json::Value::String(message),
-        ),
+        HostError::Refused(message) => {
+            agent_client_protocol::Error::invalid_params().data(serde_json::Value::String(message))
+        }
+        HostError::Failed(message) => {
+            agent_client_protocol::Error::internal_error().data(serde_json::Value::String(message))
+        }
     }
 }
 
@@ -388,7 +381,10 @@ fn permission_ask(request: &RequestPermissionRequest) -> PermissionAsk {
 
 /// The option the agent offered that says `answer`; `Cancelled` when it
 /// offered none that fits.
-fn outcome(request: &RequestPermissionRequest, answer: PermissionAnswer) -> RequestPermissionOutcome {
+fn outcome(
+    request: &RequestPermissionRequest,
+    answer: PermissionAnswer,
+) -> RequestPermissionOutcome {
     use PermissionOptionKind::*;
     let wanted: &[PermissionOptionKind] = match answer {
         PermissionAnswer::Allow { always: true } => &[AllowAlways, AllowOnce],
@@ -399,6 +395,8 @@ fn outcome(request: &RequestPermissionRequest, answer: PermissionAnswer) -> Requ
     wanted
         .iter()
         .find_map(|kind| request.options.iter().find(|o| o.kind == *kind))
-        .map(|o| RequestPermissionOutcome::Selected(SelectedPermissionOutcome::new(o.option_id.clone())))
+        .map(|o| {
+            RequestPermissionOutcome::Selected(SelectedPermissionOutcome::new(o.option_id.clone()))
+        })
         .unwrap_or(RequestPermissionOutcome::Cancelled)
 }

@@ -43,6 +43,38 @@ pub struct EngineOptions {
     /// Which workflows' commands run sandboxed, and what happens where no
     /// sandbox can be had.
     pub sandbox: SandboxSettings,
+    /// The ACP agents `acp = "NAME"` steps can start: the built-ins and the
+    /// config's `[agents.NAME]` (docs/agents.md).
+    pub agents: BTreeMap<String, AcpAgent>,
+}
+
+/// How to start an ACP agent.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AcpAgent {
+    /// The program and its arguments.
+    pub command: Vec<String>,
+    /// Variables set for it.
+    pub env: Vec<(String, String)>,
+    /// Provider key variables it may inherit (its own vendor's); every
+    /// other one in `secret_vars` is removed from its environment.
+    pub keys: Vec<String>,
+}
+
+impl AcpAgent {
+    /// The built-in agents (`claude-code`, `codex`, `gemini`).
+    pub fn builtins() -> BTreeMap<String, AcpAgent> {
+        agentls_acp::BUILTINS
+            .iter()
+            .map(|b| {
+                let agent = AcpAgent {
+                    command: b.command.iter().map(|s| s.to_string()).collect(),
+                    env: Vec::new(),
+                    keys: b.keys.iter().map(|s| s.to_string()).collect(),
+                };
+                (b.name.to_string(), agent)
+            })
+            .collect()
+    }
 }
 
 impl Default for EngineOptions {
@@ -59,6 +91,7 @@ impl Default for EngineOptions {
                 .map(|s| s.to_string())
                 .collect(),
             sandbox: SandboxSettings::default(),
+            agents: AcpAgent::builtins(),
         }
     }
 }

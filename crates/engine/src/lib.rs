@@ -39,7 +39,7 @@ pub use agentls_store::{
     ToolCallRecord, ToolCallStatus, Usage,
 };
 pub use editor::{DiskEditor, EditRequest, Editor};
-pub use engine::{Engine, EngineOptions, StartRequest};
+pub use engine::{AcpAgent, Engine, EngineOptions, StartRequest};
 pub use error::EngineError;
 pub use event::{Event, Subscriber};
 pub use inputs::{FileInput, Inputs, SelectionInput};

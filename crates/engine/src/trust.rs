@@ -53,11 +53,20 @@ pub fn untrusted_actions(workflow: &Workflow, models: Option<&dyn Models>) -> Ve
                 }
             }
             StepKind::Agent(spec) => {
-                let tools = spec.tools.join(", ");
-                actions.push(format!(
-                    "let a model call the tools {tools} (step `{}`)",
-                    step.id
-                ));
+                match &spec.acp {
+                    // An agent process runs whatever it decides to run.
+                    Some(agent) => actions.push(format!(
+                        "start the ACP agent `{agent}` (step `{}`)",
+                        step.id
+                    )),
+                    None => {
+                        let tools = spec.tools.join(", ");
+                        actions.push(format!(
+                            "let a model call the tools {tools} (step `{}`)",
+                            step.id
+                        ));
+                    }
+                }
                 for rule in &spec.allow.run {
                     actions.push(format!(
                         "let it run commands matching `{rule}` without asking (step `{}`)",
@@ -76,7 +85,9 @@ pub fn untrusted_actions(workflow: &Workflow, models: Option<&dyn Models>) -> Ve
     }
     let runs_commands = workflow.steps.iter().any(|s| match &s.kind {
         StepKind::Run { .. } => true,
-        StepKind::Agent(spec) => spec.tools.iter().any(|t| t == "run_command"),
+        StepKind::Agent(spec) => {
+            spec.acp.is_some() || spec.tools.iter().any(|t| t == "run_command")
+        }
         _ => false,
     });
     if let (true, Some(sandbox)) = (runs_commands, &workflow.sandbox) {

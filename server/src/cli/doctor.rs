@@ -85,6 +85,22 @@ pub fn run(workspace: Option<PathBuf>) -> ExitCode {
         };
         println!("  {name}: {}{model}, {key}", config.kind.as_str());
     }
+    println!("acp agents:");
+    for (name, agent) in session.config().acp_agents() {
+        let program = agent.command.first().cloned().unwrap_or_default();
+        let found = match which(&program) {
+            Some(path) => format!("found at {}", path.display()),
+            None => {
+                let from = agentls_acp::BUILTINS
+                    .iter()
+                    .find(|b| b.name == name)
+                    .map(|b| format!("; install it from {}", b.package))
+                    .unwrap_or_default();
+                format!("not on PATH{from}")
+            }
+        };
+        println!("  {name}: `{}`, {found}", agent.command.join(" "));
+    }
     match std::env::var("OTEL_EXPORTER_OTLP_ENDPOINT") {
         Ok(endpoint) if !endpoint.is_empty() => {
             println!("otlp endpoint: {}", redact_userinfo(&endpoint))
@@ -97,6 +113,23 @@ pub fn run(workspace: Option<PathBuf>) -> ExitCode {
         println!("{problems} problem(s) found");
         ExitCode::FAILURE
     }
+}
+
+/// Where `program` would be found: itself when it names a path, else the
+/// first executable file of that name on PATH.
+fn which(program: &str) -> Option<PathBuf> {
+    use std::os::unix::fs::PermissionsExt;
+    let executable = |path: &Path| {
+        path.metadata()
+            .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+    };
+    if program.contains('/') {
+        let path = PathBuf::from(program);
+        return executable(&path).then_some(path);
+    }
+    std::env::split_paths(&std::env::var_os("PATH")?)
+        .map(|dir| dir.join(program))
+        .find(|path| executable(path))
 }
 
 fn session_sandbox(workspace: &Path) -> crate::config::SandboxConfig {

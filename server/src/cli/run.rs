@@ -72,7 +72,7 @@ pub async fn run(args: RunArgs) -> Result<u8, Fail> {
             ws.session.trust_workspace_config().map_err(Fail::usage)?;
         } else {
             eprintln!(
-                "agentls: the providers of this workspace's .agentls/config.toml are not used until you approve \
+                "agentls: the providers and agents of this workspace's .agentls/config.toml are not used until you approve \
                  it (--trust): {}",
                 problems.join("; ")
             );

@@ -26,6 +26,10 @@ pub struct Config {
     /// `claude`, `gpt` and `gemini`. See docs/providers.md.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub providers: BTreeMap<String, ProviderConfig>,
+    /// ACP agents (`[agents.NAME]`), beside the built-in `claude-code`,
+    /// `codex` and `gemini`. See docs/agents.md.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub agents: BTreeMap<String, AgentConfig>,
     pub exec: ExecConfig,
     pub store: StoreConfig,
     pub stream: StreamConfig,
@@ -46,6 +50,73 @@ impl Config {
             providers: self.providers.clone(),
         }
     }
+}
+
+/// `[agents.NAME]`: how to start an ACP agent. For a built-in name, what
+/// is given replaces the built-in's value.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AgentConfig {
+    /// The program and its arguments, e.g. `["claude-agent-acp"]`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub command: Option<Vec<String>>,
+    /// Variables set for the agent.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub env: BTreeMap<String, String>,
+    /// Provider key variables it may inherit (every other one is removed
+    /// from its environment); a built-in keeps its own vendor's.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub keys: Option<Vec<String>>,
+}
+
+impl Config {
+    /// The ACP agents steps can start: the built-ins with the config's
+    /// `[agents]` over them. An entry without a command and no built-in of
+    /// its name is left out.
+    pub fn acp_agents(&self) -> BTreeMap<String, agentls_engine::AcpAgent> {
+        let mut agents = agentls_engine::AcpAgent::builtins();
+        for (name, config) in &self.agents {
+            let base = agents.get(name).cloned();
+            let command = match (&config.command, &base) {
+                (Some(command), _) if !command.is_empty() => command.clone(),
+                (_, Some(base)) => base.command.clone(),
+                _ => continue,
+            };
+            let agent = agentls_engine::AcpAgent {
+                command,
+                env: config
+                    .env
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect(),
+                keys: config
+                    .keys
+                    .clone()
+                    .or_else(|| base.map(|b| b.keys))
+                    .unwrap_or_default(),
+            };
+            agents.insert(name.clone(), agent);
+        }
+        agents
+    }
+}
+
+/// What a workspace's `[agents]` would start that the user's own layers
+/// would not: each a sentence for the trust question. An agent is a
+/// program, so any change to one (command, environment, keys) is one.
+pub fn untrusted_agents(approved: &Config, effective: &Config) -> Vec<String> {
+    let ok = approved.acp_agents();
+    effective
+        .acp_agents()
+        .into_iter()
+        .filter(|(name, agent)| ok.get(name) != Some(agent))
+        .map(|(name, agent)| {
+            format!(
+                "start the ACP agent `{name}` as `{}`",
+                agent.command.join(" ")
+            )
+        })
+        .collect()
 }
 
 /// How `run` steps execute commands.

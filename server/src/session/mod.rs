@@ -261,7 +261,7 @@ impl Session {
     /// own layers do not, or run a program, the workspace file's providers
     /// are left out until its content is approved.
     fn apply_models(&self, engine: &Engine) {
-        let (config, approved) = {
+        let (mut config, approved) = {
             let config = self.lock_config();
             let mut without_workspace = config.layers.clone();
             without_workspace.workspace = None;
@@ -270,6 +270,11 @@ impl Session {
         let mut providers = config.providers();
         let mut problems =
             agentls_models::untrusted_config_problems(&approved.providers(), &providers);
+        // A workspace's ACP agent runs a program: the same question.
+        let agent_problems = crate::config::untrusted_agents(&approved, &config);
+        if !agent_problems.is_empty() {
+            problems.extend(agent_problems);
+        }
         if !problems.is_empty() {
             let trusted = self
                 .workspace_config_hash()
@@ -283,6 +288,7 @@ impl Session {
                     problems.join("; ")
                 );
                 providers = approved.providers();
+                config.agents = approved.agents.clone();
             }
         }
         *self
@@ -353,6 +359,7 @@ pub fn engine_options(config: &Config) -> EngineOptions {
             sandbox_own_workflows: config.sandbox.default == crate::config::SandboxDefault::Writes,
             allow_unconfined: config.sandbox.allow_unconfined,
         },
+        agents: config.acp_agents(),
         ..EngineOptions::default()
     }
 }

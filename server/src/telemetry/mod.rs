@@ -82,6 +82,17 @@ impl Drop for TelemetryGuard {
 /// stderr never carries more than warnings, whatever it says. A log file that cannot be
 /// opened is reported on stderr and skipped; a telemetry setting that
 /// cannot work is logged and export stays off.
+/// The ACP SDK warns about every error it answers an agent with (a path
+/// outside the workspace, an unknown method): what the step's live output
+/// already says. Those go to the log file only; its errors still reach
+/// stderr.
+fn quiet_acp_sdk() -> tracing_subscriber::filter::FilterFn {
+    tracing_subscriber::filter::filter_fn(|meta| {
+        !meta.target().starts_with("agent_client_protocol")
+            || *meta.level() <= tracing::Level::ERROR
+    })
+}
+
 pub fn init_logging(state_base: &Path, default_level: &str) -> TelemetryGuard {
     let (telemetry, problem) =
         match Settings::resolve(&user_telemetry_config(), |var| std::env::var(var).ok()) {
@@ -106,7 +117,7 @@ pub fn init_logging(state_base: &Path, default_level: &str) -> TelemetryGuard {
         .with_writer(std::io::stderr)
         .with_ansi(std::io::stderr().is_terminal())
         .with_target(false)
-        .with_filter(filter().and(STDERR_MAX_LEVEL));
+        .with_filter(filter().and(STDERR_MAX_LEVEL).and(quiet_acp_sdk()));
     let file = match CappedFile::open(&state_base.join("agentls.log"), LOG_FILE_CAP) {
         Ok(file) => Some(
             fmt::layer()

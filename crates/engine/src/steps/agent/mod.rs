@@ -25,6 +25,7 @@
 //! for the rest of the run, else the step waits for `agent.approve` /
 //! `agent.reject`.
 
+mod acp;
 mod act;
 mod policy;
 
@@ -74,6 +75,9 @@ pub(crate) struct Done {
 
 impl Agent<'_> {
     pub async fn execute(self) -> Outcome {
+        if let Some(name) = self.spec.acp.clone() {
+            return acp::execute(self, &name).await;
+        }
         let (tx, collected) = output::collector(self.inner, &self.record.id, self.step.id.as_str());
         let ended = self.converse(&tx).await;
         drop(tx);

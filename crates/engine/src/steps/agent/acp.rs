@@ -1,0 +1,492 @@
+//! `agent` steps with `acp = "NAME"`: an ACP agent process does the work
+//! (docs/agents.md). agentls-acp speaks the protocol; this file is the
+//! host side, with the engine's own parts:
+//! - `fs/read_text_file`: the editor's unsaved text when the file is open,
+//!   else the disk; inside the working tree only (agentls-tools' guard:
+//!   no `..`, no symlink out, no `.git`);
+//! - `fs/write_text_file`: the guarded edit path (`Editor::apply`), for a
+//!   path the step's `allow.edit` rules (or a run-wide grant) cover;
+//! - `session/request_permission`: the `allow` rules; what they do not
+//!   cover is refused with the agent's reject option. The step cannot
+//!   pause while the agent process lives (a pause ends the drive), so this
+//!   slice does not wait for a person; the live output says what was
+//!   refused and why;
+//! - `session/update`: the step's live output, and each of the agent's
+//!   tool calls as a row in the store (`tool_calls`), as native calls are.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use agentls_acp::{
+    AgentCommand, BoxFuture, Host, HostError, PermissionAnswer, PermissionAsk, Prompt, Update,
+};
+use agentls_store::{Durability, NewToolCall, RunId, Store, ToolCallStatus};
+use agentls_tools::{Allow, Tools};
+use tokio::sync::mpsc;
+
+use super::Agent;
+use crate::editor::EditRequest;
+use crate::engine::Inner;
+use crate::steps::{output, Failure, Outcome, Produced};
+
+pub(super) async fn execute(agent: Agent<'_>, name: &str) -> Outcome {
+    let (tx, collected) = output::collector(agent.inner, &agent.record.id, agent.step.id.as_str());
+    let ended = converse(&agent, name, &tx).await;
+    drop(tx);
+    let streamed = collected.await.map(|b| b.text()).unwrap_or_default();
+    match ended {
+        Ok(finished) if finished.cancelled() || agent.cancel.is_cancelled() => Outcome::Cancelled,
+        Ok(finished) => Outcome::Done(Produced {
+            transcript: Some(streamed),
+            note: (finished.stop_reason != "end_turn")
+                .then(|| format!("the agent stopped: {}", finished.stop_reason)),
+            ..Produced::output(finished.text)
+        }),
+        Err(_) if agent.cancel.is_cancelled() => Outcome::Cancelled,
+        Err((failure, error)) => Outcome::Failed {
+            failure,
+            error,
+            produced: Produced::output(streamed),
+        },
+    }
+}
+
+async fn converse(
+    agent: &Agent<'_>,
+    name: &str,
+    out: &mpsc::Sender<Vec<u8>>,
+) -> Result<agentls_acp::Finished, (Failure, String)> {
+    let options = agent.inner.options();
+    let Some(def) = options.agents.get(name) else {
+        let known: Vec<&str> = options.agents.keys().map(String::as_str).collect();
+        return Err((
+            Failure::Invalid,
+            format!(
+                "no ACP agent `{name}`: the agents are {}; add `[agents.{name}] command = [...]` \
+                 to the config (docs/agents.md)",
+                known.join(", ")
+            ),
+        ));
+    };
+    let tools = Tools::new(&agent.inner.root).map_err(|e| (Failure::Invalid, e.to_string()))?;
+    let allow = Allow::new(&agent.spec.allow.run, &agent.spec.allow.edit)
+        .map_err(|e| (Failure::Invalid, format!("`allow`: {e}")))?;
+    let store = &agent.inner.store;
+    let first_pos = store
+        .tool_calls(&agent.record.id, agent.idx)
+        .map(|calls| calls.len() as u32)
+        .unwrap_or(0);
+    let command = AgentCommand {
+        argv: def.command.clone(),
+        env: def.env.clone(),
+        remove_env: options
+            .secret_vars
+            .iter()
+            .filter(|v| !def.keys.contains(v))
+            .cloned()
+            .collect(),
+        cwd: tools.root().to_path_buf(),
+    };
+    let host = Arc::new(StepHost {
+        inner: agent.inner.clone(),
+        run: agent.record.id.clone(),
+        idx: agent.idx,
+        tools,
+        allow,
+        out: out.clone(),
+        state: Mutex::new(State {
+            next_pos: first_pos,
+            calls: HashMap::new(),
+            last: Kind::None,
+        }),
+    });
+    agent.activity(format!("starting the ACP agent `{name}`"));
+    let activity = {
+        let (inner, run, idx, name) = (
+            agent.inner.clone(),
+            agent.record.id.clone(),
+            agent.idx,
+            name.to_string(),
+        );
+        move |session: &str, _loaded: bool| {
+            tracing::debug!(target: "agentls::acp", "agent `{name}`: session {session}");
+            inner.emit(&crate::event::Event::Activity {
+                run,
+                index: idx,
+                text: format!("{name}: working"),
+            });
+        }
+    };
+    let prompt = Prompt {
+        text: agent.spec.task.clone(),
+        resume: None,
+    };
+    let result = agentls_acp::run(
+        &command,
+        prompt,
+        host.clone(),
+        activity,
+        agent.cancel.clone(),
+    )
+    .await;
+    host.end_line().await;
+    result.map_err(|error| {
+        let failure = match error {
+            agentls_acp::AcpError::Spawn { .. } => Failure::Invalid,
+            _ => Failure::Model,
+        };
+        (failure, error.to_string())
+    })
+}
+
+/// What the live output printed last, to start a new line between kinds.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    None,
+    Message,
+    Thought,
+    Line,
+}
+
+struct State {
+    /// The store position of the next tool call of the step.
+    next_pos: u32,
+    /// The agent's tool call id → its position and title.
+    calls: HashMap<String, (u32, String)>,
+    last: Kind,
+}
+
+struct StepHost {
+    inner: Arc<Inner>,
+    run: RunId,
+    idx: usize,
+    tools: Tools,
+    allow: Allow,
+    out: mpsc::Sender<Vec<u8>>,
+    state: Mutex<State>,
+}
+
+impl StepHost {
+    fn state(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn store(&self) -> &Store {
+        &self.inner.store
+    }
+
+    /// `path` (absolute, as ACP sends it) relative to the working tree;
+    /// refused when outside.
+    fn relative(&self, path: &Path) -> Result<String, HostError> {
+        let root = self.tools.root();
+        let rel = path
+            .strip_prefix(root)
+            .ok()
+            .or_else(|| path.is_relative().then_some(path))
+            .ok_or_else(|| {
+                HostError::Refused(format!(
+                    "{} is outside the workspace ({})",
+                    path.display(),
+                    root.display()
+                ))
+            })?;
+        let rel = rel.to_string_lossy();
+        let located = self
+            .tools
+            .locate(&rel)
+            .map_err(|e| HostError::Refused(e.to_string()))?;
+        Ok(located.rel)
+    }
+
+    fn granted(&self, kind: &str, subject: &str) -> bool {
+        self.store()
+            .is_granted(&self.run, kind, subject)
+            .unwrap_or(false)
+    }
+
+    /// A line of the live output, on a line of its own.
+    async fn line(&self, text: String) {
+        let lead = {
+            let mut state = self.state();
+            let lead = matches!(state.last, Kind::Message | Kind::Thought);
+            state.last = Kind::Line;
+            lead
+        };
+        let text = if lead {
+            format!("\n{text}\n")
+        } else {
+            format!("{text}\n")
+        };
+        let _ = self.out.send(text.into_bytes()).await;
+    }
+
+    async fn end_line(&self) {
+        let open = matches!(self.state().last, Kind::Message | Kind::Thought);
+        if open {
+            let _ = self.out.send(b"\n".to_vec()).await;
+        }
+    }
+
+    async fn chunk(&self, kind: Kind, text: String) {
+        let prefix = {
+            let mut state = self.state();
+            let switched = state.last != kind;
+            let was_open = matches!(state.last, Kind::Message | Kind::Thought);
+            state.last = kind;
+            match (switched, kind) {
+                (true, Kind::Thought) if was_open => "\n[thinking] ",
+                (true, Kind::Thought) => "[thinking] ",
+                (true, _) if was_open => "\n",
+                _ => "",
+            }
+        };
+        let _ = self.out.send(format!("{prefix}{text}").into_bytes()).await;
+    }
+
+    fn record_call(&self, id: &str, title: &str, kind: &str) {
+        let pos = {
+            let mut state = self.state();
+            if state.calls.contains_key(id) {
+                return;
+            }
+            let pos = state.next_pos;
+            state.next_pos += 1;
+            state.calls.insert(id.to_string(), (pos, title.to_string()));
+            pos
+        };
+        let input = serde_json::json!({ "title": title }).to_string();
+        let new = NewToolCall {
+            seq: 0,
+            pos,
+            call_id: id,
+            name: kind,
+            input: &input,
+            ask: None,
+        };
+        let (run, idx) = (&self.run, self.idx);
+        let stored = self.store().write_with(Durability::Relaxed, |tx| {
+            tx.add_tool_call(run, idx, &new, ToolCallStatus::Approved)?;
+            tx.start_tool_call(run, idx, (0, pos))
+        });
+        if let Err(error) = stored {
+            tracing::warn!("agent tool call {id} not recorded: {error}");
+        }
+    }
+
+    fn finish_call(&self, id: &str, status: &str) -> Option<String> {
+        let (pos, title) = self.state().calls.get(id).cloned()?;
+        let failed = status == "failed";
+        let summary = format!("{title}: {status}");
+        let (run, idx) = (&self.run, self.idx);
+        let stored = self.store().write_with(Durability::Relaxed, |tx| {
+            tx.finish_tool_call(
+                run,
+                idx,
+                (0, pos),
+                ToolCallStatus::Completed,
+                status,
+                failed,
+                &summary,
+            )
+        });
+        if let Err(error) = stored {
+            tracing::warn!("agent tool call {id} not recorded: {error}");
+        }
+        Some(summary)
+    }
+
+    /// What the `allow` rules (and the run's grants) say of a permission
+    /// request: `Ok` allowed, `Err(why)` not.
+    fn decide(&self, ask: &PermissionAsk) -> Result<(), String> {
+        let kind = ask.kind.as_deref().unwrap_or("other");
+        match kind {
+            // Reading never asks (as for the built-in tools).
+            "read" | "search" | "think" => Ok(()),
+            "execute" => {
+                let command = command_of(ask);
+                if self.allow.allows_run(&command) || self.granted("run", &command) {
+                    Ok(())
+                } else {
+                    Err(format!("no `allow.run` rule matches `{command}`"))
+                }
+            }
+            "edit" | "delete" | "move" => {
+                if ask.locations.is_empty() {
+                    return Err("the agent named no file".into());
+                }
+                for path in &ask.locations {
+                    let rel = self.relative(path).map_err(|e| e.to_string())?;
+                    if !(self.allow.allows_edit(&rel) || self.granted("edit", &rel)) {
+                        return Err(format!("no `allow.edit` rule matches {rel}"));
+                    }
+                }
+                Ok(())
+            }
+            other => Err(format!("`{other}` is not covered by `allow` rules")),
+        }
+    }
+}
+
+/// The command line of an `execute` request: its raw input's `command`
+/// (a string, or an array joined), else its title.
+fn command_of(ask: &PermissionAsk) -> String {
+    let raw = ask
+        .raw_input
+        .as_ref()
+        .and_then(|input| input.get("command"));
+    match raw {
+        Some(serde_json::Value::String(s)) => s.clone(),
+        Some(serde_json::Value::Array(words)) => words
+            .iter()
+            .map(|w| {
+                w.as_str()
+                    .map(str::to_string)
+                    .unwrap_or_else(|| w.to_string())
+            })
+            .collect::<Vec<_>>()
+            .join(" "),
+        _ => ask.title.clone(),
+    }
+}
+
+fn lines(text: String, line: Option<u32>, limit: Option<u32>) -> String {
+    if line.is_none() && limit.is_none() {
+        return text;
+    }
+    let skip = line.map(|l| l.saturating_sub(1) as usize).unwrap_or(0);
+    let take = limit.map(|l| l as usize).unwrap_or(usize::MAX);
+    text.split_inclusive('\n').skip(skip).take(take).collect()
+}
+
+impl Host for StepHost {
+    fn read_text_file(
+        self: Arc<Self>,
+        path: PathBuf,
+        line: Option<u32>,
+        limit: Option<u32>,
+    ) -> BoxFuture<Result<String, HostError>> {
+        let this = self;
+        Box::pin(async move {
+            let rel = this.relative(&path)?;
+            let text = match this.inner.editor().document(&rel).await {
+                Some(text) => text,
+                None => this
+                    .tools
+                    .current_text(&rel)
+                    .map_err(|e| HostError::Failed(e.to_string()))?
+                    .ok_or_else(|| HostError::Failed(format!("{rel}: no such file")))?,
+            };
+            this.line(format!("▸ read {rel}")).await;
+            Ok(lines(text, line, limit))
+        })
+    }
+
+    fn write_text_file(
+        self: Arc<Self>,
+        path: PathBuf,
+        content: String,
+    ) -> BoxFuture<Result<(), HostError>> {
+        let this = self;
+        Box::pin(async move {
+            let rel = this.relative(&path)?;
+            let rel = this
+                .tools
+                .check_write(&rel)
+                .map_err(|e| HostError::Refused(e.to_string()))?;
+            if !(this.allow.allows_edit(&rel) || this.granted("edit", &rel)) {
+                this.line(format!(
+                    "⛔ write {rel} refused: no `allow.edit` rule matches it"
+                ))
+                .await;
+                return Err(HostError::Refused(format!(
+                    "writing {rel} is not allowed: the step's `allow.edit` rules do not match it"
+                )));
+            }
+            let request = EditRequest::File {
+                path: rel.clone(),
+                text: content,
+            };
+            match this.inner.editor().apply(request).await {
+                Ok(_) => {
+                    this.line(format!("▸ wrote {rel}")).await;
+                    Ok(())
+                }
+                Err(message) => Err(HostError::Failed(format!("{rel}: {message}"))),
+            }
+        })
+    }
+
+    fn permission(self: Arc<Self>, ask: PermissionAsk) -> BoxFuture<PermissionAnswer> {
+        let this = self;
+        Box::pin(async move {
+            match this.decide(&ask) {
+                Ok(()) => {
+                    this.line(format!("▸ allowed: {}", ask.title)).await;
+                    PermissionAnswer::Allow { always: false }
+                }
+                Err(why) => {
+                    this.line(format!(
+                        "⛔ refused: {} ({why}; an ACP agent's request is answered by the \
+                         step's `allow` rules, see docs/agents.md)",
+                        ask.title
+                    ))
+                    .await;
+                    PermissionAnswer::Reject
+                }
+            }
+        })
+    }
+
+    fn update(self: Arc<Self>, update: Update) -> BoxFuture<()> {
+        let this = self;
+        Box::pin(async move {
+            match update {
+                Update::Message(text) => this.chunk(Kind::Message, text).await,
+                Update::Thought(text) => this.chunk(Kind::Thought, text).await,
+                Update::ToolCall {
+                    id,
+                    title,
+                    kind,
+                    status,
+                } => {
+                    this.record_call(&id, &title, &kind);
+                    this.line(format!("▸ {title}")).await;
+                    if matches!(status.as_str(), "completed" | "failed") {
+                        if let Some(summary) = this.finish_call(&id, &status) {
+                            this.line(format!("▸ {summary}")).await;
+                        }
+                    }
+                }
+                Update::ToolCallUpdate { id, title, status } => {
+                    if let Some(title) = title {
+                        if let Some(entry) = this.state().calls.get_mut(&id) {
+                            entry.1 = title;
+                        }
+                    }
+                    if let Some(status) =
+                        status.filter(|s| matches!(s.as_str(), "completed" | "failed"))
+                    {
+                        if let Some(summary) = this.finish_call(&id, &status) {
+                            this.line(format!("▸ {summary}")).await;
+                        }
+                    }
+                }
+                Update::Plan(entries) => {
+                    let mut text = String::from("plan:");
+                    for (entry, status) in entries {
+                        text.push_str(&format!("\n  [{status}] {entry}"));
+                    }
+                    this.line(text).await;
+                }
+            }
+        })
+    }
+
+    fn dropped(&self, what: String) {
+        tracing::warn!(target: "agentls::acp", "dropped from the agent: {what}");
+        let _ = self
+            .out
+            .try_send(format!("\n[dropped from the agent: {what}]\n").into_bytes());
+    }
+}

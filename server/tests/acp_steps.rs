@@ -1,0 +1,312 @@
+//! ACP agent steps (`acp = "NAME"`) through the real binary, with a fake
+//! ACP agent (tests/fixtures/fake_acp_agent.py, scripted per test): the
+//! agent's file reads and writes go through agentls's guard and edit
+//! path, its permission requests through the `allow` rules, hostile
+//! output is answered or dropped without hurting the run, a crash fails
+//! the step with the agent's stderr, cancel kills its process group, and a
+//! workspace-defined agent does not start until approved.
+
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use support::TestEnv;
+
+const WORKFLOW: &str = r#"
+[[steps]]
+id = "fix"
+agent = "make answer() return 42"
+acp = "fake"
+allow = { run = ["cargo test"], edit = ["src/**"] }
+"#;
+
+fn fake_agent() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/fake_acp_agent.py")
+}
+
+/// `[agents.fake]` running the fake agent with `script`, in the config
+/// file at `config` (relative to the environment's root).
+fn agent_config(env: &TestEnv, script: &str) -> String {
+    let script_path = env.write("script.json", script);
+    format!(
+        "[agents.fake]\ncommand = [\"python3\", \"{}\"]\nenv = {{ FAKE_ACP_SCRIPT = \"{}\", \
+         FAKE_ACP_SEEN = \"{}\" }}\n",
+        fake_agent().display(),
+        script_path.display(),
+        env.root().join("seen").display()
+    )
+}
+
+/// The workspace is a directory of its own (`ws`), so the test's files
+/// (script, pid files, config) are outside it.
+fn setup(script: &str) -> TestEnv {
+    let env = TestEnv::new();
+    env.write("config/agentls/config.toml", &agent_config(&env, script));
+    env.write("config/agentls/workflows/fix.toml", WORKFLOW);
+    env.write("ws/src/lib.rs", "fn answer() -> u32 { 41 }\n");
+    env.mkdir("ws/.git");
+    env.write("ws/.git/config", "[core]\n");
+    env
+}
+
+fn ws(env: &TestEnv) -> PathBuf {
+    env.root().join("ws")
+}
+
+fn agentls(env: &TestEnv) -> Command {
+    let mut cmd = env.command();
+    cmd.current_dir(ws(env));
+    cmd
+}
+
+fn text(out: &Output) -> String {
+    format!(
+        "status {:?}\n--- stdout\n{}\n--- stderr\n{}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+fn show(env: &TestEnv) -> Value {
+    let runs = agentls(env).args(["runs", "--json"]).output().unwrap();
+    let runs: Value = serde_json::from_slice(&runs.stdout).expect("runs --json");
+    let id = runs[0]["id"].as_str().expect("a run").to_string();
+    let out = agentls(env).args(["show", &id, "--json"]).output().unwrap();
+    serde_json::from_slice(&out.stdout).expect("show --json")
+}
+
+fn seen(env: &TestEnv) -> Vec<Value> {
+    std::fs::read_to_string(env.root().join("seen"))
+        .unwrap_or_default()
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("a seen line"))
+        .collect()
+}
+
+#[test]
+fn acp_agent_reads_writes_and_asks_through_agentls() {
+    let env = TestEnv::new();
+    let root = ws(&env);
+    let script = serde_json::json!([
+        {"say": "Looking.\n"},
+        {"think": "the answer is 41"},
+        {"read": root.join("src/lib.rs")},
+        {"read": "/etc/passwd"},
+        {"read": root.join(".git/config")},
+        {"tool_call": ["t1", "Edit src/lib.rs", "edit"]},
+        {"write": [root.join("src/lib.rs"), "fn answer() -> u32 { 42 }\n"]},
+        {"write": [root.join("README"), "not allowed"]},
+        {"write": [root.join(".git/hooks/pre-commit"), "#!/bin/sh\n"]},
+        {"permission": {"title": "Run cargo test", "kind": "execute", "rawInput": {"command": "cargo test"}}},
+        {"permission": {"title": "Run rm -rf /", "kind": "execute", "rawInput": {"command": "rm -rf /"}}},
+        {"garbage": "this is not JSON {"},
+        {"request": "x/unknown"},
+        {"say": "Done: 42."}
+    ]);
+    env.write(
+        "config/agentls/config.toml",
+        &agent_config(&env, &script.to_string()),
+    );
+    env.write("config/agentls/workflows/fix.toml", WORKFLOW);
+    env.write("ws/src/lib.rs", "fn answer() -> u32 { 41 }\n");
+    env.write("ws/.git/config", "[core]\n");
+
+    let out = agentls(&env)
+        .args(["run", "fix"])
+        .env("OPENAI_API_KEY", "sk-not-for-this-agent")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    for expected in [
+        "task: make answer() return 42",
+        "[thinking] the answer is 41",
+        &format!(
+            "read {}: fn answer() -> u32 {{ 41 }}",
+            root.join("src/lib.rs").display()
+        ),
+        "read /etc/passwd: error /etc/passwd is outside the workspace",
+        "is inside a .git directory",
+        "▸ Edit src/lib.rs: completed",
+        &format!("write {}: ok", root.join("src/lib.rs").display()),
+        "⛔ write README refused: no `allow.edit` rule matches it",
+        "permission Run cargo test: yes",
+        "permission Run rm -rf /: no",
+        "x/unknown: error -32601",
+    ] {
+        assert!(
+            stdout.contains(expected),
+            "missing {expected:?} in\n{}",
+            text(&out)
+        );
+    }
+    assert_eq!(
+        std::fs::read_to_string(root.join("src/lib.rs")).unwrap(),
+        "fn answer() -> u32 { 42 }\n"
+    );
+    assert!(!root.join("README").exists());
+    assert!(!root.join(".git/hooks/pre-commit").exists());
+
+    let run = show(&env);
+    assert_eq!(run["status"], "completed", "{run}");
+    // The output is the agent's answer: its message chunks joined.
+    let output = run["steps"][0]["output"].as_str().unwrap_or_default();
+    assert!(
+        output.starts_with("task: make answer() return 42\nLooking.\n"),
+        "{output}"
+    );
+    assert!(output.ends_with("Done: 42."), "{output}");
+
+    let seen = seen(&env);
+    assert_eq!(
+        seen[0]["clientCapabilities"]["fs"],
+        serde_json::json!({"readTextFile": true, "writeTextFile": true})
+    );
+    // Another vendor's key never reaches the agent.
+    assert_eq!(seen[0]["env_key"], Value::Null);
+    assert_eq!(
+        seen[1]["cwd"],
+        root.canonicalize().unwrap().display().to_string()
+    );
+}
+
+#[test]
+fn agent_that_crashes_mid_turn_fails_the_step_with_its_exit_status_and_stderr() {
+    let env = setup(r#"[{"say": "starting\n"}, {"crash": 3}]"#);
+    let out = agentls(&env).args(["run", "fix"]).output().unwrap();
+    assert_ne!(out.status.code(), Some(0), "{}", text(&out));
+    let run = show(&env);
+    assert_eq!(run["status"], "failed", "{run}");
+    let error = run["steps"][0]["error"].as_str().unwrap_or_default();
+    assert!(error.contains("exited with code 3"), "{error}");
+    assert!(error.contains("fake agent: crashing on purpose"), "{error}");
+}
+
+fn alive(pid: i32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        // A zombie is gone for our purpose: it runs nothing.
+        Ok(stat) => !stat
+            .rsplit_once(')')
+            .is_some_and(|(_, rest)| rest.trim_start().starts_with('Z')),
+        Err(_) => false,
+    }
+}
+
+fn wait_until(what: &str, limit: Duration, mut done: impl FnMut() -> bool) {
+    let deadline = Instant::now() + limit;
+    while !done() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+#[test]
+fn cancel_kills_an_agent_that_ignores_session_cancel_with_its_process_group() {
+    let env = TestEnv::new();
+    let pidfile = env.root().join("sleeper.pid");
+    let script = serde_json::json!([
+        {"spawn_sleeper": pidfile},
+        {"say": "working\n"},
+        {"ignore_cancel": true}
+    ]);
+    env.write(
+        "config/agentls/config.toml",
+        &agent_config(&env, &script.to_string()),
+    );
+    env.write("config/agentls/workflows/fix.toml", WORKFLOW);
+    env.mkdir("ws");
+    let child = agentls(&env)
+        .args(["run", "fix"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_until("the agent's sleeper", Duration::from_secs(30), || {
+        std::fs::read_to_string(&pidfile).is_ok_and(|s| !s.is_empty())
+    });
+    let sleeper: i32 = std::fs::read_to_string(&pidfile)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    assert!(alive(sleeper));
+    // Ctrl-C: `agentls run` cancels the run it follows.
+    unsafe {
+        libc::kill(child.id() as i32, libc::SIGINT);
+    }
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        !alive(sleeper),
+        "the agent's process group outlived the cancel"
+    );
+    let run = show(&env);
+    assert_eq!(run["status"], "cancelled", "{run} {}", text(&out));
+}
+
+#[test]
+fn agent_that_honours_session_cancel_ends_the_step_cancelled() {
+    let env = TestEnv::new();
+    let script = serde_json::json!([{"say": "waiting\n"}, {"wait_cancel": true}]);
+    env.write(
+        "config/agentls/config.toml",
+        &agent_config(&env, &script.to_string()),
+    );
+    env.write("config/agentls/workflows/fix.toml", WORKFLOW);
+    env.mkdir("ws");
+    let child = agentls(&env)
+        .args(["run", "fix"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // The session exists once the agent says where it works.
+    wait_until("the session", Duration::from_secs(30), || {
+        seen(&env).len() >= 2
+    });
+    let started = Instant::now();
+    unsafe {
+        libc::kill(child.id() as i32, libc::SIGINT);
+    }
+    let out = child.wait_with_output().unwrap();
+    let run = show(&env);
+    assert_eq!(run["status"], "cancelled", "{run} {}", text(&out));
+    // Ended by the agent's answer, not by the grace period's kill.
+    assert!(
+        started.elapsed() < agentls_acp::GRACE,
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+#[test]
+fn workspace_defined_agent_does_not_start_until_approved() {
+    let env = TestEnv::new();
+    let config = agent_config(&env, r#"[{"say": "hello from the workspace agent"}]"#);
+    env.write("ws/.agentls/config.toml", &config);
+    env.write("config/agentls/workflows/fix.toml", WORKFLOW);
+
+    let out = agentls(&env).args(["run", "fix"]).output().unwrap();
+    assert_ne!(out.status.code(), Some(0), "{}", text(&out));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("start the ACP agent `fake` as `python3"),
+        "{}",
+        text(&out)
+    );
+    assert!(seen(&env).is_empty(), "the agent was started");
+    let run = show(&env);
+    assert_eq!(run["status"], "failed", "{run}");
+    let error = run["steps"][0]["error"].as_str().unwrap_or_default();
+    assert!(error.contains("no ACP agent `fake`"), "{error}");
+
+    let out = agentls(&env)
+        .args(["run", "fix", "--trust"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("hello from the workspace agent"));
+}
