@@ -121,7 +121,7 @@ edit_mode = 1
             wf.toml:4:1: error: unknown key `selecton` in `[applies]`; did you mean `selection`?
             wf.toml:7:1: error: unknown key `descripton` in parameter `lang`; did you mean `description`?
             wf.toml:12:1: error: unknown key `retires` in a step; did you mean `retries`?
-            wf.toml:13:1: error: unknown key `edit_mode` in a step; known keys: id, title, when, timeout, retries, allow_failure, run, env, prompt, provider, pick, edit, approve, agent, tools, allow, max_turns, token_budget"#]],
+            wf.toml:13:1: error: unknown key `edit_mode` in a step; known keys: id, title, when, timeout, retries, allow_failure, run, env, prompt, provider, pick, edit, approve, agent, tools, allow, max_turns, token_budget, acp"#]],
     );
 }
 
@@ -652,5 +652,59 @@ max_turns = 3
             wf.toml:6:13: error: `max_turns` must be between 1 and 500, found 0
             wf.toml:7:16: error: `token_budget` must be a positive number of tokens, found -5
             wf.toml:12:1: warning: `max_turns` applies only to `agent` steps; it is ignored on a `run` step"#]],
+    );
+}
+
+#[test]
+fn an_acp_agent_step_names_its_agent_and_keeps_allow() {
+    let parsed = parse_text(
+        r#"
+[[steps]]
+id = "fix"
+agent = "make the tests pass"
+acp = "claude-code"
+allow = { run = ["cargo test*"], edit = ["src/**"] }
+"#,
+    );
+    assert!(parsed.diagnostics.is_empty(), "{:?}", parsed.diagnostics);
+    let workflow = parsed.workflow.unwrap();
+    let StepKind::Agent(spec) = &workflow.steps[0].kind else {
+        panic!("an agent step");
+    };
+    assert_eq!(spec.acp.as_deref(), Some("claude-code"));
+    assert_eq!(spec.provider, None);
+    assert_eq!(spec.allow.run, ["cargo test*"]);
+    assert_eq!(spec.allow.edit, ["src/**"]);
+}
+
+#[test]
+fn acp_excludes_provider_and_the_native_loop_keys_are_warned_about() {
+    check(
+        r#"
+[[steps]]
+id = "fix"
+agent = "task"
+acp = "codex"
+provider = "claude"
+
+[[steps]]
+id = "other"
+agent = "task"
+acp = ""
+
+[[steps]]
+id = "third"
+agent = "task"
+acp = "gemini"
+tools = ["read_file"]
+max_turns = 3
+token_budget = 1000
+"#,
+        expect![[r#"
+            wf.toml:6:12: error: an agent step has either `provider` (agentls's own tool loop) or `acp` (an ACP agent), not both
+            wf.toml:11:7: error: empty agent name
+            wf.toml:17:1: warning: `tools` does not apply to an ACP agent (`acp`): it brings its own tools and turns; `allow` applies to its permission requests
+            wf.toml:18:1: warning: `max_turns` does not apply to an ACP agent (`acp`): it brings its own tools and turns; `allow` applies to its permission requests
+            wf.toml:19:1: warning: `token_budget` does not apply to an ACP agent (`acp`): it brings its own tools and turns; `allow` applies to its permission requests"#]],
     );
 }
