@@ -4,7 +4,10 @@
 //! path, its permission requests through the `allow` rules, hostile
 //! output is answered or dropped without hurting the run, a crash fails
 //! the step with the agent's stderr, cancel kills its process group, and a
-//! workspace-defined agent does not start until approved.
+//! workspace-defined agent does not start until approved. In the editor:
+//! the agent reads the unsaved buffer, its write comes back as
+//! `workspace/applyEdit` with the buffer's version, and a flood of 10,000
+//! updates reaches the editor coalesced and complete.
 
 mod support;
 
@@ -12,8 +15,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use serde_json::Value;
-use support::TestEnv;
+use serde_json::{json, Value};
+use support::{file_uri, InitParams, ServerOptions, TestEnv, TestServer};
 
 const WORKFLOW: &str = r#"
 [[steps]]
@@ -309,4 +312,61 @@ fn workspace_defined_agent_does_not_start_until_approved() {
         .unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     assert!(String::from_utf8_lossy(&out.stdout).contains("hello from the workspace agent"));
+}
+
+#[test]
+fn in_the_editor_the_agent_reads_the_unsaved_buffer_and_its_write_is_an_apply_edit() {
+    let env = TestEnv::new();
+    let folder = env.mkdir("ws");
+    env.write("ws/src/lib.rs", "fn answer() -> u32 { 0 }\n");
+    let lib = folder.canonicalize().unwrap().join("src/lib.rs");
+    let script = json!([
+        {"read": lib},
+        {"write": [lib, "fn answer() -> u32 { 42 }\n"]},
+        {"flood": 10000},
+        {"say": "\nDone."}
+    ]);
+    env.write(
+        "config/agentls/config.toml",
+        &agent_config(&env, &script.to_string()),
+    );
+    env.user_workflow("fix", WORKFLOW);
+    let server = TestServer::spawn_in(env, ServerOptions::new());
+    server.initialize(InitParams::new().run_events().folder(&folder).build());
+    let lib_uri = file_uri(&lib);
+    // Unsaved in the editor: the disk still says 0.
+    server.did_open(&lib_uri, "rust", 7, "fn answer() -> u32 { 41 }\n");
+    let run = server.start_run(json!({"workflow": "fix"}));
+    let edit = server.wait_server_request("workspace/applyEdit", |_| true);
+    assert_eq!(
+        edit.params["edit"]["documentChanges"][0]["textDocument"],
+        json!({"uri": lib_uri, "version": 7}),
+        "the write is an edit of the editor's buffer, at its version"
+    );
+    server.wait_state(&run, "completed");
+    let live = server.output_text(&run);
+    assert!(
+        live.contains(&format!("read {}: fn answer() -> u32 {{ 41 }}", lib.display())),
+        "the agent read the unsaved text: {}",
+        &live[..live.len().min(2000)]
+    );
+    assert!(live.contains(&format!("write {}: ok", lib.display())));
+    let flood: String = (0..10000).map(|i| format!("x{i} ")).collect();
+    assert!(live.contains(&flood), "the joined flood is complete");
+    assert!(live.ends_with("Done.\n"), "{}", &live[live.len().saturating_sub(200)..]);
+    let notifications = server
+        .notifications("agent/output")
+        .into_iter()
+        .filter(|p| p["runId"] == run)
+        .count();
+    assert!(
+        notifications < 1000,
+        "10,000 updates reached the editor as {notifications} notifications: not coalesced"
+    );
+    assert_eq!(
+        std::fs::read_to_string(folder.join("src/lib.rs")).unwrap(),
+        "fn answer() -> u32 { 0 }\n",
+        "the disk is the editor's to save"
+    );
+    assert_eq!(server.shutdown_and_exit().code(), Some(0));
 }
