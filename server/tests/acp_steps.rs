@@ -4,7 +4,8 @@
 //! path, its permission requests through the `allow` rules, hostile
 //! output is answered or dropped without hurting the run, a crash fails
 //! the step with the agent's stderr, cancel kills its process group, and a
-//! workspace-defined agent does not start until approved. In the editor:
+//! workspace-defined agent does not start until approved. Its terminals
+//! are the exec layer's, under `allow.run`; cancel kills them at once. In the editor:
 //! the agent reads the unsaved buffer, its write comes back as
 //! `workspace/applyEdit` with the buffer's version, and a flood of 10,000
 //! updates reaches the editor coalesced and complete.
@@ -23,7 +24,7 @@ const WORKFLOW: &str = r#"
 id = "fix"
 agent = "make answer() return 42"
 acp = "fake"
-allow = { run = ["cargo test"], edit = ["src/**"] }
+allow = { run = ["cargo test", "echo *", "./long"], edit = ["src/**"] }
 "#;
 
 fn fake_agent() -> PathBuf {
@@ -169,6 +170,7 @@ fn acp_agent_reads_writes_and_asks_through_agentls() {
         seen[0]["clientCapabilities"]["fs"],
         serde_json::json!({"readTextFile": true, "writeTextFile": true})
     );
+    assert_eq!(seen[0]["clientCapabilities"]["terminal"], true);
     // Another vendor's key never reaches the agent.
     assert_eq!(seen[0]["env_key"], Value::Null);
     assert_eq!(
@@ -346,14 +348,21 @@ fn in_the_editor_the_agent_reads_the_unsaved_buffer_and_its_write_is_an_apply_ed
     server.wait_state(&run, "completed");
     let live = server.output_text(&run);
     assert!(
-        live.contains(&format!("read {}: fn answer() -> u32 {{ 41 }}", lib.display())),
+        live.contains(&format!(
+            "read {}: fn answer() -> u32 {{ 41 }}",
+            lib.display()
+        )),
         "the agent read the unsaved text: {}",
         &live[..live.len().min(2000)]
     );
     assert!(live.contains(&format!("write {}: ok", lib.display())));
     let flood: String = (0..10000).map(|i| format!("x{i} ")).collect();
     assert!(live.contains(&flood), "the joined flood is complete");
-    assert!(live.ends_with("Done.\n"), "{}", &live[live.len().saturating_sub(200)..]);
+    assert!(
+        live.ends_with("Done.\n"),
+        "{}",
+        &live[live.len().saturating_sub(200)..]
+    );
     let notifications = server
         .notifications("agent/output")
         .into_iter()
@@ -369,4 +378,79 @@ fn in_the_editor_the_agent_reads_the_unsaved_buffer_and_its_write_is_an_apply_ed
         "the disk is the editor's to save"
     );
     assert_eq!(server.shutdown_and_exit().code(), Some(0));
+}
+
+#[test]
+fn the_agents_terminal_runs_an_allowed_command_and_refuses_another() {
+    let env = setup(
+        r#"[
+        {"terminal": ["sh", ["-c", "echo hello-from-terminal"]]},
+        {"terminal": ["echo", ["two", "words"]]},
+        {"terminal": ["rm", ["-rf", "/tmp/nothing-here"]]}
+    ]"#,
+    );
+    let out = agentls(&env).args(["run", "fix"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    for expected in [
+        "▸ terminal `echo hello-from-terminal`",
+        "terminal sh: exit 0: hello-from-terminal",
+        "terminal echo: exit 0: two words",
+        "terminal rm: error running `rm -rf /tmp/nothing-here` is not allowed",
+    ] {
+        assert!(
+            stdout.contains(expected),
+            "missing {expected:?} in\n{}",
+            text(&out)
+        );
+    }
+}
+
+#[test]
+fn cancel_during_a_long_terminal_command_kills_its_process_group_at_once() {
+    let env = TestEnv::new();
+    let pidfile = env.root().join("long.pid");
+    env.write(
+        "ws/long",
+        &format!(
+            "#!/bin/sh\necho $$ > {}\nexec sleep 600\n",
+            pidfile.display()
+        ),
+    );
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let path = ws(&env).join("long");
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    env.write(
+        "config/agentls/config.toml",
+        &agent_config(&env, r#"[{"terminal": ["./long", []]}, {"say": "after"}]"#),
+    );
+    env.write("config/agentls/workflows/fix.toml", WORKFLOW);
+    let child = agentls(&env)
+        .args(["run", "fix"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_until("the long command", Duration::from_secs(30), || {
+        std::fs::read_to_string(&pidfile).is_ok_and(|s| s.ends_with('\n'))
+    });
+    let long: i32 = std::fs::read_to_string(&pidfile)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    assert!(alive(long));
+    unsafe {
+        libc::kill(child.id() as i32, libc::SIGINT);
+    }
+    // The command's group goes with the cancel, not with the agent's
+    // grace period.
+    wait_until("the long command's end", Duration::from_secs(1), || {
+        !alive(long)
+    });
+    let out = child.wait_with_output().unwrap();
+    let run = show(&env);
+    assert_eq!(run["status"], "cancelled", "{run} {}", text(&out));
 }

@@ -71,6 +71,34 @@ pub enum PermissionAnswer {
     Cancelled,
 }
 
+/// `terminal/create`: a command the agent wants run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TerminalRequest {
+    pub command: String,
+    pub args: Vec<String>,
+    pub env: Vec<(String, String)>,
+    /// Absolute, when the agent names one.
+    pub cwd: Option<PathBuf>,
+    /// Output kept (the start is dropped past it).
+    pub output_byte_limit: Option<u64>,
+}
+
+/// How a terminal's command ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TerminalExit {
+    pub exit_code: Option<u32>,
+    /// The signal's name (`SIGKILL`) when one ended it.
+    pub signal: Option<String>,
+}
+
+/// `terminal/output`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TerminalOutput {
+    pub output: String,
+    pub truncated: bool,
+    pub exit: Option<TerminalExit>,
+}
+
 /// agentls's side of the session: serves the agent's requests.
 pub trait Host: Send + Sync + 'static {
     /// `fs/read_text_file`: the text of `path` (absolute), from `line`
@@ -88,6 +116,33 @@ pub trait Host: Send + Sync + 'static {
         path: PathBuf,
         content: String,
     ) -> BoxFuture<Result<(), HostError>>;
+
+    /// `terminal/create`: starts the command, returns the terminal's id.
+    fn create_terminal(
+        self: std::sync::Arc<Self>,
+        request: TerminalRequest,
+    ) -> BoxFuture<Result<String, HostError>>;
+
+    /// `terminal/output`: what it printed so far, and its exit when ended.
+    fn terminal_output(
+        self: std::sync::Arc<Self>,
+        id: String,
+    ) -> BoxFuture<Result<TerminalOutput, HostError>>;
+
+    /// `terminal/wait_for_exit`: resolves when the command ends (awaited
+    /// off the message loop: other messages go on meanwhile).
+    fn wait_for_terminal_exit(
+        self: std::sync::Arc<Self>,
+        id: String,
+    ) -> BoxFuture<Result<TerminalExit, HostError>>;
+
+    /// `terminal/kill`: kills the command's process group; the terminal
+    /// stays readable.
+    fn kill_terminal(self: std::sync::Arc<Self>, id: String) -> BoxFuture<Result<(), HostError>>;
+
+    /// `terminal/release`: kills it if it still runs and forgets it.
+    fn release_terminal(self: std::sync::Arc<Self>, id: String)
+        -> BoxFuture<Result<(), HostError>>;
 
     /// `session/request_permission`.
     fn permission(self: std::sync::Arc<Self>, ask: PermissionAsk) -> BoxFuture<PermissionAnswer>;

@@ -19,6 +19,9 @@ mod run;
 mod transport;
 
 pub use builtin::{Builtin, BUILTINS};
-pub use host::{BoxFuture, Host, HostError, PermissionAnswer, PermissionAsk, Update};
+pub use host::{
+    BoxFuture, Host, HostError, PermissionAnswer, PermissionAsk, TerminalExit, TerminalOutput,
+    TerminalRequest, Update,
+};
 pub use process::AgentCommand;
 pub use run::{run, AcpError, Finished, Prompt, GRACE};

@@ -15,10 +15,17 @@ use agent_client_protocol::v1::schema::{
     RequestPermissionResponse, SelectedPermissionOutcome, SessionNotification, SessionUpdate,
     StopReason, TextContent, WriteTextFileRequest, WriteTextFileResponse,
 };
+use agent_client_protocol::v1::schema::{
+    CreateTerminalRequest, CreateTerminalResponse, KillTerminalRequest, KillTerminalResponse,
+    ReleaseTerminalRequest, ReleaseTerminalResponse, TerminalExitStatus, TerminalOutputRequest,
+    TerminalOutputResponse, WaitForTerminalExitRequest, WaitForTerminalExitResponse,
+};
 use agent_client_protocol::{Client, Lines};
 use tokio_util::sync::CancellationToken;
 
-use crate::host::{Host, HostError, PermissionAnswer, PermissionAsk, Update};
+use crate::host::{
+    Host, HostError, PermissionAnswer, PermissionAsk, TerminalExit, TerminalRequest, Update,
+};
 use crate::process::{kill_group, AgentCommand, Spawned};
 use crate::transport;
 
@@ -117,6 +124,13 @@ pub async fn run(
     let connection = {
         let (h_update, h_read, h_write, h_perm) =
             (host.clone(), host.clone(), host.clone(), host.clone());
+        let (h_create, h_output, h_wait, h_kill, h_release) = (
+            host.clone(),
+            host.clone(),
+            host.clone(),
+            host.clone(),
+            host.clone(),
+        );
         let (answer, replaying_n, replaying) = (answer.clone(), replaying.clone(), replaying);
         let (cancel, cancel_ignored) = (cancel.clone(), cancel_ignored.clone());
         Client
@@ -170,10 +184,77 @@ pub async fn run(
                 },
                 agent_client_protocol::on_receive_request!(),
             )
+            .on_receive_request(
+                async move |request: CreateTerminalRequest, responder, _cx| {
+                    let request = TerminalRequest {
+                        command: request.command,
+                        args: request.args,
+                        env: request.env.into_iter().map(|v| (v.name, v.value)).collect(),
+                        cwd: request.cwd,
+                        output_byte_limit: request.output_byte_limit,
+                    };
+                    match h_create.clone().create_terminal(request).await {
+                        Ok(id) => responder.respond(CreateTerminalResponse::new(id)),
+                        Err(error) => responder.respond_with_error(rpc_error(error)),
+                    }
+                },
+                agent_client_protocol::on_receive_request!(),
+            )
+            .on_receive_request(
+                async move |request: TerminalOutputRequest, responder, _cx| {
+                    let id = request.terminal_id.to_string();
+                    match h_output.clone().terminal_output(id).await {
+                        Ok(output) => responder.respond(
+                            TerminalOutputResponse::new(output.output, output.truncated)
+                                .exit_status(output.exit.map(exit_status)),
+                        ),
+                        Err(error) => responder.respond_with_error(rpc_error(error)),
+                    }
+                },
+                agent_client_protocol::on_receive_request!(),
+            )
+            .on_receive_request(
+                async move |request: WaitForTerminalExitRequest, responder, cx| {
+                    // Waiting must not hold the message loop.
+                    let wait = h_wait
+                        .clone()
+                        .wait_for_terminal_exit(request.terminal_id.to_string());
+                    cx.spawn(async move {
+                        match wait.await {
+                            Ok(exit) => responder
+                                .respond(WaitForTerminalExitResponse::new(exit_status(exit))),
+                            Err(error) => responder.respond_with_error(rpc_error(error)),
+                        }
+                    })
+                },
+                agent_client_protocol::on_receive_request!(),
+            )
+            .on_receive_request(
+                async move |request: KillTerminalRequest, responder, _cx| {
+                    let id = request.terminal_id.to_string();
+                    match h_kill.clone().kill_terminal(id).await {
+                        Ok(()) => responder.respond(KillTerminalResponse::new()),
+                        Err(error) => responder.respond_with_error(rpc_error(error)),
+                    }
+                },
+                agent_client_protocol::on_receive_request!(),
+            )
+            .on_receive_request(
+                async move |request: ReleaseTerminalRequest, responder, _cx| {
+                    let id = request.terminal_id.to_string();
+                    match h_release.clone().release_terminal(id).await {
+                        Ok(()) => responder.respond(ReleaseTerminalResponse::new()),
+                        Err(error) => responder.respond_with_error(rpc_error(error)),
+                    }
+                },
+                agent_client_protocol::on_receive_request!(),
+            )
             .connect_with(transport, async move |cx| {
-                let capabilities = ClientCapabilities::new().fs(FileSystemCapabilities::new()
-                    .read_text_file(true)
-                    .write_text_file(true));
+                let capabilities = ClientCapabilities::new()
+                    .fs(FileSystemCapabilities::new()
+                        .read_text_file(true)
+                        .write_text_file(true))
+                    .terminal(true);
                 let init = cx
                     .send_request(
                         InitializeRequest::new(ProtocolVersion::V1)
@@ -281,6 +362,12 @@ pub async fn run(
     }
     kill_group(pid, libc::SIGKILL);
     result
+}
+
+fn exit_status(exit: TerminalExit) -> TerminalExitStatus {
+    TerminalExitStatus::new()
+        .exit_code(exit.exit_code)
+        .signal(exit.signal)
 }
 
 fn describe(status: std::process::ExitStatus) -> String {

@@ -6,6 +6,9 @@
 //!   no `..`, no symlink out, no `.git`);
 //! - `fs/write_text_file`: the guarded edit path (`Editor::apply`), for a
 //!   path the step's `allow.edit` rules (or a run-wide grant) cover;
+//! - `terminal/*`: the exec layer, as a `run` step's command (PTY, process
+//!   group, output limit, key variables scrubbed, the run's sandbox), for a
+//!   command line the step's `allow.run` rules (or a grant) cover;
 //! - `session/request_permission`: the `allow` rules; what they do not
 //!   cover is refused with the agent's reject option. The step cannot
 //!   pause while the agent process lives (a pause ends the drive), so this
@@ -19,12 +22,15 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use agentls_acp::{
-    AgentCommand, BoxFuture, Host, HostError, PermissionAnswer, PermissionAsk, Prompt, Update,
+    AgentCommand, BoxFuture, Host, HostError, PermissionAnswer, PermissionAsk, Prompt,
+    TerminalExit, TerminalOutput, TerminalRequest, Update,
 };
+use agentls_exec::CommandSpec;
 use agentls_store::{Durability, NewToolCall, RunId, Store, ToolCallStatus};
 use agentls_tools::{Allow, Tools};
 use tokio::sync::mpsc;
 
+use super::acp_terminal::{command_line, Terminals};
 use super::Agent;
 use crate::editor::EditRequest;
 use crate::engine::Inner;
@@ -88,7 +94,17 @@ async fn converse(
             .collect(),
         cwd: tools.root().to_path_buf(),
     };
+    let base = crate::steps::run::command_spec(
+        agent.inner,
+        agent.record,
+        agent.sandbox,
+        String::new(),
+        Vec::new(),
+        None,
+    );
     let host = Arc::new(StepHost {
+        terminals: Terminals::new(agent.cancel),
+        base,
         inner: agent.inner.clone(),
         run: agent.record.id.clone(),
         idx: agent.idx,
@@ -130,6 +146,8 @@ async fn converse(
         agent.cancel.clone(),
     )
     .await;
+    // Whatever the agent left running goes with it.
+    host.terminals.end.cancel();
     host.end_line().await;
     result.map_err(|error| {
         let failure = match error {
@@ -165,6 +183,11 @@ struct StepHost {
     allow: Allow,
     out: mpsc::Sender<Vec<u8>>,
     state: Mutex<State>,
+    terminals: Terminals,
+    /// A command of this run as the exec layer takes it (working tree,
+    /// scrubbed keys, terminal settings, sandbox); each terminal sets its
+    /// command line, directory and variables.
+    base: CommandSpec,
 }
 
 impl StepHost {
@@ -415,6 +438,71 @@ impl Host for StepHost {
                 Err(message) => Err(HostError::Failed(format!("{rel}: {message}"))),
             }
         })
+    }
+
+    fn create_terminal(
+        self: Arc<Self>,
+        request: TerminalRequest,
+    ) -> BoxFuture<Result<String, HostError>> {
+        let this = self;
+        Box::pin(async move {
+            let line = command_line(&request.command, &request.args);
+            if !(this.allow.allows_run(&line) || this.granted("run", &line)) {
+                this.line(format!(
+                    "⛔ terminal `{line}` refused: no `allow.run` rule matches it"
+                ))
+                .await;
+                return Err(HostError::Refused(format!(
+                    "running `{line}` is not allowed: the step's `allow.run` rules do not match it"
+                )));
+            }
+            let mut spec = this.base.clone();
+            if let Some(cwd) = &request.cwd {
+                let rel = this.relative(cwd)?;
+                spec.cwd = this.tools.root().join(rel);
+            }
+            spec.command = line.clone();
+            // A variable the agent sets wins over the scrubbing, as a
+            // step's `env` does.
+            spec.remove_env
+                .retain(|name| !request.env.iter().any(|(k, _)| k == name));
+            spec.env.extend(request.env);
+            this.line(format!("▸ terminal `{line}`")).await;
+            let done = {
+                let (out, line) = (this.out.clone(), line.clone());
+                move |exit: &TerminalExit| {
+                    let how = match (&exit.exit_code, &exit.signal) {
+                        (Some(code), _) => format!("exit {code}"),
+                        (None, Some(signal)) => format!("killed by {signal}"),
+                        _ => "ended".into(),
+                    };
+                    let _ = out.try_send(format!("▸ terminal `{line}`: {how}\n").into_bytes());
+                }
+            };
+            Ok(this.terminals.start(spec, request.output_byte_limit, done))
+        })
+    }
+
+    fn terminal_output(
+        self: Arc<Self>,
+        id: String,
+    ) -> BoxFuture<Result<TerminalOutput, HostError>> {
+        Box::pin(async move { self.terminals.output(&id) })
+    }
+
+    fn wait_for_terminal_exit(
+        self: Arc<Self>,
+        id: String,
+    ) -> BoxFuture<Result<TerminalExit, HostError>> {
+        Box::pin(async move { self.terminals.wait(&id).await })
+    }
+
+    fn kill_terminal(self: Arc<Self>, id: String) -> BoxFuture<Result<(), HostError>> {
+        Box::pin(async move { self.terminals.kill(&id) })
+    }
+
+    fn release_terminal(self: Arc<Self>, id: String) -> BoxFuture<Result<(), HostError>> {
+        Box::pin(async move { self.terminals.release(&id) })
     }
 
     fn permission(self: Arc<Self>, ask: PermissionAsk) -> BoxFuture<PermissionAnswer> {
