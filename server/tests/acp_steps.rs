@@ -5,7 +5,10 @@
 //! output is answered or dropped without hurting the run, a crash fails
 //! the step with the agent's stderr, cancel kills its process group, and a
 //! workspace-defined agent does not start until approved. Its terminals
-//! are the exec layer's, under `allow.run`; cancel kills them at once. In the editor:
+//! are the exec layer's, under `allow.run`; cancel kills them at once.
+//! SIGKILL of agentls mid-turn, then `resume`: an agent that offers
+//! `session/load` continues its session, one that does not runs the step
+//! again from its prompt, and the transcript says which. In the editor:
 //! the agent reads the unsaved buffer, its write comes back as
 //! `workspace/applyEdit` with the buffer's version, and a flood of 10,000
 //! updates reaches the editor coalesced and complete.
@@ -453,4 +456,89 @@ fn cancel_during_a_long_terminal_command_kills_its_process_group_at_once() {
     let out = child.wait_with_output().unwrap();
     let run = show(&env);
     assert_eq!(run["status"], "cancelled", "{run} {}", text(&out));
+}
+
+/// The run's transcript file (`show --json` names it).
+fn transcript(run: &Value) -> String {
+    let path = run["transcript"].as_str().expect("a transcript path");
+    std::fs::read_to_string(path).expect("the transcript")
+}
+
+fn killed_mid_turn_then_resumed(load: bool) -> (TestEnv, Value, Vec<Value>) {
+    let env = TestEnv::new();
+    let marker = env.root().join("hung");
+    let script = json!([{"say": "started\n"}, {"once_hang": marker}, {"say": "finished"}]);
+    let mut config = agent_config(&env, &script.to_string());
+    if load {
+        config = config.replace("env = { ", "env = { FAKE_ACP_LOAD = \"1\", ");
+    }
+    env.write("config/agentls/config.toml", &config);
+    env.write("config/agentls/workflows/fix.toml", WORKFLOW);
+    env.mkdir("ws");
+    let mut child = agentls(&env)
+        .args(["run", "fix"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_until("the agent mid-turn", Duration::from_secs(30), || {
+        marker.exists()
+    });
+    let _ = child.kill(); // SIGKILL
+    let _ = child.wait();
+
+    let runs = agentls(&env).args(["runs", "--json"]).output().unwrap();
+    let runs: Value = serde_json::from_slice(&runs.stdout).expect("runs --json");
+    let id = runs[0]["id"].as_str().expect("the run").to_string();
+    let resumed = agentls(&env).args(["resume", &id]).output().unwrap();
+    assert_eq!(resumed.status.code(), Some(0), "{}", text(&resumed));
+    let out = agentls(&env)
+        .args(["show", &id, "--json"])
+        .output()
+        .unwrap();
+    let run: Value = serde_json::from_slice(&out.stdout).expect("show --json");
+    (env.clone(), run, seen(&env))
+}
+
+#[test]
+fn after_a_sigkill_an_agent_with_load_session_continues_its_session() {
+    let (_env, run, seen) = killed_mid_turn_then_resumed(true);
+    assert_eq!(run["status"], "completed", "{run}");
+    // Its session was created once, and loaded after the resume.
+    let sessions = seen.iter().filter(|s| s.get("cwd").is_some()).count();
+    assert_eq!(sessions, 1, "{seen:?}");
+    let loads: Vec<&Value> = seen.iter().filter(|s| s.get("load").is_some()).collect();
+    assert_eq!(loads.len(), 1, "{seen:?}");
+    let transcript = transcript(&run);
+    assert!(
+        transcript.contains(&format!(
+            "[continuing the agent's session {} (session/load)]",
+            loads[0]["load"].as_str().unwrap()
+        )),
+        "{transcript}"
+    );
+    // The replayed history is not this turn's answer.
+    assert!(
+        !transcript.contains("an old message, replayed"),
+        "{transcript}"
+    );
+    assert_eq!(
+        run["steps"][0]["output"],
+        "task: make answer() return 42\nstarted\nfinished"
+    );
+}
+
+#[test]
+fn after_a_sigkill_an_agent_without_load_session_runs_the_step_again_and_says_so() {
+    let (_env, run, seen) = killed_mid_turn_then_resumed(false);
+    assert_eq!(run["status"], "completed", "{run}");
+    assert!(seen.iter().all(|s| s.get("load").is_none()), "{seen:?}");
+    let sessions = seen.iter().filter(|s| s.get("cwd").is_some()).count();
+    assert_eq!(sessions, 2, "a new session after the resume: {seen:?}");
+    let transcript = transcript(&run);
+    assert!(
+        transcript
+            .contains("(it does not offer session/load): the step runs again from its prompt]"),
+        "{transcript}"
+    );
 }

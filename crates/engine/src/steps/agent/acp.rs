@@ -16,6 +16,13 @@
 //!   refused and why;
 //! - `session/update`: the step's live output, and each of the agent's
 //!   tool calls as a row in the store (`tool_calls`), as native calls are.
+//!
+//! The ACP session id is the step's checkpoint: a row of `agent_messages`
+//! (which only the native loop reads as a conversation) holding
+//! [`Checkpoint`]. When the step runs again (resume after a crash, retry)
+//! the agent continues that session with `session/load` if it advertises
+//! `loadSession`; otherwise the step runs again from its prompt in a new
+//! session, and the live output and transcript say so.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -83,9 +90,25 @@ async fn converse(
         .tool_calls(&agent.record.id, agent.idx)
         .map(|calls| calls.len() as u32)
         .unwrap_or(0);
+    let stored = store
+        .agent_messages(&agent.record.id, agent.idx)
+        .map_err(|e| (Failure::Invalid, e.to_string()))?;
+    let resume = stored
+        .iter()
+        .rev()
+        .find_map(|row| serde_json::from_str::<Checkpoint>(&row.message).ok())
+        .map(|c| c.acp_session);
+    let next_seq = stored.last().map(|row| row.seq + 1).unwrap_or(0);
+    let mut env = def.env.clone();
+    // Its leftovers are found and ended after a crash of agentls, as a
+    // command's are (docs/architecture.md, "Commands die with agentls").
+    env.push((
+        agentls_exec::PROCESS_ENV_VAR.to_string(),
+        agentls_exec::process_tag().to_string(),
+    ));
     let command = AgentCommand {
         argv: def.command.clone(),
-        env: def.env.clone(),
+        env,
         remove_env: options
             .secret_vars
             .iter()
@@ -118,15 +141,45 @@ async fn converse(
         }),
     });
     agent.activity(format!("starting the ACP agent `{name}`"));
-    let activity = {
-        let (inner, run, idx, name) = (
+    let on_session = {
+        let (inner, run, idx, name, out) = (
             agent.inner.clone(),
             agent.record.id.clone(),
             agent.idx,
             name.to_string(),
+            out.clone(),
         );
-        move |session: &str, _loaded: bool| {
-            tracing::debug!(target: "agentls::acp", "agent `{name}`: session {session}");
+        let asked = resume.clone();
+        move |session: &str, loaded: bool| {
+            let note = match (&asked, loaded) {
+                (Some(old), true) => Some(format!(
+                    "[continuing the agent's session {old} (session/load)]\n"
+                )),
+                (Some(old), false) => Some(format!(
+                    "[the agent cannot continue its session {old} (it does not offer \
+                     session/load): the step runs again from its prompt]\n"
+                )),
+                (None, _) => None,
+            };
+            if let Some(note) = note {
+                let _ = out.try_send(note.into_bytes());
+            }
+            if !loaded {
+                let checkpoint = serde_json::json!({ "acp_session": session }).to_string();
+                let stored = inner.store.write_with(Durability::Relaxed, |tx| {
+                    tx.append_agent_message(
+                        &run,
+                        idx,
+                        next_seq,
+                        0,
+                        &checkpoint,
+                        &agentls_store::Usage::default(),
+                    )
+                });
+                if let Err(error) = stored {
+                    tracing::warn!("the ACP session of step {idx} is not checkpointed: {error}");
+                }
+            }
             inner.emit(&crate::event::Event::Activity {
                 run,
                 index: idx,
@@ -136,13 +189,13 @@ async fn converse(
     };
     let prompt = Prompt {
         text: agent.spec.task.clone(),
-        resume: None,
+        resume,
     };
     let result = agentls_acp::run(
         &command,
         prompt,
         host.clone(),
-        activity,
+        on_session,
         agent.cancel.clone(),
     )
     .await;
@@ -156,6 +209,12 @@ async fn converse(
         };
         (failure, error.to_string())
     })
+}
+
+/// The step's checkpoint in `agent_messages`.
+#[derive(serde::Deserialize)]
+struct Checkpoint {
+    acp_session: String,
 }
 
 /// What the live output printed last, to start a new line between kinds.
