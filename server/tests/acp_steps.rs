@@ -168,6 +168,31 @@ fn acp_agent_reads_writes_and_asks_through_agentls() {
     );
     assert!(output.ends_with("Done: 42."), "{output}");
 
+    // The agent's tool call is a row of the store, as a native one is.
+    let store_file = std::fs::read_dir(env.state_dir())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .map(|e| e.path().join("agentls.db"))
+        .find(|p| p.exists())
+        .expect("a run store");
+    let store = agentls_store::Store::open(&store_file).unwrap();
+    let id = store.resolve_run(run["id"].as_str().unwrap()).unwrap();
+    let calls: Vec<(String, String, String, bool)> = store
+        .tool_calls(&id, 0)
+        .unwrap()
+        .into_iter()
+        .map(|c| (c.call_id, c.name, c.status.as_str().to_string(), c.is_error))
+        .collect();
+    assert_eq!(
+        calls,
+        [(
+            "t1".to_string(),
+            "edit".to_string(),
+            "completed".to_string(),
+            false
+        )]
+    );
+
     let seen = seen(&env);
     assert_eq!(
         seen[0]["clientCapabilities"]["fs"],

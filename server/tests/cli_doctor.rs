@@ -277,3 +277,38 @@ fn doctor_names_the_live_process_that_drives_a_run_and_notices_when_it_is_gone()
         "{stdout}"
     );
 }
+
+#[test]
+fn doctor_says_which_acp_agents_are_on_path() {
+    let env = TestEnv::new();
+    // A `codex-acp` on PATH; no `claude-agent-acp`, no `gemini`.
+    let bin = env.mkdir("bin");
+    let codex = env.write("bin/codex-acp", "#!/bin/sh\n");
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&codex, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    env.write(
+        "config/agentls/config.toml",
+        "[agents.mine]\ncommand = [\"/nonexistent/my-agent\", \"--acp\"]\n",
+    );
+    let path = bin.display().to_string();
+    let (output, stdout, stderr) = doctor(&env, &[("PATH", path.as_str())]);
+    assert_success(&output, &stdout, &stderr);
+    let agents: Vec<&str> = stdout
+        .lines()
+        .skip_while(|l| *l != "acp agents:")
+        .skip(1)
+        .take_while(|l| l.starts_with("  "))
+        .collect();
+    assert_eq!(
+        agents,
+        [
+            "  claude-code: `claude-agent-acp`, not on PATH; install it from npm @zed-industries/claude-agent-acp",
+            &format!("  codex: `codex-acp`, found at {}", codex.display()),
+            "  gemini: `gemini --experimental-acp`, not on PATH; install it from npm @google/gemini-cli",
+            "  mine: `/nonexistent/my-agent --acp`, not on PATH",
+        ],
+        "{stdout}"
+    );
+}
