@@ -567,3 +567,28 @@ fn after_a_sigkill_an_agent_without_load_session_runs_the_step_again_and_says_so
         "{transcript}"
     );
 }
+
+#[test]
+fn a_step_timeout_ends_the_agent_with_everything_it_started() {
+    let env = TestEnv::new();
+    let pidfile = env.root().join("sleeper.pid");
+    let script = json!([{"spawn_sleeper": pidfile}, {"ignore_cancel": true}]);
+    env.write(
+        "config/agentls/config.toml",
+        &agent_config(&env, &script.to_string()),
+    );
+    env.write(
+        "config/agentls/workflows/fix.toml",
+        &format!("{WORKFLOW}timeout = \"1s\"\n"),
+    );
+    env.mkdir("ws");
+    let out = agentls(&env).args(["run", "fix"]).output().unwrap();
+    let run = show(&env);
+    assert_eq!(run["status"], "failed", "{run} {}", text(&out));
+    let sleeper: i32 = std::fs::read_to_string(&pidfile)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    assert!(!alive(sleeper), "the agent's child outlived the step");
+}

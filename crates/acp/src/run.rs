@@ -103,6 +103,10 @@ pub async fn run(
         .spawn()
         .map_err(|error| AcpError::Spawn { program, error })?;
     let pid = child.id();
+    // However this future ends, dropped included (a step timeout), the
+    // agent's whole group goes: `kill_on_drop` reaches the agent alone,
+    // not what it started.
+    let _group = GroupGuard(pid);
     let (Some(stdin), Some(stdout)) = (child.stdin.take(), child.stdout.take()) else {
         kill_group(pid, libc::SIGKILL);
         return Err(AcpError::Protocol {
@@ -360,8 +364,15 @@ pub async fn run(
         kill_group(pid, libc::SIGKILL);
         let _ = child.wait().await;
     }
-    kill_group(pid, libc::SIGKILL);
     result
+}
+
+struct GroupGuard(Option<u32>);
+
+impl Drop for GroupGuard {
+    fn drop(&mut self) {
+        kill_group(self.0, libc::SIGKILL);
+    }
 }
 
 fn exit_status(exit: TerminalExit) -> TerminalExitStatus {
