@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use futures::{Sink, Stream};
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::process::{ChildStdin, ChildStdout};
 
 use crate::Host;
@@ -21,7 +21,7 @@ pub(crate) fn incoming(
     let reader = BufReader::with_capacity(64 * 1024, stdout);
     futures::stream::unfold((reader, host), |(mut reader, host)| async move {
         loop {
-            match read_line(&mut reader).await {
+            match read_line(&mut reader, MAX_LINE).await {
                 Ok(Line::Eof) => return None,
                 Ok(Line::TooLong(len)) => {
                     host.dropped(format!(
@@ -37,6 +37,7 @@ pub(crate) fn incoming(
     })
 }
 
+#[derive(Debug, PartialEq, Eq)]
 enum Line {
     Text(String),
     TooLong(usize),
@@ -45,7 +46,7 @@ enum Line {
 
 /// One line, without its end; invalid UTF-8 is replaced (the JSON parser
 /// then refuses it, the SDK answers with a parse error).
-async fn read_line(reader: &mut BufReader<ChildStdout>) -> std::io::Result<Line> {
+async fn read_line(reader: &mut (impl AsyncBufRead + Unpin), max: usize) -> std::io::Result<Line> {
     let mut line = Vec::new();
     let mut skipped = 0usize;
     loop {
@@ -63,7 +64,7 @@ async fn read_line(reader: &mut BufReader<ChildStdout>) -> std::io::Result<Line>
             Some(i) => (&buf[..i], Some(i + 1)),
             None => (buf, None),
         };
-        if skipped > 0 || line.len() + chunk.len() > MAX_LINE {
+        if skipped > 0 || line.len() + chunk.len() > max {
             skipped += line.len() + chunk.len();
             line = Vec::new();
         } else {
@@ -88,4 +89,44 @@ pub(crate) fn outgoing(stdin: ChildStdin) -> impl Sink<String, Error = std::io::
         stdin.flush().await?;
         Ok(stdin)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{read_line, Line};
+
+    async fn lines(input: &[u8], max: usize, chunk: usize) -> Vec<Line> {
+        // A small buffer: lines arrive in pieces, as from a pipe.
+        let mut reader = tokio::io::BufReader::with_capacity(chunk, input);
+        let mut out = Vec::new();
+        loop {
+            match read_line(&mut reader, max).await.unwrap() {
+                Line::Eof => return out,
+                line => out.push(line),
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn a_line_over_the_limit_is_skipped_whole_and_the_next_one_is_read() {
+        let long = "x".repeat(100);
+        let input = format!("{{\"a\":1}}\n{long}\n{{\"b\":2}}\nno end");
+        assert_eq!(
+            lines(input.as_bytes(), 16, 7).await,
+            [
+                Line::Text("{\"a\":1}".into()),
+                Line::TooLong(100),
+                Line::Text("{\"b\":2}".into()),
+                Line::Text("no end".into()),
+            ]
+        );
+    }
+
+    #[tokio::test]
+    async fn invalid_utf8_is_replaced_not_fatal() {
+        assert_eq!(
+            lines(b"ab\xffcd\n", 16, 4).await,
+            [Line::Text("ab\u{fffd}cd".into())]
+        );
+    }
 }
