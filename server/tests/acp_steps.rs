@@ -592,3 +592,51 @@ fn a_step_timeout_ends_the_agent_with_everything_it_started() {
         .unwrap();
     assert!(!alive(sleeper), "the agent's child outlived the step");
 }
+
+fn prompt_blocks(embed: bool) -> Vec<Value> {
+    let env = TestEnv::new();
+    let mut config = agent_config(&env, "[]");
+    if embed {
+        config = config.replace("env = { ", "env = { FAKE_ACP_EMBED = \"1\", ");
+    }
+    env.write("config/agentls/config.toml", &config);
+    env.write("config/agentls/workflows/fix.toml", WORKFLOW);
+    env.write("ws/src/lib.rs", "fn a() {}\nfn answer() -> u32 { 41 }\n");
+    let out = agentls(&env)
+        .args(["run", "fix", "--file", "src/lib.rs", "--range", "2:1-2:10"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let seen = seen(&env);
+    let prompt = seen.iter().find_map(|s| s.get("prompt")).expect("a prompt");
+    prompt.as_array().unwrap().clone()
+}
+
+#[test]
+fn the_current_file_and_the_selection_go_with_the_prompt_as_resources() {
+    let blocks = prompt_blocks(true);
+    assert_eq!(blocks[0]["type"], "text");
+    assert_eq!(blocks[0]["text"], "make answer() return 42");
+    assert_eq!(blocks[1]["type"], "resource");
+    let file = &blocks[1]["resource"];
+    assert!(
+        file["uri"].as_str().unwrap().ends_with("/ws/src/lib.rs"),
+        "{file}"
+    );
+    assert_eq!(file["text"], "fn a() {}\nfn answer() -> u32 { 41 }\n");
+    let selection = &blocks[2]["resource"];
+    assert!(
+        selection["uri"]
+            .as_str()
+            .unwrap()
+            .ends_with("/ws/src/lib.rs#L2-L2"),
+        "{selection}"
+    );
+    assert_eq!(selection["text"], "fn answer");
+
+    // An agent without embedded context gets links.
+    let blocks = prompt_blocks(false);
+    assert_eq!(blocks[1]["type"], "resource_link");
+    assert_eq!(blocks[1]["name"], "src/lib.rs");
+    assert!(blocks[1].get("text").is_none());
+}

@@ -24,4 +24,4 @@ pub use host::{
     TerminalRequest, Update,
 };
 pub use process::AgentCommand;
-pub use run::{run, AcpError, Finished, Prompt, GRACE};
+pub use run::{run, AcpError, Finished, Prompt, Resource, GRACE};

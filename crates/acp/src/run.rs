@@ -20,6 +20,9 @@ use agent_client_protocol::v1::schema::{
     ReleaseTerminalRequest, ReleaseTerminalResponse, TerminalExitStatus, TerminalOutputRequest,
     TerminalOutputResponse, WaitForTerminalExitRequest, WaitForTerminalExitResponse,
 };
+use agent_client_protocol::v1::schema::{
+    EmbeddedResource, EmbeddedResourceResource, ResourceLink, TextResourceContents,
+};
 use agent_client_protocol::{Client, Lines};
 use tokio_util::sync::CancellationToken;
 
@@ -42,6 +45,18 @@ pub struct Prompt {
     /// A session to continue (`session/load`) when the agent can; else a
     /// new session is opened and the prompt sent again from the start.
     pub resume: Option<String>,
+    /// Context sent with the text (the current file, the selection):
+    /// embedded when the agent takes embedded context, else as links.
+    pub resources: Vec<Resource>,
+}
+
+/// A text the prompt carries as context.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Resource {
+    pub uri: String,
+    /// What a link to it is called (`src/lib.rs`).
+    pub name: String,
+    pub text: String,
 }
 
 /// How a turn ended.
@@ -287,11 +302,21 @@ pub async fn run(
                     }
                 };
                 on_session(&session_id, loaded);
+                let embed = init.agent_capabilities.prompt_capabilities.embedded_context;
+                let mut blocks = vec![ContentBlock::Text(TextContent::new(prompt.text))];
+                for resource in prompt.resources {
+                    blocks.push(if embed {
+                        ContentBlock::Resource(EmbeddedResource::new(
+                            EmbeddedResourceResource::TextResourceContents(
+                                TextResourceContents::new(resource.text, resource.uri),
+                            ),
+                        ))
+                    } else {
+                        ContentBlock::ResourceLink(ResourceLink::new(resource.name, resource.uri))
+                    });
+                }
                 let turn = cx
-                    .send_request(PromptRequest::new(
-                        session_id.clone(),
-                        vec![ContentBlock::Text(TextContent::new(prompt.text))],
-                    ))
+                    .send_request(PromptRequest::new(session_id.clone(), blocks))
                     .block_task();
                 tokio::pin!(turn);
                 let response = tokio::select! {

@@ -106,6 +106,7 @@ async fn converse(
         agentls_exec::PROCESS_ENV_VAR.to_string(),
         agentls_exec::process_tag().to_string(),
     ));
+    let root = tools.root().to_path_buf();
     let command = AgentCommand {
         argv: def.command.clone(),
         env,
@@ -115,7 +116,7 @@ async fn converse(
             .filter(|v| !def.keys.contains(v))
             .cloned()
             .collect(),
-        cwd: tools.root().to_path_buf(),
+        cwd: root.clone(),
     };
     let base = crate::steps::run::command_spec(
         agent.inner,
@@ -190,6 +191,7 @@ async fn converse(
     let prompt = Prompt {
         text: agent.spec.task.clone(),
         resume,
+        resources: resources(agent.record, &root),
     };
     let result = agentls_acp::run(
         &command,
@@ -209,6 +211,40 @@ async fn converse(
         };
         (failure, error.to_string())
     })
+}
+
+/// The run's current file and selection, as the prompt's context.
+fn resources(record: &agentls_store::RunRecord, root: &Path) -> Vec<agentls_acp::Resource> {
+    let Ok(inputs) = serde_json::from_value::<crate::inputs::Inputs>(record.inputs.clone()) else {
+        return Vec::new();
+    };
+    let Some(file) = inputs.file else {
+        return Vec::new();
+    };
+    let uri = file
+        .uri
+        .clone()
+        .unwrap_or_else(|| format!("file://{}", file.path.display()));
+    let name = file
+        .path
+        .strip_prefix(root)
+        .unwrap_or(&file.path)
+        .display()
+        .to_string();
+    let mut resources = vec![agentls_acp::Resource {
+        uri: uri.clone(),
+        name: name.clone(),
+        text: file.text,
+    }];
+    if let Some(selection) = inputs.selection.filter(|s| !s.text.is_empty()) {
+        let (start, end) = (selection.start_line + 1, selection.end_line + 1);
+        resources.push(agentls_acp::Resource {
+            uri: format!("{uri}#L{start}-L{end}"),
+            name: format!("{name}:{start}-{end} (selection)"),
+            text: selection.text,
+        });
+    }
+    resources
 }
 
 /// The step's checkpoint in `agent_messages`.
