@@ -5,7 +5,7 @@
  */
 
 import * as vscode from 'vscode';
-import { LanguageClient } from 'vscode-languageclient/node';
+import { LanguageClient, State } from 'vscode-languageclient/node';
 import { ExecuteCommandRequest } from 'vscode-languageclient';
 
 import { CommandCall, outputCall, runsCall } from './args';
@@ -37,11 +37,20 @@ export class Agent implements vscode.Disposable {
   }
 
   async start(): Promise<void> {
+    this.statusBar.setServer('starting');
     const client = createClient(this.context, settings(), settings);
     if (!client) {
+      this.statusBar.setServer('stopped');
       return;
     }
     this.client = client;
+    client.onDidChangeState(({ newState }) => {
+      if (this.client === client) {
+        this.statusBar.setServer(
+          newState === State.Running ? 'ready' : newState === State.Starting ? 'starting' : 'stopped',
+        );
+      }
+    });
     client.onNotification(Notification.output, (params: unknown) => {
       const output = parseOutput(params);
       if (output) {
