@@ -6,13 +6,13 @@
 
 import * as vscode from 'vscode';
 import { LanguageClient, State } from 'vscode-languageclient/node';
-import { ExecuteCommandRequest } from 'vscode-languageclient';
+import { ExecuteCommandRequest, ResponseError } from 'vscode-languageclient';
 
 import { CommandCall, outputCall, runsCall } from './args';
 import { createClient } from './client';
 import { registerCommands } from './commands';
 import { OUTPUT_SCHEME, OutputDocuments, RunOutput } from './output';
-import { Notification, parseOutput, parseRun, parseRunList } from './protocol';
+import { isTrustRequired, Notification, parseOutput, parseRun, parseRunList } from './protocol';
 import { RunsModel } from './runs';
 import { RunsStatusBar } from './statusBar';
 import { RunsView } from './runsView';
@@ -98,6 +98,9 @@ export class Agent implements vscode.Disposable {
         arguments: call.arguments,
       });
     } catch (error) {
+      if (error instanceof ResponseError && isTrustRequired(error.code, error.data)) {
+        return undefined;
+      }
       const message = error instanceof Error ? error.message : String(error);
       void vscode.window.showErrorMessage(`Agent: ${call.command} failed: ${message}`);
       return undefined;
