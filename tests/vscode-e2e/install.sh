@@ -47,6 +47,16 @@ export npm_config_nodedir=$node24
 stamp=node_modules/.agentls-installed
 if [ ! -f "$stamp" ] || ! cmp -s package-lock.json "$stamp"; then
   echo "== install: code-server, playwright-core (npm, native modules built with Node $(node --version))"
-  npm ci --no-audit --no-fund --loglevel=error
+  # code-server's postinstall runs `npm install` in lib/vscode, whose native
+  # builds, run side by side, once broke each other's build folders here;
+  # one at a time they build reliably. Their chatter goes to a log, shown
+  # when the install fails.
+  log=$here/.cache/npm-install.log
+  mkdir -p "$(dirname "$log")"
+  if ! npm_config_foreground_scripts=true npm ci --no-audit --no-fund --loglevel=error >"$log" 2>&1; then
+    tail -n 60 "$log" >&2
+    echo "vscode-e2e install: npm ci failed; the whole log: $log" >&2
+    exit 1
+  fi
   cp package-lock.json "$stamp"
 fi
