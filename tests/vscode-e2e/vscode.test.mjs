@@ -217,8 +217,11 @@ describe('the extension in code-server, from the universal .vsix with agentls.pa
       await runRow(page, 'slow', 'running').waitFor();
     });
     await step(ui, 'slow-cancelled', async () => {
+      await until(() => sleepsUnder(profile.workspace).length > 0, 'the run\'s `sleep 100` runs');
       await rowAction(runRow(page, 'slow', 'running'), 'Cancel Run');
       await runRow(page, 'slow', 'cancelled').waitFor();
+      // The command is gone too, not only the run's state.
+      await until(() => sleepsUnder(profile.workspace).length === 0, 'the cancelled run\'s `sleep 100` has ended');
     });
   });
 
@@ -239,6 +242,31 @@ describe('the extension in code-server, from the universal .vsix with agentls.pa
     });
   });
 });
+
+/** Waits for `condition` about processes (no event tells of them), 10 s at most. */
+async function until(condition, what) {
+  const deadline = Date.now() + 10_000;
+  while (!condition()) {
+    assert.ok(Date.now() < deadline, `within 10 s: ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/** The `sleep 100` processes (the `slow` workflow's step) working in `dir`. */
+function sleepsUnder(dir) {
+  const found = [];
+  for (const pid of readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
+    try {
+      const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+      if (path.basename(argv[0]) === 'sleep' && argv[1] === '100' && readlinkSync(`/proc/${pid}/cwd`) === dir) {
+        found.push(pid);
+      }
+    } catch {
+      // gone, or not ours to read
+    }
+  }
+  return found;
+}
 
 /** The agentls processes whose executable lies under `dir`. */
 function serversUnder(dir) {
