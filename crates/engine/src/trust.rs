@@ -53,11 +53,21 @@ pub fn untrusted_actions(workflow: &Workflow, models: Option<&dyn Models>) -> Ve
                 }
             }
             StepKind::Agent(spec) => {
-                let tools = spec.tools.join(", ");
-                actions.push(format!(
-                    "let a model call the tools {tools} (step `{}`)",
-                    step.id
-                ));
+                // Reading needs no trust (a prompt step reads as much); a
+                // model that may act does, with what it may do unasked.
+                let acting: Vec<&str> = spec
+                    .tools
+                    .iter()
+                    .map(String::as_str)
+                    .filter(|t| matches!(*t, "edit_file" | "write_file" | "run_command"))
+                    .collect();
+                if !acting.is_empty() {
+                    actions.push(format!(
+                        "let a model call {} (asking you first unless `allow` says so; step `{}`)",
+                        acting.join(", "),
+                        step.id
+                    ));
+                }
                 for rule in &spec.allow.run {
                     actions.push(format!(
                         "let it run commands matching `{rule}` without asking (step `{}`)",
