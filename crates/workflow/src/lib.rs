@@ -29,7 +29,7 @@ pub use diagnostic::{
 };
 pub use duration::{parse_duration, DurationError};
 pub use model::{
-    sha256_hex, Applies, EditSpec, InvalidStepId, ParamError, ParamSpec, Pick, Sandbox,
+    sha256_hex, Applies, EditSpec, InvalidStepId, Isolation, ParamError, ParamSpec, Pick, Sandbox,
     SandboxNetwork, Source, SourceKind, Step, StepId, StepKind, Workflow, MAX_RETRIES,
 };
 pub use parse::{parse, parse_with, Parsed, MAX_FILE_BYTES};
