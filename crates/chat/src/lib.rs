@@ -110,7 +110,9 @@ mod tests {
             signature: None,
         };
         let conversation = vec![
-            Message::User { text: "fix it".into() },
+            Message::User {
+                text: "fix it".into(),
+            },
             Message::Assistant {
                 text: "Let me look.".into(),
                 tool_calls: vec![call.clone()],

@@ -95,7 +95,21 @@ async fn drive_steps(
             });
         }
     };
+    let tree = match crate::isolation::prepare(inner, run).await {
+        Ok(tree) => tree,
+        Err(message) => {
+            let error = format!("run {run} cannot start its steps: {message}");
+            return inner.let_go(run, RunStatus::Failed, || {
+                inner
+                    .store
+                    .set_run_status(run, RunStatus::Failed, Some(&error))?;
+                inner.emit_run(run, &name, RunStatus::Failed, Some(error.clone()), tag);
+                Ok(())
+            });
+        }
+    };
     let mut ctx = context::for_run(inner, &record);
+    ctx.workspace.root = tree.root.display().to_string();
     for (idx, step) in workflow.steps.iter().enumerate() {
         let status = record.steps[idx].status;
         if matches!(
@@ -113,6 +127,7 @@ async fn drive_steps(
             idx,
             step,
             sandbox: workflow.sandbox.as_ref(),
+            tree: &tree,
             cancel,
             attempt: record.steps[idx].attempt,
             tag,
@@ -209,6 +224,8 @@ struct StepDriver<'a> {
     step: &'a Step,
     /// The workflow's `sandbox` key.
     sandbox: Option<&'a agentls_workflow::Sandbox>,
+    /// Where its commands and edits work.
+    tree: &'a crate::isolation::WorkingTree,
     cancel: &'a CancellationToken,
     attempt: u32,
     tag: Option<Tag>,
@@ -316,6 +333,7 @@ impl StepDriver<'_> {
                 self.record,
                 self.step,
                 self.sandbox,
+                self.tree,
                 ctx,
                 self.cancel,
             )

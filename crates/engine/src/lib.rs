@@ -26,6 +26,7 @@ mod engine;
 mod error;
 mod event;
 mod inputs;
+mod isolation;
 mod models;
 mod owner;
 mod steps;
@@ -33,15 +34,16 @@ mod tagged;
 mod transcripts;
 mod trust;
 
+pub use agentls_chat as chat;
 pub use agentls_store::{
     Action, RunId, RunRecord, RunStatus, RunSummary, StepRecord, StepStatus, Store, Usage,
+    Worktree, WorktreeState,
 };
 pub use editor::{DiskEditor, EditRequest, Editor};
 pub use engine::{Engine, EngineOptions, StartRequest};
 pub use error::EngineError;
 pub use event::{Event, Subscriber};
 pub use inputs::{FileInput, Inputs, SelectionInput};
-pub use agentls_chat as chat;
 pub use models::{CallLog, ModelCall, Models, PromptCall, PromptOutcome, TurnCall, TurnOutcome};
 pub use owner::live_owners;
 pub use steps::SandboxSettings;

@@ -108,6 +108,15 @@ impl Repo {
         &self.top
     }
 
+    /// The workspace's directory inside a worktree of this repository
+    /// whose top is `worktree`.
+    pub fn root_in(&self, worktree: &Path) -> PathBuf {
+        match self.prefix.as_str() {
+            "" => worktree.to_path_buf(),
+            prefix => worktree.join(prefix),
+        }
+    }
+
     /// Adds a worktree at `dest` on branch `branch` (reset if it exists),
     /// checked out at a snapshot of the user's working tree: HEAD plus
     /// tracked modifications and untracked, non-ignored files. The user's
@@ -158,7 +167,7 @@ impl Repo {
         Ok(Created {
             base,
             head,
-            root: dest.join(&self.prefix),
+            root: self.root_in(dest),
         })
     }
 

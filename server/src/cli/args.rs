@@ -65,6 +65,14 @@ pub enum Command {
     Approve(DecisionArgs),
     /// Reject the waiting step (the run pauses as failed).
     Reject(DecisionArgs),
+    /// Print the patch of a run isolated in a worktree: its changes against
+    /// the working tree it started from.
+    Diff(WorktreeArgs),
+    /// Apply a completed worktree run's patch to the workspace (all or
+    /// nothing), then remove its worktree.
+    Apply(WorktreeArgs),
+    /// Drop a worktree run's changes: remove its worktree and branch.
+    Discard(WorktreeArgs),
     /// List the workflows this workspace can run.
     Workflows {
         #[command(flatten)]
@@ -120,6 +128,14 @@ pub struct RunArgs {
     /// with a `replay` provider).
     #[arg(long, value_name = "FILE")]
     pub record: Option<PathBuf>,
+}
+
+#[derive(Args)]
+pub struct WorktreeArgs {
+    /// Run id (a unique prefix is enough).
+    pub run: String,
+    #[command(flatten)]
+    pub ws: WorkspaceArg,
 }
 
 #[derive(Args)]

@@ -15,6 +15,7 @@ use agentls_workflow::{Context, Step, StepKind};
 use tokio_util::sync::CancellationToken;
 
 use crate::engine::Inner;
+use crate::isolation::WorkingTree;
 use crate::models::{CallLog, PromptCall};
 pub use sandbox::SandboxSettings;
 
@@ -124,6 +125,7 @@ pub async fn execute(
     record: &RunRecord,
     step: &Step,
     sandbox: Option<&agentls_workflow::Sandbox>,
+    tree: &WorkingTree,
     ctx: &Context,
     cancel: &CancellationToken,
 ) -> Outcome {
@@ -138,7 +140,7 @@ pub async fn execute(
     let work = async {
         match kind {
             StepKind::Run { command, env } => {
-                run::execute(inner, record, step, sandbox, command, env, cancel).await
+                run::execute(inner, record, step, sandbox, tree, command, env, cancel).await
             }
             StepKind::Prompt {
                 prompt,
@@ -156,7 +158,7 @@ pub async fn execute(
             }
             // Cancel wins over an editor that never answers its applyEdit.
             StepKind::Edit(spec) => tokio::select! {
-                outcome = edit::execute(inner, record, spec) => outcome,
+                outcome = edit::execute(inner, record, tree, spec) => outcome,
                 _ = cancel.cancelled() => Outcome::Cancelled,
             },
             StepKind::Approve { message } => Outcome::Waiting(

@@ -14,12 +14,13 @@ pub async fn execute(
     record: &RunRecord,
     step: &Step,
     sandbox: Option<&agentls_workflow::Sandbox>,
+    tree: &crate::isolation::WorkingTree,
     command: String,
     env: Vec<(String, String)>,
     cancel: &CancellationToken,
 ) -> Outcome {
     let options = inner.options();
-    let mut spec = CommandSpec::new(command, &inner.root);
+    let mut spec = CommandSpec::new(command, &tree.root);
     // Provider keys never reach children, unless the step passes one by name.
     spec.remove_env = options
         .secret_vars
@@ -40,7 +41,12 @@ pub async fn execute(
         rows: options.rows,
     };
     spec.term = options.term.clone();
-    spec.sandbox = super::sandbox::policy(sandbox, record.workflow_source, &options.sandbox);
+    spec.sandbox = super::sandbox::policy(
+        sandbox,
+        record.workflow_source,
+        &options.sandbox,
+        tree.worktree.as_deref(),
+    );
 
     // The program's name only: the command line can carry a secret, the
     // environment certainly does.

@@ -135,6 +135,7 @@ fn engine_error(err: EngineError) -> Error {
             }})),
         },
         EngineError::WrongState { .. }
+        | EngineError::Isolation { .. }
         | EngineError::Busy { .. }
         | EngineError::UnknownStep { .. }
         | EngineError::WrongStep { .. }
