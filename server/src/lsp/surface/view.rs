@@ -255,6 +255,7 @@ pub fn run_state(
                 usage: s.usage.clone(),
             })
             .collect(),
+        isolation: None,
     }
 }
 
