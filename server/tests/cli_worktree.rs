@@ -325,6 +325,15 @@ run = '''if [ -e {s}/killed ]; then echo two > two.txt; else touch {s}/two.start
         "two\n"
     );
     assert!(!f.ws.join("one.txt").exists() && !f.ws.join("two.txt").exists());
+    let shown = f.agentls(&["show", &id, "--json"]);
+    let shown: Value = serde_json::from_slice(&shown.stdout).unwrap();
+    assert_eq!(shown["isolation"]["state"], "active");
+    assert_eq!(shown["isolation"]["worktree"], tree.display().to_string());
+    let transcript = std::fs::read_to_string(shown["transcript"].as_str().unwrap()).unwrap();
+    assert!(
+        transcript.starts_with(&format!("## isolation: worktree {}", tree.display())),
+        "{transcript}"
+    );
     let patch = String::from_utf8_lossy(&f.agentls(&["diff", &id]).stdout).into_owned();
     assert!(
         patch.contains("+++ b/one.txt") && patch.contains("+++ b/two.txt"),

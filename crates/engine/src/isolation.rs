@@ -113,6 +113,7 @@ fn prepare_now(inner: &Inner, run: &RunId, worktree: Worktree) -> Result<Working
                 .store
                 .worktree_created(run, &created.base)
                 .map_err(|e| e.to_string())?;
+            note_in_transcript(inner, run, &worktree, &created.base);
             created.root
         }
         WorktreeState::Active if worktree.path.is_dir() => repo.root_in(&worktree.path),
@@ -133,6 +134,27 @@ fn prepare_now(inner: &Inner, run: &RunId, worktree: Worktree) -> Result<Working
         root,
         worktree: Some(worktree.path),
     })
+}
+
+/// Says in the run's transcript where it works (before its first step).
+fn note_in_transcript(inner: &Inner, run: &RunId, worktree: &Worktree, base: &str) {
+    use std::io::Write;
+    let path = inner.transcript_path(run);
+    let written = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)
+        .and_then(|mut f| {
+            writeln!(
+                f,
+                "## isolation: worktree {} (branch {}, from {base})\n",
+                worktree.path.display(),
+                worktree.branch
+            )
+        });
+    if let Err(err) = written {
+        tracing::warn!("cannot write transcript {}: {err}", path.display());
+    }
 }
 
 /// Removes the worktrees nothing needs: those of applied or discarded
