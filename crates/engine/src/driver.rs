@@ -95,7 +95,7 @@ async fn drive_steps(
             });
         }
     };
-    let tree = match crate::isolation::prepare(inner, run).await {
+    let mut tree = match crate::isolation::prepare(inner, run).await {
         Ok(tree) => tree,
         Err(message) => {
             let error = format!("run {run} cannot start its steps: {message}");
@@ -108,6 +108,7 @@ async fn drive_steps(
             });
         }
     };
+    tree.sandbox = workflow.sandbox.clone();
     let mut ctx = context::for_run(inner, &record);
     ctx.workspace.root = tree.root.display().to_string();
     for (idx, step) in workflow.steps.iter().enumerate() {
@@ -126,7 +127,6 @@ async fn drive_steps(
             record: &record,
             idx,
             step,
-            sandbox: workflow.sandbox.as_ref(),
             tree: &tree,
             cancel,
             attempt: record.steps[idx].attempt,
@@ -222,9 +222,7 @@ struct StepDriver<'a> {
     record: &'a RunRecord,
     idx: usize,
     step: &'a Step,
-    /// The workflow's `sandbox` key.
-    sandbox: Option<&'a agentls_workflow::Sandbox>,
-    /// Where its commands and edits work.
+    /// Where its commands and edits work, and their sandbox.
     tree: &'a crate::isolation::WorkingTree,
     cancel: &'a CancellationToken,
     attempt: u32,
@@ -332,7 +330,6 @@ impl StepDriver<'_> {
                 self.inner,
                 self.record,
                 self.step,
-                self.sandbox,
                 self.tree,
                 ctx,
                 self.cancel,

@@ -23,6 +23,8 @@ pub(crate) struct WorkingTree {
     pub root: PathBuf,
     /// The top of the run's worktree, when it has one.
     pub worktree: Option<PathBuf>,
+    /// The workflow's `sandbox` key, for its commands.
+    pub sandbox: Option<agentls_workflow::Sandbox>,
 }
 
 impl WorkingTree {
@@ -31,6 +33,7 @@ impl WorkingTree {
         WorkingTree {
             root: inner.root.clone(),
             worktree: None,
+            sandbox: None,
         }
     }
 
@@ -133,6 +136,7 @@ fn prepare_now(inner: &Inner, run: &RunId, worktree: Worktree) -> Result<Working
     Ok(WorkingTree {
         root,
         worktree: Some(worktree.path),
+        sandbox: None,
     })
 }
 

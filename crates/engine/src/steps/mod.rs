@@ -124,7 +124,6 @@ pub async fn execute(
     inner: &std::sync::Arc<Inner>,
     record: &RunRecord,
     step: &Step,
-    sandbox: Option<&agentls_workflow::Sandbox>,
     tree: &WorkingTree,
     ctx: &Context,
     cancel: &CancellationToken,
@@ -140,7 +139,7 @@ pub async fn execute(
     let work = async {
         match kind {
             StepKind::Run { command, env } => {
-                run::execute(inner, record, step, sandbox, tree, command, env, cancel).await
+                run::execute(inner, record, step, tree, command, env, cancel).await
             }
             StepKind::Prompt {
                 prompt,

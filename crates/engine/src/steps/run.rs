@@ -13,7 +13,6 @@ pub async fn execute(
     inner: &std::sync::Arc<Inner>,
     record: &RunRecord,
     step: &Step,
-    sandbox: Option<&agentls_workflow::Sandbox>,
     tree: &crate::isolation::WorkingTree,
     command: String,
     env: Vec<(String, String)>,
@@ -42,7 +41,7 @@ pub async fn execute(
     };
     spec.term = options.term.clone();
     spec.sandbox = super::sandbox::policy(
-        sandbox,
+        tree.sandbox.as_ref(),
         record.workflow_source,
         &options.sandbox,
         tree.worktree.as_deref(),
