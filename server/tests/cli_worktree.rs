@@ -386,3 +386,46 @@ fn the_next_start_sweeps_worktrees_a_crash_left_behind() {
     assert_eq!(git(&f.ws, &["branch", "--list", "agentls/*"]), "");
     assert_eq!(git(&f.ws, &["worktree", "list"]).lines().count(), 1);
 }
+
+#[test]
+fn a_worktree_runs_commands_are_sandboxed_to_the_worktree_by_default() {
+    // SAFETY: the version query reads no memory (null attributes, size 0).
+    let abi = unsafe {
+        libc::syscall(
+            libc::SYS_landlock_create_ruleset,
+            std::ptr::null::<libc::c_void>(),
+            0usize,
+            1u32,
+        )
+    };
+    if abi <= 0 {
+        eprintln!("skipped: this kernel has no Landlock");
+        return;
+    }
+    let f = Fixture::new();
+    let user = f.ws.display();
+    f.env.write(
+        "config/agentls/workflows/boxed.toml",
+        &format!(
+            r#"isolation = "worktree"
+[[steps]]
+id = "a"
+run = '''mkdir -p target && echo built > target/out && echo top > top.txt && echo $TMPDIR > tmp.txt && touch "$TMPDIR/scratch" && if echo x > {user}/escaped.txt; then echo ESCAPED; else echo refused; fi'''
+"#
+        ),
+    );
+    let out = f.agentls(&["run", "boxed", "--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let run: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let output = run["steps"][0]["output"].as_str().unwrap();
+    assert!(output.contains("refused") && !output.contains("ESCAPED"), "{output}");
+    assert!(!f.ws.join("escaped.txt").exists(), "the user's tree is not writable");
+    let tree = f.worktrees_dir().join(run["id"].as_str().unwrap());
+    // New entries in the worktree's root, unlike a sandboxed workspace's.
+    assert_eq!(std::fs::read_to_string(tree.join("top.txt")).unwrap(), "top\n");
+    assert_eq!(std::fs::read_to_string(tree.join("target/out")).unwrap(), "built\n");
+    assert!(
+        std::fs::read_to_string(tree.join("tmp.txt")).unwrap().contains("agentls-step-"),
+        "its own temporary directory"
+    );
+}
