@@ -334,6 +334,16 @@ run = '''if [ -e {s}/killed ]; then echo two > two.txt; else touch {s}/two.start
         transcript.starts_with(&format!("## isolation: worktree {}", tree.display())),
         "{transcript}"
     );
+    let sandbox = format!(
+        "## sandbox: writes to {}, TMPDIR, {}; network allowed\n",
+        tree.display(),
+        f.signals.display()
+    );
+    assert_eq!(
+        transcript.matches(&sandbox).count(),
+        2,
+        "one per drive: {transcript}"
+    );
     let patch = String::from_utf8_lossy(&f.agentls(&["diff", &id]).stdout).into_owned();
     assert!(
         patch.contains("+++ b/one.txt") && patch.contains("+++ b/two.txt"),
@@ -418,14 +428,28 @@ run = '''mkdir -p target && echo built > target/out && echo top > top.txt && ech
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     let run: Value = serde_json::from_slice(&out.stdout).unwrap();
     let output = run["steps"][0]["output"].as_str().unwrap();
-    assert!(output.contains("refused") && !output.contains("ESCAPED"), "{output}");
-    assert!(!f.ws.join("escaped.txt").exists(), "the user's tree is not writable");
+    assert!(
+        output.contains("refused") && !output.contains("ESCAPED"),
+        "{output}"
+    );
+    assert!(
+        !f.ws.join("escaped.txt").exists(),
+        "the user's tree is not writable"
+    );
     let tree = f.worktrees_dir().join(run["id"].as_str().unwrap());
     // New entries in the worktree's root, unlike a sandboxed workspace's.
-    assert_eq!(std::fs::read_to_string(tree.join("top.txt")).unwrap(), "top\n");
-    assert_eq!(std::fs::read_to_string(tree.join("target/out")).unwrap(), "built\n");
+    assert_eq!(
+        std::fs::read_to_string(tree.join("top.txt")).unwrap(),
+        "top\n"
+    );
+    assert_eq!(
+        std::fs::read_to_string(tree.join("target/out")).unwrap(),
+        "built\n"
+    );
     assert!(
-        std::fs::read_to_string(tree.join("tmp.txt")).unwrap().contains("agentls-step-"),
+        std::fs::read_to_string(tree.join("tmp.txt"))
+            .unwrap()
+            .contains("agentls-step-"),
         "its own temporary directory"
     );
 }

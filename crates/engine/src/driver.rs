@@ -109,6 +109,7 @@ async fn drive_steps(
         }
     };
     tree.sandbox = workflow.sandbox.clone();
+    crate::isolation::note_sandbox(inner, &record, &workflow, &tree);
     let mut ctx = context::for_run(inner, &record);
     ctx.workspace.root = tree.root.display().to_string();
     for (idx, step) in workflow.steps.iter().enumerate() {

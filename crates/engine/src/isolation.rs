@@ -142,20 +142,73 @@ fn prepare_now(inner: &Inner, run: &RunId, worktree: Worktree) -> Result<Working
 
 /// Says in the run's transcript where it works (before its first step).
 fn note_in_transcript(inner: &Inner, run: &RunId, worktree: &Worktree, base: &str) {
+    append_transcript(
+        inner,
+        run,
+        &format!(
+            "## isolation: worktree {} (branch {}, from {base})\n",
+            worktree.path.display(),
+            worktree.branch
+        ),
+    );
+}
+
+/// Says in the run's transcript how this drive's commands are sandboxed
+/// (the settings may change between drives), when the workflow has any.
+pub(crate) fn note_sandbox(
+    inner: &Inner,
+    record: &agentls_store::RunRecord,
+    workflow: &Workflow,
+    tree: &WorkingTree,
+) {
+    let commands = workflow
+        .steps
+        .iter()
+        .any(|s| matches!(s.kind, agentls_workflow::StepKind::Run { .. }));
+    if !commands {
+        return;
+    }
+    let policy = crate::steps::sandbox_policy(
+        tree.sandbox.as_ref(),
+        record.workflow_source,
+        &inner.options().sandbox,
+        tree.worktree.as_deref(),
+    );
+    let line = match policy {
+        None => "## sandbox: none (commands run unconfined)\n".to_string(),
+        Some(p) => {
+            // The worktree is granted whole; the workspace is its root.
+            let top = tree.worktree.as_deref().unwrap_or(&tree.root);
+            let mut writable = vec![top.display().to_string(), "TMPDIR".into()];
+            writable.extend(
+                p.write
+                    .iter()
+                    .filter(|w| w.as_path() != top)
+                    .map(|w| w.display().to_string()),
+            );
+            let network = match p.network {
+                agentls_exec::Network::Allowed => "allowed".to_string(),
+                agentls_exec::Network::Denied => "none".to_string(),
+                agentls_exec::Network::Ports(ports) => format!("TCP ports {ports:?}"),
+            };
+            format!(
+                "## sandbox: writes to {}; network {network}{}\n",
+                writable.join(", "),
+                if p.required { "; required" } else { "" }
+            )
+        }
+    };
+    append_transcript(inner, &record.id, &line);
+}
+
+fn append_transcript(inner: &Inner, run: &RunId, text: &str) {
     use std::io::Write;
     let path = inner.transcript_path(run);
     let written = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
         .open(&path)
-        .and_then(|mut f| {
-            writeln!(
-                f,
-                "## isolation: worktree {} (branch {}, from {base})\n",
-                worktree.path.display(),
-                worktree.branch
-            )
-        });
+        .and_then(|mut f| writeln!(f, "{text}"));
     if let Err(err) = written {
         tracing::warn!("cannot write transcript {}: {err}", path.display());
     }

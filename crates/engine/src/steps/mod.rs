@@ -17,6 +17,7 @@ use tokio_util::sync::CancellationToken;
 use crate::engine::Inner;
 use crate::isolation::WorkingTree;
 use crate::models::{CallLog, PromptCall};
+pub(crate) use sandbox::policy as sandbox_policy;
 pub use sandbox::SandboxSettings;
 
 /// How one attempt of a step ended: the one place that says it (the
