@@ -290,6 +290,12 @@ impl Engine {
     /// Returns what was applied.
     pub async fn apply(&self, run: &RunId) -> Result<String, EngineError> {
         let patch = self.patch_to_apply(run)?;
+        self.apply_patch(run, patch).await
+    }
+
+    /// [`Engine::apply`] of `patch`, the run's patch from
+    /// [`Engine::patch_to_apply`].
+    pub async fn apply_patch(&self, run: &RunId, patch: String) -> Result<String, EngineError> {
         if patch.is_empty() {
             self.applied(run)?;
             return Ok("the run changed nothing; its worktree is removed".into());

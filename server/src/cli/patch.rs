@@ -27,8 +27,8 @@ pub async fn apply(args: WorktreeArgs) -> Result<u8, Fail> {
     let run = ws.resolve(&engine, &args.run)?;
     // Refusals of the run's state are usage errors (2); a patch that does
     // not apply to what the user has now is the command's failure (1).
-    engine.patch_to_apply(&run)?;
-    match engine.apply(&run).await {
+    let patch = engine.patch_to_apply(&run)?;
+    match engine.apply_patch(&run, patch).await {
         Ok(summary) => {
             eprintln!("agentls: run {run}: {summary}; its worktree is removed");
             Ok(0)
