@@ -125,3 +125,41 @@ fn apply_goes_through_apply_edit_with_the_documents_version_and_refuses_overlaps
     assert_eq!(discarded["isolation"]["state"], "discarded");
     assert_eq!(server.shutdown_and_exit().code(), Some(0));
 }
+
+#[test]
+fn an_edit_the_editor_refuses_keeps_the_worktree_and_says_why() {
+    let env = TestEnv::new();
+    let ws = env.mkdir("ws");
+    git(&ws, &["init", "--quiet", "-b", "main"]);
+    let notes = env.write("ws/notes.txt", NOTES);
+    git(&ws, &["add", "-A"]);
+    git(&ws, &["commit", "--quiet", "-m", "first"]);
+    env.user_workflow(
+        "upper-beta",
+        "isolation = \"worktree\"\n[[steps]]\nid = \"a\"\nrun = \"sed -i 's/^beta$/BETA/' notes.txt\"\n",
+    );
+    let server = TestServer::spawn_in(env, ServerOptions::new());
+    server.initialize(InitParams::new().run_events().folder(&ws).build());
+    server.set_apply_edit_response(json!({"applied": false, "failureReason": "document is busy"}));
+    let uri = file_uri(&notes.canonicalize().unwrap());
+    server.did_open(&uri, "plaintext", 1, NOTES);
+    let run = server.start_run(json!({"workflow": "upper-beta"}));
+    server.wait_state(&run, "completed");
+
+    // Without `runId`: the newest completed run.
+    let applied = server.command_ok("agent.apply", json!({}));
+    assert_eq!(applied["runId"], run);
+    server.wait_server_request("workspace/applyEdit", |_| true);
+    let message = server.wait_message(&run, "the run's worktree is kept");
+    assert!(
+        message["message"]
+            .as_str()
+            .unwrap()
+            .contains("document is busy"),
+        "{message}"
+    );
+    let status = server.command_ok("agent.status", json!({"runId": run}));
+    assert_eq!(status["isolation"]["state"], "active");
+    assert!(Path::new(status["isolation"]["worktree"].as_str().unwrap()).is_dir());
+    assert_eq!(server.shutdown_and_exit().code(), Some(0));
+}

@@ -105,9 +105,12 @@ fn prepare_now(inner: &Inner, run: &RunId, worktree: Worktree) -> Result<Working
     let repo = Repo::discover(&inner.root).map_err(|e| e.to_string())?;
     let root = match worktree.state {
         WorktreeState::Pending => {
-            // A half-made worktree of a drive that died goes first.
-            repo.remove(&worktree.path, &worktree.branch)
-                .map_err(|e| e.to_string())?;
+            // A half-made worktree of a drive that died goes first (its
+            // branch is reset by the `worktree add` below).
+            if worktree.path.exists() {
+                repo.remove(&worktree.path, &worktree.branch)
+                    .map_err(|e| e.to_string())?;
+            }
             let message = format!("agentls: the working tree at the start of run {run}");
             let created = repo
                 .create(&worktree.path, &worktree.branch, &message)

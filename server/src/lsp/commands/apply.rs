@@ -1,5 +1,5 @@
 //! `agent.apply {runId?, uri?}`: applies a completed worktree run's patch
-//! to the workspace (without `runId`: the newest completed run). Checked
+//! to the workspace (without `runId`: the newest run). Checked
 //! first against the documents and files as they are now: a file the user
 //! changed where the run did refuses the whole patch, naming it, and
 //! nothing changes. Then it answers, and the edit goes on in a task:
@@ -8,7 +8,7 @@
 //! removed once the editor applied it, and a message says how it went.
 //! The handler never waits on the editor (docs/architecture.md, invariant 4).
 
-use agentls_engine::{Engine, EngineError, RunId, RunStatus};
+use agentls_engine::{Engine, EngineError, RunId};
 use tower_lsp_server::jsonrpc::{Error, ErrorCode, Result};
 use tower_lsp_server::ls_types::MessageType;
 
@@ -23,7 +23,7 @@ pub async fn run(state: &State, args: RunArgs) -> Result<ApplyResult> {
         state,
         args.uri.as_ref(),
         args.run_id.as_deref(),
-        Pick::Newest(&[RunStatus::Completed]),
+        Pick::Latest,
     )?;
     let patch = blocking(surface.engine(), &run, |engine, run| {
         engine.patch_to_apply(run)

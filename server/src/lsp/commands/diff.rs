@@ -1,9 +1,8 @@
 //! `agent.diff {runId?, uri?}`: the patch of a run isolated in a worktree
-//! (without `runId`: the newest completed run), as text and as a file in
+//! (without `runId`: the newest run), as text and as a file in
 //! the state directory the editor can open (`uri`). Git runs on the
 //! blocking pool, never on a request worker.
 
-use agentls_engine::RunStatus;
 use tower_lsp_server::jsonrpc::Result;
 
 use super::engine_error;
@@ -18,7 +17,7 @@ pub async fn run(state: &State, args: RunArgs) -> Result<DiffResult> {
         state,
         args.uri.as_ref(),
         args.run_id.as_deref(),
-        Pick::Newest(&[RunStatus::Completed]),
+        Pick::Latest,
     )?;
     let patch = super::apply::blocking(surface.engine(), &run, |engine, run| engine.diff(run))
         .await?

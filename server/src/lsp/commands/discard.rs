@@ -1,8 +1,7 @@
 //! `agent.discard {runId?, uri?}`: drops a worktree run's changes (without
-//! `runId`: the newest completed run): its worktree, branch and directory
+//! `runId`: the newest run): its worktree, branch and directory
 //! are removed. A run being driven is refused; cancel it first.
 
-use agentls_engine::RunStatus;
 use tower_lsp_server::jsonrpc::Result;
 
 use super::engine_error;
@@ -15,7 +14,7 @@ pub async fn run(state: &State, args: RunArgs) -> Result<RunState> {
         state,
         args.uri.as_ref(),
         args.run_id.as_deref(),
-        Pick::Newest(&[RunStatus::Completed]),
+        Pick::Latest,
     )?;
     super::apply::blocking(surface.engine(), &run, |engine, run| engine.discard(run))
         .await?
