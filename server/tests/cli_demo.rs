@@ -72,10 +72,43 @@ fn the_demo_runs_offline_and_replays_the_recorded_answer() {
         .unwrap()
         .contains(&format!("{} characters", recorded.chars().count())));
 
+    // The agent read NOTES.md, checked the tour off, and counted what is
+    // left with a real command; its answer is the step's output.
+    let notes = &run["steps"][4];
+    assert_eq!(notes["step_id"], "notes");
+    assert_eq!(notes["status"], "completed", "{notes}");
+    assert_eq!(
+        notes["output"], cassette["entries"][4]["text"],
+        "the final answer is the output"
+    );
+    assert_eq!(
+        std::fs::read_to_string(ws.join("NOTES.md")).unwrap(),
+        "# Notes\n\n- [x] take the tour (`scripts/demo.sh`)\n- [ ] read docs/workflows.md\n"
+    );
+    let live = String::from_utf8_lossy(&out.stderr);
+    for line in [
+        "▸ read NOTES.md",
+        "▸ edit NOTES.md +1 −1",
+        "▸ run grep -c '^- \\[ \\]' NOTES.md (exit 0",
+    ] {
+        assert!(
+            live.contains(line),
+            "`{line}` not in the live output:\n{live}"
+        );
+    }
+
     // --record taped the stream again, chunk for chunk.
     let taped: Value = serde_json::from_str(&std::fs::read_to_string(&tape).unwrap()).unwrap();
     assert_eq!(
         taped["entries"][0]["chunks"],
         cassette["entries"][0]["chunks"]
     );
+    // ... and the agent's turns with their tool calls.
+    let calls: Vec<&str> = taped["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["tool_calls"][0]["name"].as_str())
+        .collect();
+    assert_eq!(calls, ["read_file", "edit_file", "run_command"]);
 }

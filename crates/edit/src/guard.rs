@@ -16,9 +16,10 @@ use std::path::{Component, Path, PathBuf};
 
 use crate::EditError;
 
-/// A path that passed the guard.
+/// A path that passed the guard. Only the guard makes one.
 #[derive(Debug, Clone)]
-pub(crate) struct Resolved {
+#[non_exhaustive]
+pub struct Resolved {
     /// Relative to the root, normalised (`a/./b/../c` is `a/c`): what users see.
     pub rel: PathBuf,
     /// Where the file really is: symlinks inside the workspace followed, the

@@ -25,6 +25,7 @@ mod range;
 mod workspace;
 
 pub use error::EditError;
+pub use guard::Resolved;
 pub use patch::{FileOp, FilePatch, Patch};
 pub use range::{LineCol, TextRange};
 pub use workspace::{ChangeKind, FileChange, Workspace};

@@ -86,6 +86,13 @@ impl Workspace {
         Ok(self.guard(path)?.abs)
     }
 
+    /// [`Workspace::resolve`], also giving the path as users see it
+    /// (relative to the root, normalised): one guard for callers that read
+    /// or list through their own means and report paths (the agent tools).
+    pub fn locate(&self, path: &str) -> Result<Resolved, EditError> {
+        self.guard(path)
+    }
+
     /// The text of the file at `path`.
     pub fn read_file(&self, path: &str) -> Result<String, EditError> {
         let resolved = self.guard(path)?;

@@ -131,6 +131,7 @@ async fn drive_steps(
             tree: &tree,
             cancel,
             attempt: record.steps[idx].attempt,
+            after_failure: status == StepStatus::Failed,
             tag,
             run_span,
         };
@@ -227,6 +228,8 @@ struct StepDriver<'a> {
     tree: &'a crate::isolation::WorkingTree,
     cancel: &'a CancellationToken,
     attempt: u32,
+    /// The drive took the step up after it had failed (a retry).
+    after_failure: bool,
     tag: Option<Tag>,
     run_span: &'a tracing::Span,
 }
@@ -327,10 +330,15 @@ impl StepDriver<'_> {
             self.attempt += 1;
             self.announce(StepStatus::Running, None, None);
             let span = self.span();
+            let attempt = steps::Attempt {
+                idx: self.idx,
+                after_failure: tries > 1 || self.after_failure,
+            };
             let outcome = steps::execute(
                 self.inner,
                 self.record,
                 self.step,
+                attempt,
                 self.tree,
                 ctx,
                 self.cancel,
@@ -398,11 +406,14 @@ impl StepDriver<'_> {
                 Outcome::Waiting(message) => {
                     let stopped = self.inner.let_go(&self.record.id, RunStatus::Waiting, || {
                         self.inner.store.write(|tx| {
+                            // What it waits for stays on the step: an
+                            // agent's tool call (the command line or the
+                            // diff), or the approve step's message.
                             tx.set_step_status(
                                 &self.record.id,
                                 self.idx,
                                 StepStatus::Waiting,
-                                None,
+                                Some(&message),
                             )?;
                             tx.set_run_status(&self.record.id, RunStatus::Waiting, None)
                         })?;

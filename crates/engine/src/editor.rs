@@ -24,6 +24,14 @@ pub enum EditRequest {
 /// error message a user can act on (nothing is half-applied).
 pub trait Editor: Send + Sync {
     fn apply(&self, edit: EditRequest) -> BoxFuture<'_, Result<String, String>>;
+
+    /// The editor's text of the file at `path` (relative to the workspace
+    /// root) when it is open there, unsaved changes included; `None` when
+    /// it is not open (the disk has the text).
+    fn document(&self, path: &str) -> BoxFuture<'_, Option<String>> {
+        let _ = path;
+        Box::pin(async { None })
+    }
 }
 
 /// Edits files on disk, inside the workspace only (agentls-edit's guard).

@@ -280,6 +280,18 @@ impl Engine {
         self.tagged(None).approve(run, step, reason)
     }
 
+    /// [`Tagged::approve_with`]: `always` allows the same action for the
+    /// rest of the run (agent steps).
+    pub fn approve_with(
+        &self,
+        run: &RunId,
+        step: Option<&str>,
+        reason: Option<&str>,
+        always: bool,
+    ) -> Result<(), EngineError> {
+        self.tagged(None).approve_with(run, step, reason, always)
+    }
+
     /// Waits until the run is no longer being driven (completed, failed,
     /// waiting, cancelled...) and returns it.
     pub async fn wait(&self, run: &RunId) -> Result<RunRecord, EngineError> {
@@ -344,6 +356,17 @@ impl Engine {
         reason: Option<&str>,
     ) -> Result<(), EngineError> {
         let (record, idx) = self.paused_step(run, step, Action::Reject)?;
+        if record.steps[idx].kind == "agent" {
+            // The model hears the reason as the call's result and goes on.
+            let said = crate::steps::answer(
+                &self.inner.store,
+                run,
+                idx,
+                crate::steps::Answer::Reject { reason },
+            )?;
+            tracing::info!("run {run}: {said}");
+            return self.spawn(run.clone(), None);
+        }
         let error = format!(
             "rejected{}",
             reason.map(|r| format!(": {r}")).unwrap_or_default()
@@ -546,6 +569,7 @@ pub(crate) fn kind_name(kind: &StepKind) -> &'static str {
         StepKind::Prompt { .. } => "prompt",
         StepKind::Edit(_) => "edit",
         StepKind::Approve { .. } => "approve",
+        StepKind::Agent(_) => "agent",
     }
 }
 

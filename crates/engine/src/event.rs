@@ -36,12 +36,23 @@ pub enum Event {
         step: String,
         bytes: Vec<u8>,
     },
+    /// What a running step is doing now, in a few words (an agent step:
+    /// `turn 3/25: running cargo test`). Not stored: the next one, or the
+    /// step's next status, replaces it.
+    Activity {
+        run: RunId,
+        index: usize,
+        text: String,
+    },
 }
 
 impl Event {
     pub fn run(&self) -> &RunId {
         match self {
-            Event::Run { run, .. } | Event::Step { run, .. } | Event::Output { run, .. } => run,
+            Event::Run { run, .. }
+            | Event::Step { run, .. }
+            | Event::Output { run, .. }
+            | Event::Activity { run, .. } => run,
         }
     }
 }

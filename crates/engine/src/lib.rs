@@ -36,8 +36,8 @@ mod trust;
 
 pub use agentls_chat as chat;
 pub use agentls_store::{
-    Action, RunId, RunRecord, RunStatus, RunSummary, StepRecord, StepStatus, Store, Usage,
-    Worktree, WorktreeState,
+    Action, AgentMessage, RunId, RunRecord, RunStatus, RunSummary, StepRecord, StepStatus, Store,
+    ToolCallRecord, ToolCallStatus, Usage, Worktree, WorktreeState,
 };
 pub use editor::{DiskEditor, EditRequest, Editor};
 pub use engine::{Engine, EngineOptions, StartRequest};

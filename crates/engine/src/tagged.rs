@@ -185,7 +185,30 @@ impl<'a> Tagged<'a> {
         step: Option<&str>,
         reason: Option<&str>,
     ) -> Result<(), EngineError> {
+        self.approve_with(run, step, reason, false)
+    }
+
+    /// [`Tagged::approve`]; for an agent step waiting on a tool call,
+    /// `always` also allows the same command line (or edits of the same
+    /// file) for the rest of the run.
+    pub fn approve_with(
+        &self,
+        run: &RunId,
+        step: Option<&str>,
+        reason: Option<&str>,
+        always: bool,
+    ) -> Result<(), EngineError> {
         let (record, idx) = self.paused_step(run, step, Action::Approve)?;
+        if record.steps[idx].kind == "agent" {
+            let said = crate::steps::answer(
+                &self.inner.store,
+                run,
+                idx,
+                crate::steps::Answer::Approve { always },
+            )?;
+            tracing::info!("run {run}: {said}");
+            return self.engine.spawn(run.clone(), self.tag);
+        }
         let output = reason
             .map(|r| format!("approved: {r}"))
             .unwrap_or_else(|| "approved".into());

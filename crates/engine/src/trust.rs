@@ -52,13 +52,33 @@ pub fn untrusted_actions(workflow: &Workflow, models: Option<&dyn Models>) -> Ve
                     ));
                 }
             }
+            StepKind::Agent(spec) => {
+                let tools = spec.tools.join(", ");
+                actions.push(format!(
+                    "let a model call the tools {tools} (step `{}`)",
+                    step.id
+                ));
+                for rule in &spec.allow.run {
+                    actions.push(format!(
+                        "let it run commands matching `{rule}` without asking (step `{}`)",
+                        step.id
+                    ));
+                }
+                for rule in &spec.allow.edit {
+                    actions.push(format!(
+                        "let it edit files matching `{rule}` without asking (step `{}`)",
+                        step.id
+                    ));
+                }
+            }
             StepKind::Edit(EditSpec::Selection { .. }) | StepKind::Approve { .. } => {}
         }
     }
-    let runs_commands = workflow
-        .steps
-        .iter()
-        .any(|s| matches!(s.kind, StepKind::Run { .. }));
+    let runs_commands = workflow.steps.iter().any(|s| match &s.kind {
+        StepKind::Run { .. } => true,
+        StepKind::Agent(spec) => spec.tools.iter().any(|t| t == "run_command"),
+        _ => false,
+    });
     if let (true, Some(sandbox)) = (runs_commands, &workflow.sandbox) {
         actions.extend(sandbox_actions(sandbox));
     }

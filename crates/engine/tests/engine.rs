@@ -459,7 +459,7 @@ async fn events_announce_committed_transitions_in_order() {
         .filter_map(|e| match e {
             Event::Run { status, .. } => Some(format!("run:{status}")),
             Event::Step { status, step, .. } => Some(format!("{step}:{status}")),
-            Event::Output { .. } => None,
+            Event::Output { .. } | Event::Activity { .. } => None,
         })
         .collect();
     assert_eq!(

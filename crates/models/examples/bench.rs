@@ -3,6 +3,7 @@
 //! ```sh
 //! cargo run --release -p agentls-models --example bench -- throughput [--deltas 200000] [--rate 0] [--rounds 5]
 //! cargo run --release -p agentls-models --example bench -- fanout [--rounds 5]
+//! cargo run --release -p agentls-models --example bench -- tools [--deltas 20000] [--rounds 5]
 //! ```
 //!
 //! `throughput`: a local server sends one OpenAI-style Chat Completions
@@ -16,13 +17,20 @@
 //! `fanout`: three fake vendors (Anthropic, OpenAI, Gemini) answer after
 //! 300, 600 and 900 ms; a fan-out over the three is timed against the
 //! slowest one alone.
+//!
+//! `tools`: for Anthropic and OpenAI, a turn whose one tool call's
+//! arguments stream as `--deltas` fragments, against a turn of as many
+//! text deltas; for Gemini, whose calls come whole, a turn of `--deltas`
+//! text deltas ending in a call. Each through `SessionModels::turn`, the
+//! server unpaced: what decoding a tool call costs per delta.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use agentls_engine::{Models, PromptCall};
+use agentls_engine::chat::{Message, ToolSpec};
+use agentls_engine::{Models, PromptCall, TurnCall};
 use agentls_models::SessionModels;
-use agentls_provider::testing::{fast_config, sse_response, FakeServer, Step};
+use agentls_provider::testing::{fast_config, sse_response, FakeServer, Step, Turn, Wire};
 use agentls_provider::{Kind, ProviderConfig, ProvidersConfig, Request};
 use agentls_workflow::Pick;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -51,10 +59,11 @@ fn main() {
             flag("--rate", 0),
         )),
         Some("fanout") => runtime.block_on(fanout(rounds)),
+        Some("tools") => runtime.block_on(tools(flag("--deltas", 20_000), rounds)),
         _ => {
             eprintln!(
                 "usage: bench throughput [--deltas N] [--rate DELTAS_PER_S] [--rounds R] \
-                 | bench fanout [--rounds R]"
+                 | bench fanout [--rounds R] | bench tools [--deltas N] [--rounds R]"
             );
             std::process::exit(2);
         }
@@ -271,6 +280,82 @@ async fn throughput(deltas: usize, rounds: usize, rate: usize) {
         rate(curl)
     );
     println!("ratio agentls / curl: {:.2}", rate(ours) / rate(curl));
+}
+
+// ---- tool-call turns -------------------------------------------------------
+
+async fn tools(deltas: usize, rounds: usize) {
+    println!("{deltas} deltas per turn, unpaced, {rounds} rounds each");
+    let pieces: Vec<String> = (0..deltas).map(|i| format!(" tok{}", i % 1000)).collect();
+    let pieces: Vec<&str> = pieces.iter().map(String::as_str).collect();
+    for wire in Wire::ALL {
+        let text = Turn::text(&pieces);
+        let call = match wire {
+            // Gemini's calls come whole: many text deltas, then the call.
+            Wire::Gemini => Turn::text(&pieces).call(
+                "c",
+                "write_file",
+                &["{\"path\": \"a.txt\", \"content\": \"x\"}"],
+            ),
+            _ => {
+                let mut arguments = vec!["{\"path\": \"a.txt\", \"content\": \""];
+                arguments.extend(pieces.iter().copied());
+                arguments.push("\"}");
+                Turn::text(&[]).call("toolu_bench", "write_file", &arguments)
+            }
+        };
+        let text_ms = turn_median(wire, &text, rounds).await;
+        let call_ms = turn_median(wire, &call, rounds).await;
+        println!(
+            "{wire:?}: {deltas} text deltas median {text_ms:>7.1} ms ({:.2} µs/delta); \
+             with the tool call median {call_ms:>7.1} ms ({:.2} µs/delta)",
+            text_ms * 1000.0 / deltas as f64,
+            call_ms * 1000.0 / deltas as f64,
+        );
+    }
+}
+
+/// The median time of `SessionModels::turn` answering `turn` in `wire`'s
+/// format, live output drained.
+async fn turn_median(wire: Wire, turn: &Turn, rounds: usize) -> f64 {
+    let body = wire.events(turn).concat().into_bytes();
+    let base = stream_server(Arc::new(body), 0).await;
+    let mut config = match wire {
+        Wire::Anthropic => fast_config(Kind::Anthropic, &base),
+        Wire::Openai => fast_config(Kind::Openai, &format!("{base}/v1")),
+        Wire::Gemini => fast_config(Kind::Gemini, &format!("{base}/v1beta")),
+    };
+    config.model = Some("bench".into());
+    let models = models_with(vec![("p", config)]);
+    let spec = ToolSpec {
+        name: "write_file".into(),
+        description: "Write a file.".into(),
+        parameters: serde_json::json!({"type": "object"}),
+    };
+    let mut samples = Vec::new();
+    for _ in 0..rounds {
+        let (tx, mut rx) = mpsc::channel::<Vec<u8>>(64);
+        let drain = tokio::spawn(async move { while rx.recv().await.is_some() {} });
+        let call = TurnCall {
+            step: "bench".into(),
+            provider: Some("p".into()),
+            system: None,
+            messages: vec![Message::User {
+                text: "Write the file".into(),
+            }],
+            tools: vec![spec.clone()],
+            calls: Default::default(),
+        };
+        let started = Instant::now();
+        let outcome = models
+            .turn(call, tx, CancellationToken::new())
+            .await
+            .expect("turn");
+        samples.push(started.elapsed());
+        let _ = drain.await;
+        assert_eq!(outcome.tool_calls.len(), turn.calls.len(), "whole calls");
+    }
+    ms(median(&mut samples))
 }
 
 // ---- fan-out wall time -----------------------------------------------------

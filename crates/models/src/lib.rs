@@ -1,12 +1,13 @@
-//! agentls-models: the bridge between the engine's `prompt` steps and the
-//! model providers.
+//! agentls-models: the bridge between the engine's `prompt` and `agent`
+//! steps and the model providers.
 //!
 //! What it owns: [`SessionModels`], one session's providers (built lazily
 //! from a [`ProvidersConfig`](agentls_provider::ProvidersConfig), cached by
 //! name, optionally recorded into a cassette), which implements
 //! [`agentls_engine::Models`]: resolving provider names, streaming an answer
 //! into the step's live output, fan-out over several providers with `pick`,
-//! usage accounting. Also [`untrusted_config_problems`], the trust rule for
+//! an agent step's turns (the conversation and tools out, text and tool
+//! calls back), usage accounting. Also [`untrusted_config_problems`], the trust rule for
 //! a workspace's own provider configuration.
 //!
 //! Architecture invariants: this crate knows nothing of LSP, of config files
@@ -43,6 +44,7 @@ mod prompt;
 mod redact;
 mod session;
 mod trust;
+mod turn;
 
 pub use error::ModelsError;
 pub use session::SessionModels;

@@ -1,5 +1,5 @@
-//! The live output of a prompt step: what a person watching the run sees
-//! while the answers stream. Owns the layout (a `── name ──` line whenever
+//! The live output of a prompt step or an agent step's turn: what a person
+//! watching the run sees while the answers stream. Owns the layout (a `── name ──` line whenever
 //! the speaking provider of a fan-out changes, bracketed notices for retries
 //! and failures) and the coalescing of small pieces into fewer, larger
 //! writes. The stored output never passes through here: it is built from
@@ -26,6 +26,9 @@ pub struct Live {
     headings: bool,
     speaker: Option<usize>,
     at_line_start: bool,
+    /// Text was written since the last notice: a retry now means the
+    /// answer starts over (an agent step's turn, docs/providers.md).
+    spoke: bool,
     buffer: Vec<u8>,
 }
 
@@ -37,6 +40,7 @@ impl Live {
             names,
             speaker: None,
             at_line_start: true,
+            spoke: false,
             buffer: Vec::new(),
         }
     }
@@ -56,6 +60,7 @@ impl Live {
                 self.speak(index);
                 self.buffer.extend_from_slice(text.as_bytes());
                 self.at_line_start = text.ends_with('\n');
+                self.spoke = true;
             }
             Item::Chunk(
                 index,
@@ -64,13 +69,20 @@ impl Live {
                     delay,
                     reason,
                 },
-            ) => self.notice(
-                index,
-                &format!(
-                    "{reason}; retrying in {} (attempt {attempt})",
-                    show_delay(delay)
-                ),
-            ),
+            ) => {
+                let over = if self.spoke {
+                    "; the answer starts over"
+                } else {
+                    ""
+                };
+                self.notice(
+                    index,
+                    &format!(
+                        "{reason}; retrying in {} (attempt {attempt}){over}",
+                        show_delay(delay)
+                    ),
+                )
+            }
             Item::Failed(index, error) => self.notice(index, &error),
             // Kinds of chunk added later carry nothing to show.
             Item::Chunk(_, _) => {}
@@ -103,6 +115,7 @@ impl Live {
         self.buffer
             .extend_from_slice(format!("[{message}]\n").as_bytes());
         self.at_line_start = true;
+        self.spoke = false;
     }
 
     /// Ends the current line, so a heading or notice starts a line of its
@@ -191,6 +204,28 @@ mod tests {
         assert_eq!(
             out,
             "[provider `claude`: HTTP 429: slow down; retrying in 1.5s (attempt 2)]\nHi"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_retry_after_text_says_the_answer_starts_over() {
+        let retry = || {
+            Item::Chunk(
+                0,
+                Chunk::Retrying {
+                    attempt: 2,
+                    delay: Duration::from_millis(5),
+                    reason: "provider `claude`: the connection broke".into(),
+                },
+            )
+        };
+        let items = vec![text(0, "Let me"), retry(), retry(), text(0, "Let me look.")];
+        let out = written(&["claude"], items).await;
+        assert_eq!(
+            out,
+            "Let me\n[provider `claude`: the connection broke; retrying in 5ms (attempt 2); \
+             the answer starts over]\n[provider `claude`: the connection broke; retrying in 5ms \
+             (attempt 2)]\nLet me look."
         );
     }
 }

@@ -10,7 +10,10 @@
 use std::time::{Duration, Instant};
 
 use agentls_engine::ModelCall;
-use agentls_provider::{Completion, Kind, ProviderConfig, ProviderError, Secrets};
+use agentls_provider::{
+    Completion, Kind, Message, ProviderConfig, ProviderError, Request, Secrets, ToolCall,
+};
+use serde_json::{json, Value};
 use tracing::field::Empty;
 
 use crate::redact::redact;
@@ -173,6 +176,81 @@ pub(crate) fn content(
     );
 }
 
+/// Whether a telemetry layer opted in to content: only then is there a
+/// reason to keep a copy of a turn's conversation.
+pub(crate) fn content_enabled() -> bool {
+    tracing::enabled!(target: "agentls::content", tracing::Level::INFO)
+}
+
+/// [`content`] for an agent step's turn: the whole conversation in, the
+/// text and tool calls out, in the GenAI conventions' message format
+/// (`tool_call` and `tool_call_response` parts). Tool arguments and results
+/// are content too, and are redacted the same way.
+pub(crate) fn turn_content(
+    request: &Request,
+    result: &Result<Completion, ModelsError>,
+    secrets: impl Fn() -> Secrets,
+) {
+    tracing::event!(
+        target: "agentls::content",
+        tracing::Level::INFO,
+        "gen_ai.input.messages" = %conversation(&request.messages, &secrets()),
+        "gen_ai.output.messages" = %turn_output(result, &secrets()),
+        "gen_ai.client.inference.operation.details"
+    );
+}
+
+fn conversation(messages: &[Message], secrets: &Secrets) -> String {
+    let text = |text: &str| json!({"type": "text", "content": redact(text, secrets)});
+    let messages: Vec<Value> = messages
+        .iter()
+        .map(|message| match message {
+            Message::User { text: said } => json!({"role": "user", "parts": [text(said)]}),
+            Message::Assistant {
+                text: said,
+                tool_calls,
+            } => json!({"role": "assistant", "parts": assistant_parts(said, tool_calls, secrets)}),
+            Message::Tool { results } => json!({
+                "role": "tool",
+                "parts": results.iter().map(|result| json!({
+                    "type": "tool_call_response",
+                    "id": result.call_id,
+                    "response": redact(&result.content, secrets),
+                })).collect::<Vec<_>>(),
+            }),
+        })
+        .collect();
+    Value::Array(messages).to_string()
+}
+
+fn assistant_parts(text: &str, calls: &[ToolCall], secrets: &Secrets) -> Vec<Value> {
+    let mut parts = Vec::new();
+    if !text.is_empty() {
+        parts.push(json!({"type": "text", "content": redact(text, secrets)}));
+    }
+    parts.extend(calls.iter().map(|call| {
+        json!({
+            "type": "tool_call",
+            "id": call.id,
+            "name": call.name,
+            "arguments": redact(&call.input.to_string(), secrets),
+        })
+    }));
+    parts
+}
+
+fn turn_output(result: &Result<Completion, ModelsError>, secrets: &Secrets) -> String {
+    let Ok(completion) = result else {
+        return "[]".into();
+    };
+    json!([{
+        "role": "assistant",
+        "parts": assistant_parts(&completion.text, &completion.tool_calls, secrets),
+        "finish_reason": completion.stop_reason,
+    }])
+    .to_string()
+}
+
 fn input_messages(prompt: &str, secrets: &Secrets) -> String {
     serde_json::json!([{
         "role": "user",
@@ -214,6 +292,7 @@ pub(crate) fn error_type(err: &ModelsError) -> String {
         ProviderError::Protocol { .. } => "protocol",
         ProviderError::Cancelled { .. } => "cancelled",
         ProviderError::CommandFailed { .. } | ProviderError::Exec { .. } => "command_failed",
+        ProviderError::NoToolCalling { .. } => "no_tool_calling",
         ProviderError::Cassette { .. } | ProviderError::ReplayExhausted { .. } => "replay",
         _ => "_OTHER",
     };
@@ -239,4 +318,67 @@ fn int(value: u64) -> i64 {
 
 fn millis(duration: Duration) -> u64 {
     u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use agentls_provider::{Secret, ToolResult, Usage};
+
+    use super::*;
+
+    #[test]
+    fn a_turn_is_recorded_in_the_conventions_message_format_with_secrets_redacted() {
+        let secrets: Secrets = [Secret::new("hunter2-very-secret")].into_iter().collect();
+        let call = ToolCall {
+            id: "toolu_1".into(),
+            name: "run_command".into(),
+            input: json!({"command": "curl -H hunter2-very-secret x"}),
+            signature: None,
+        };
+        let messages = vec![
+            Message::User {
+                text: "Fix it".into(),
+            },
+            Message::Assistant {
+                text: "Running.".into(),
+                tool_calls: vec![call.clone()],
+            },
+            Message::Tool {
+                results: vec![ToolResult::error(&call, "said hunter2-very-secret")],
+            },
+        ];
+        let input: Value = serde_json::from_str(&conversation(&messages, &secrets)).unwrap();
+        assert_eq!(
+            input,
+            json!([
+                {"role": "user", "parts": [{"type": "text", "content": "Fix it"}]},
+                {"role": "assistant", "parts": [
+                    {"type": "text", "content": "Running."},
+                    {"type": "tool_call", "id": "toolu_1", "name": "run_command",
+                     "arguments": "{\"command\":\"curl -H *** x\"}"}]},
+                {"role": "tool", "parts": [
+                    {"type": "tool_call_response", "id": "toolu_1", "response": "said ***"}]}
+            ])
+        );
+        let completion = Completion {
+            text: String::new(),
+            tool_calls: vec![call],
+            usage: Usage::default(),
+            stop_reason: Some("tool_use".into()),
+            request_id: None,
+            model: None,
+            attempts: 1,
+            first_chunk: None,
+            latency: Duration::ZERO,
+        };
+        let output: Value = serde_json::from_str(&turn_output(&Ok(completion), &secrets)).unwrap();
+        assert_eq!(
+            output,
+            json!([{"role": "assistant", "finish_reason": "tool_use", "parts": [
+                {"type": "tool_call", "id": "toolu_1", "name": "run_command",
+                 "arguments": "{\"command\":\"curl -H *** x\"}"}]}])
+        );
+    }
 }

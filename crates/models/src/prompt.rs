@@ -24,7 +24,7 @@ use crate::redact::redact;
 use crate::{ModelsError, SessionModels};
 
 /// Chunks buffered per provider before it waits for the live writer.
-const CHUNKS: usize = 256;
+pub(crate) const CHUNKS: usize = 256;
 
 pub(crate) async fn answer(
     models: &SessionModels,
@@ -140,7 +140,7 @@ pub(crate) async fn answer(
 
 /// Writes the merged chunk streams to the live output, coalescing what is
 /// already waiting into writes of at most about [`Live::is_full`]'s size.
-async fn write_live(
+pub(crate) async fn write_live(
     live: &mut Live,
     mut merged: futures::stream::SelectAll<BoxStream<'_, Vec<Item>>>,
 ) {
@@ -172,7 +172,7 @@ async fn write_live(
 /// last text). Taking what is waiting in one `recv_many` costs one unit of
 /// tokio's cooperative budget, not one per chunk: an answer of thousands
 /// of small chunks would otherwise make the step's task yield every 128.
-fn provider_stream(
+pub(crate) fn provider_stream(
     index: usize,
     chunks: mpsc::Receiver<Chunk>,
     failure: oneshot::Receiver<Option<String>>,
@@ -202,15 +202,20 @@ fn single(name: &str, completion: &Completion) -> PromptOutcome {
     PromptOutcome {
         output: completion.text.clone(),
         outputs: BTreeMap::from([(name.to_string(), completion.text.clone())]),
-        usage: Usage {
-            input_tokens: completion.usage.input_tokens,
-            output_tokens: completion.usage.output_tokens,
-            cached_tokens: completion.usage.cached_tokens,
-            provider: Some(name.to_string()),
-            model: completion.model.clone(),
-            latency_ms: Some(millis(completion.latency)),
-        },
+        usage: usage(name, completion),
         warning: None,
+    }
+}
+
+/// The usage of one provider's answer, as the store keeps it.
+pub(crate) fn usage(name: &str, completion: &Completion) -> Usage {
+    Usage {
+        input_tokens: completion.usage.input_tokens,
+        output_tokens: completion.usage.output_tokens,
+        cached_tokens: completion.usage.cached_tokens,
+        provider: Some(name.to_string()),
+        model: completion.model.clone(),
+        latency_ms: Some(millis(completion.latency)),
     }
 }
 

@@ -11,7 +11,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use agentls_engine::{Models, PromptCall, PromptOutcome};
+use agentls_engine::{Models, PromptCall, PromptOutcome, TurnCall, TurnOutcome};
 use agentls_provider::{
     CassetteWriter, Kind, Provider, ProvidersConfig, Recorder, Secret, Secrets,
 };
@@ -186,6 +186,20 @@ impl Models for SessionModels {
             // provider errors are redacted at the source, and this pass
             // covers every other way a secret could end up in it.
             crate::prompt::answer(self, call, output, cancel)
+                .await
+                .map_err(|err| redact(&err.to_string(), &self.secrets()))
+        })
+    }
+
+    fn turn(
+        &self,
+        call: TurnCall,
+        output: mpsc::Sender<Vec<u8>>,
+        cancel: CancellationToken,
+    ) -> BoxFuture<'_, Result<TurnOutcome, String>> {
+        Box::pin(async move {
+            // Redacted as a prompt's error is: the engine stores it.
+            crate::turn::turn(self, call, output, cancel)
                 .await
                 .map_err(|err| redact(&err.to_string(), &self.secrets()))
         })

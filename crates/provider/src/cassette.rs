@@ -4,7 +4,7 @@
 //!
 //! ```json
 //! {
-//!   "version": 1,
+//!   "version": 2,
 //!   "entries": [
 //!     {
 //!       "provider": "claude",
@@ -14,15 +14,29 @@
 //!       "usage": {"input_tokens": 9, "output_tokens": 3, "cached_tokens": 0},
 //!       "stop_reason": "end_turn",
 //!       "request_id": "req_011"
+//!     },
+//!     {
+//!       "provider": "claude",
+//!       "chunks": ["Let me look."],
+//!       "tool_calls": [
+//!         {"id": "toolu_01", "name": "read_file", "input": {"path": "src/lib.rs"}}
+//!       ],
+//!       "stop_reason": "tool_use"
 //!     }
 //!   ]
 //! }
 //! ```
 //!
 //! Matching rule: a `replay` provider named `P` serves the entries whose
-//! `provider` is `P`, in file order, one per call; the prompt is kept for
-//! people reading the file and is not compared. Asking for more answers
-//! than were recorded is an error.
+//! `provider` is `P`, in file order, one per call (one per model turn of an
+//! agent step); the prompt is kept for people reading the file and is not
+//! compared. Asking for more answers than were recorded is an error, and so
+//! is an entry with tool calls answering a request that offers no tools.
+//!
+//! For hand-written cassettes (the offline demo), an entry may give `text`
+//! instead of `chunks` (replayed word by word), and a tool call may leave
+//! out its `id` (`replay-E-K` is used: entry E of the file, call K) and its
+//! `input` (`{}`). Version 1 files (no tool calls) are read as they are.
 //!
 //! [`Recorder`] wraps any provider and appends each successful answer to a
 //! [`CassetteWriter`] (one per run, shared by every wrapped provider), which
@@ -34,15 +48,18 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
+use agentls_chat::ToolCall;
 use futures::future::BoxFuture;
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use crate::{Chunk, Completion, Provider, ProviderError, Request, Usage};
 
-/// The cassette format version this crate reads and writes.
-pub const CASSETTE_VERSION: u32 = 1;
+/// The cassette format version this crate writes. It reads this one and
+/// version 1 (the same format without tool calls).
+pub const CASSETTE_VERSION: u32 = 2;
 
 /// A cassette file's content.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -68,7 +85,15 @@ pub struct CassetteEntry {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub prompt: Option<String>,
     /// The answer's text chunks as they streamed.
+    #[serde(default)]
     pub chunks: Vec<String>,
+    /// The answer's text in one piece, for cassettes written by hand:
+    /// replayed word by word. An entry has `chunks` or `text`, not both.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+    /// The tools the model asked to call, in order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tool_calls: Vec<CassetteCall>,
     /// Token usage.
     #[serde(default)]
     pub usage: Usage,
@@ -78,6 +103,82 @@ pub struct CassetteEntry {
     /// The vendor's request id.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub request_id: Option<String>,
+}
+
+/// A recorded tool call.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CassetteCall {
+    /// The call's id; when left out, `replay-E-K` (entry E of the file,
+    /// call K, both from 1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// The tool's name.
+    pub name: String,
+    /// The arguments; `{}` when left out.
+    #[serde(default = "empty_object")]
+    pub input: Value,
+    /// Opaque vendor data sent back with the call (Gemini's
+    /// `thoughtSignature`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signature: Option<String>,
+}
+
+fn empty_object() -> Value {
+    Value::Object(serde_json::Map::new())
+}
+
+impl From<&ToolCall> for CassetteCall {
+    fn from(call: &ToolCall) -> Self {
+        CassetteCall {
+            id: Some(call.id.clone()),
+            name: call.name.clone(),
+            input: call.input.clone(),
+            signature: call.signature.clone(),
+        }
+    }
+}
+
+impl CassetteEntry {
+    /// The text chunks to replay: `chunks`, or `text` cut after each run of
+    /// whitespace.
+    pub fn replay_chunks(&self) -> Vec<String> {
+        let Some(text) = &self.text else {
+            return self.chunks.clone();
+        };
+        let mut pieces = Vec::new();
+        let mut start = 0;
+        let mut after_space = false;
+        for (at, c) in text.char_indices() {
+            if after_space && !c.is_whitespace() {
+                pieces.push(text[start..at].to_string());
+                start = at;
+            }
+            after_space = c.is_whitespace();
+        }
+        if start < text.len() {
+            pieces.push(text[start..].to_string());
+        }
+        pieces
+    }
+
+    /// The tool calls, ids filled in: `number` is the entry's place in the
+    /// file, from 1.
+    pub fn replay_calls(&self, number: usize) -> Vec<ToolCall> {
+        self.tool_calls
+            .iter()
+            .enumerate()
+            .map(|(k, call)| ToolCall {
+                id: call
+                    .id
+                    .clone()
+                    .unwrap_or_else(|| format!("replay-{number}-{}", k + 1)),
+                name: call.name.clone(),
+                input: call.input.clone(),
+                signature: call.signature.clone(),
+            })
+            .collect()
+    }
 }
 
 impl Default for Cassette {
@@ -102,11 +203,21 @@ impl Cassette {
             .map_err(|err| error(format!("cannot read: {}", err.reason())))?;
         let cassette: Cassette =
             serde_json::from_str(&text).map_err(|err| error(format!("not a cassette: {err}")))?;
-        if cassette.version != CASSETTE_VERSION {
+        if !(1..=CASSETTE_VERSION).contains(&cassette.version) {
             return Err(error(format!(
-                "format version {} is not supported (this agentls reads version {CASSETTE_VERSION})",
+                "format version {} is not supported (this agentls reads versions 1 to \
+                 {CASSETTE_VERSION})",
                 cassette.version
             )));
+        }
+        for (index, entry) in cassette.entries.iter().enumerate() {
+            if entry.text.is_some() && !entry.chunks.is_empty() {
+                return Err(error(format!(
+                    "entry {} (provider `{}`) has both `chunks` and `text`; give one",
+                    index + 1,
+                    entry.provider
+                )));
+            }
         }
         Ok(cassette)
     }
@@ -204,14 +315,19 @@ impl Recorder {
         chunks: mpsc::Sender<Chunk>,
         cancel: CancellationToken,
     ) -> Result<Completion, ProviderError> {
-        let prompt = request.prompt.clone();
+        let prompt = request.last_user_text().to_string();
         let (tee, mut tapped) = mpsc::channel(64);
         let answer = self.inner.stream(request, tee, cancel);
         let forward = async move {
             let mut texts = Vec::new();
             while let Some(chunk) = tapped.recv().await {
-                if let Chunk::Text(text) = &chunk {
-                    texts.push(text.clone());
+                match &chunk {
+                    Chunk::Text(text) => texts.push(text.clone()),
+                    // A tool turn retried after text starts over: the tape
+                    // keeps the answer that succeeded, as the completion
+                    // does.
+                    Chunk::Retrying { .. } => texts.clear(),
+                    _ => {}
                 }
                 let _ = chunks.send(chunk).await;
             }
@@ -224,6 +340,12 @@ impl Recorder {
             model: completion.model.clone(),
             prompt: Some(prompt),
             chunks: texts,
+            text: None,
+            tool_calls: completion
+                .tool_calls
+                .iter()
+                .map(CassetteCall::from)
+                .collect(),
             usage: completion.usage,
             stop_reason: completion.stop_reason.clone(),
             request_id: completion.request_id.clone(),
@@ -251,7 +373,8 @@ impl Provider for Recorder {
 pub(crate) struct ReplayProvider {
     name: String,
     path: PathBuf,
-    entries: Vec<CassetteEntry>,
+    /// This provider's entries, with their place in the file (from 1).
+    entries: Vec<(usize, CassetteEntry)>,
     /// Index of the next entry; per instance, so per session.
     next: AtomicUsize,
 }
@@ -261,7 +384,13 @@ impl ReplayProvider {
     /// without any is an error now rather than at the first prompt.
     pub(crate) fn load(name: &str, path: PathBuf) -> Result<ReplayProvider, ProviderError> {
         let cassette = Cassette::load(&path)?;
-        let entries: Vec<CassetteEntry> = cassette.entries_for(name).cloned().collect();
+        let entries: Vec<(usize, CassetteEntry)> = cassette
+            .entries
+            .iter()
+            .enumerate()
+            .filter(|(_, entry)| entry.provider == name)
+            .map(|(index, entry)| (index + 1, entry.clone()))
+            .collect();
         if entries.is_empty() {
             let mut names: Vec<&str> = cassette
                 .entries
@@ -293,33 +422,55 @@ impl ReplayProvider {
 
     async fn run(
         &self,
+        request: Request,
         chunks: mpsc::Sender<Chunk>,
         cancel: CancellationToken,
     ) -> Result<Completion, ProviderError> {
         let started = Instant::now();
         let index = self.next.fetch_add(1, Ordering::Relaxed);
-        let entry = self
-            .entries
-            .get(index)
-            .ok_or_else(|| ProviderError::ReplayExhausted {
-                provider: self.name.clone(),
+        let (number, entry) =
+            self.entries
+                .get(index)
+                .ok_or_else(|| ProviderError::ReplayExhausted {
+                    provider: self.name.clone(),
+                    path: self.path.clone(),
+                    recorded: self.entries.len(),
+                })?;
+        if !entry.tool_calls.is_empty() && !request.is_tool_turn() {
+            return Err(ProviderError::Cassette {
                 path: self.path.clone(),
-                recorded: self.entries.len(),
-            })?;
+                message: format!(
+                    "entry {number} (answer {} for `{}`) calls tools, but the step offers none \
+                     (a prompt step); the cassette was recorded for another workflow",
+                    index + 1,
+                    self.name
+                ),
+            });
+        }
+        let texts = entry.replay_chunks();
+        let tool_calls = entry.replay_calls(*number);
         let mut first_chunk = None;
-        for chunk in &entry.chunks {
+        let pieces =
+            texts
+                .iter()
+                .map(|text| Chunk::Text(text.clone()))
+                .chain(tool_calls.iter().map(|call| Chunk::ToolCall {
+                    name: call.name.clone(),
+                }));
+        for chunk in pieces {
             if cancel.is_cancelled() {
                 return Err(ProviderError::Cancelled {
                     provider: self.name.clone(),
                 });
             }
             first_chunk.get_or_insert_with(|| started.elapsed());
-            let _ = chunks.send(Chunk::Text(chunk.clone())).await;
+            let _ = chunks.send(chunk).await;
             // Let consumers see chunks one by one, as they streamed.
             tokio::task::yield_now().await;
         }
         Ok(Completion {
-            text: entry.chunks.concat(),
+            text: texts.concat(),
+            tool_calls,
             usage: entry.usage,
             stop_reason: entry.stop_reason.clone(),
             request_id: entry.request_id.clone(),
@@ -338,10 +489,10 @@ impl Provider for ReplayProvider {
 
     fn stream(
         &self,
-        _request: Request,
+        request: Request,
         chunks: mpsc::Sender<Chunk>,
         cancel: CancellationToken,
     ) -> BoxFuture<'_, Result<Completion, ProviderError>> {
-        Box::pin(self.run(chunks, cancel))
+        Box::pin(self.run(request, chunks, cancel))
     }
 }

@@ -46,6 +46,14 @@ impl CommandProvider {
         cancel: CancellationToken,
     ) -> Result<Completion, ProviderError> {
         let started = Instant::now();
+        // A CLI agent answers a prompt with text; it has no way to hand
+        // tool calls back (it runs its own tools, if any).
+        if request.is_tool_turn() || !request.messages.is_empty() {
+            return Err(ProviderError::NoToolCalling {
+                provider: self.name.clone(),
+                kind: "command",
+            });
+        }
         // CLI agents have no separate system channel on the command line.
         let prompt = match &request.system {
             Some(system) => format!("{system}\n\n{}", request.prompt),
@@ -139,6 +147,7 @@ impl CommandProvider {
             }),
             (None, Termination::Exited(0)) => Ok(Completion {
                 text,
+                tool_calls: Vec::new(),
                 usage: Usage::default(),
                 stop_reason: Some("exit 0".to_string()),
                 request_id: None,

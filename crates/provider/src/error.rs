@@ -161,6 +161,19 @@ pub enum ProviderError {
         /// What the execution layer said.
         source: agentls_exec::ExecError,
     },
+    /// An agent step's turn (a conversation with tools) went to a provider
+    /// that cannot call tools.
+    #[error(
+        "provider `{provider}` (kind `{kind}`) cannot call tools: an agent step needs a provider \
+         of kind anthropic, openai, gemini or replay; set `provider` on the step, or \
+         `default_provider`, to one"
+    )]
+    NoToolCalling {
+        /// Provider name.
+        provider: String,
+        /// Its kind.
+        kind: &'static str,
+    },
     /// A cassette file cannot be read or written, or is malformed.
     #[error("cassette {}: {message}", path.display())]
     Cassette {

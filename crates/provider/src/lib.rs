@@ -1,9 +1,10 @@
 //! agentls-provider: the model providers of agentls behind one streaming
 //! interface.
 //!
-//! What it owns: the [`Provider`] trait ([`Request`] in, [`Chunk`]s as they
-//! arrive, a [`Completion`] with usage, stop reason and request id at the
-//! end, cancellation that closes the connection); the adapters
+//! What it owns: the [`Provider`] trait ([`Request`] in, a prompt or an
+//! agent step's conversation with tools; [`Chunk`]s as they arrive; a
+//! [`Completion`] with the tool calls, usage, stop reason and request id at
+//! the end; cancellation that closes the connection); the adapters
 //! (`anthropic`, `openai` and OpenAI-compatible servers, `gemini`, `command`
 //! for CLI agents, `replay` for cassettes); retries, backoff and timeouts;
 //! [`ProviderConfig`] with the built-in providers and defaults; [`build`];
@@ -37,8 +38,11 @@ mod sse;
 pub mod testing;
 mod wire;
 
+pub use agentls_chat::{Message, ToolCall, ToolResult, ToolSpec};
 pub use build::build;
-pub use cassette::{Cassette, CassetteEntry, CassetteWriter, Recorder, CASSETTE_VERSION};
+pub use cassette::{
+    Cassette, CassetteCall, CassetteEntry, CassetteWriter, Recorder, CASSETTE_VERSION,
+};
 pub use config::{
     builtin_providers, Kind, PromptVia, ProviderConfig, ProvidersConfig, RetryPolicy, Timeouts,
     DEFAULT_ANTHROPIC_BASE_URL, DEFAULT_ANTHROPIC_MAX_TOKENS, DEFAULT_ANTHROPIC_MODEL,

@@ -4,8 +4,15 @@
 //! client closes its connection; plus small helpers to build configs and
 //! run calls.
 //!
+//! Also [`Wire`] and [`Turn`]: model turns with text and tool calls, in
+//! each vendor's streaming format, for tests of agent loops.
+//!
 //! Test code, not product code: it panics on setup failures (a port that
 //! cannot be bound) because a test cannot go on without it.
+
+mod turns;
+
+pub use turns::{Call, Turn, Wire};
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};

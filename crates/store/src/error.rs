@@ -87,6 +87,10 @@ pub enum StoreError {
         /// The refused status.
         to: StepStatus,
     },
+    /// A row that this build cannot read or that is not where it must be
+    /// (an agent step's tool call).
+    #[error("run store: {0}")]
+    Corrupt(String),
     /// A JSON value could not be written or read back.
     #[error("run store JSON column: {0}")]
     Json(#[from] serde_json::Error),

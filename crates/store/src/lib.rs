@@ -10,6 +10,7 @@
 //! Every write is a committed transaction when the call returns, so callers
 //! may announce a transition as soon as the store accepted it.
 
+mod agent;
 mod calls;
 mod error;
 mod health;
@@ -23,6 +24,7 @@ mod store;
 mod worktrees;
 mod write;
 
+pub use agent::{AgentMessage, NewToolCall, ToolCallRecord, ToolCallStatus};
 pub use calls::ModelStats;
 pub use error::StoreError;
 pub use health::Health;

@@ -83,7 +83,50 @@ CREATE TABLE model_calls (
 );
 CREATE INDEX model_calls_by_time ON model_calls (at);
 "#,
-    // 4: the git worktree a run isolated in (docs/workflows.md,
+    // 4: agent steps. The conversation message by message (opaque JSON
+    // here), each tool call with its status and result, and the approvals
+    // a user gave "for the rest of this run". A resumed agent step reads
+    // its conversation back from these; a completed call is never run again.
+    r#"
+CREATE TABLE agent_messages (
+    run_id        TEXT NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+    step_idx      INTEGER NOT NULL,
+    seq           INTEGER NOT NULL,
+    segment       INTEGER NOT NULL,
+    message       TEXT NOT NULL,
+    input_tokens  INTEGER,
+    output_tokens INTEGER,
+    at            INTEGER NOT NULL,
+    PRIMARY KEY (run_id, step_idx, seq)
+);
+CREATE TABLE tool_calls (
+    run_id      TEXT NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+    step_idx    INTEGER NOT NULL,
+    seq         INTEGER NOT NULL,
+    pos         INTEGER NOT NULL,
+    call_id     TEXT NOT NULL,
+    name        TEXT NOT NULL,
+    input       TEXT NOT NULL,
+    status      TEXT NOT NULL CHECK (status IN
+        ('waiting', 'approved', 'running', 'completed', 'rejected')),
+    starts      INTEGER NOT NULL DEFAULT 0,
+    result      TEXT,
+    is_error    INTEGER NOT NULL DEFAULT 0,
+    summary     TEXT,
+    ask_kind    TEXT,
+    ask_subject TEXT,
+    started_at  INTEGER,
+    finished_at INTEGER,
+    PRIMARY KEY (run_id, step_idx, seq, pos)
+);
+CREATE TABLE agent_grants (
+    run_id  TEXT NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+    kind    TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    PRIMARY KEY (run_id, kind, subject)
+);
+"#,
+    // 5: the git worktree a run isolated in (docs/workflows.md,
     // "Isolation"): a row from the start of a worktree run; `base` once
     // the worktree exists; the state says whether it is still on disk.
     r#"

@@ -115,7 +115,8 @@ impl StepStatus {
     /// `running -> pending` is the crash reset: a step that was executing
     /// when agentls stopped runs again on resume. `waiting -> cancelled`
     /// exists so that cancelling a run paused at an approval does not leave
-    /// a step that still claims to await one.
+    /// a step that still claims to await one. `waiting -> running` is an
+    /// agent step going on after its pending tool call was answered.
     pub fn can_become(self, next: StepStatus) -> bool {
         use StepStatus::*;
         matches!(
@@ -123,7 +124,7 @@ impl StepStatus {
             (Pending, Running | Skipped)
                 | (Running, Completed | Failed | Waiting | Cancelled | Pending)
                 | (Failed, Running | Skipped | Completed)
-                | (Waiting, Completed | Failed | Cancelled)
+                | (Waiting, Running | Completed | Failed | Cancelled)
         )
     }
 
@@ -355,6 +356,7 @@ mod tests {
             (Failed, Running),
             (Failed, Skipped),
             (Failed, Completed),
+            (Waiting, Running),
             (Waiting, Completed),
             (Waiting, Failed),
             (Waiting, Cancelled),

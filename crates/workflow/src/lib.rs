@@ -29,8 +29,9 @@ pub use diagnostic::{
 };
 pub use duration::{parse_duration, DurationError};
 pub use model::{
-    sha256_hex, Applies, EditSpec, InvalidStepId, Isolation, ParamError, ParamSpec, Pick, Sandbox,
-    SandboxNetwork, Source, SourceKind, Step, StepId, StepKind, Workflow, MAX_RETRIES,
+    sha256_hex, AgentSpec, AllowRules, Applies, EditSpec, InvalidStepId, Isolation, ParamError,
+    ParamSpec, Pick, Sandbox, SandboxNetwork, Source, SourceKind, Step, StepId, StepKind, Workflow,
+    MAX_RETRIES,
 };
 pub use parse::{parse, parse_with, Parsed, MAX_FILE_BYTES};
 pub use paths::{check_edit_path, EditPathError};

@@ -326,16 +326,63 @@ pub enum StepKind {
         /// Shown to the user (template).
         message: Option<String>,
     },
+    /// `agent = "..."`: a model that works on the task in turns, calling
+    /// tools, until it answers without one or a bound is hit.
+    Agent(AgentSpec),
+}
+
+/// An `agent` step's keys (see docs/workflows.md, "Agent steps").
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AgentSpec {
+    /// The task (template).
+    pub task: String,
+    /// The provider's name; `None` means the configured default.
+    pub provider: Option<String>,
+    /// The built-in tools the model may call, by name (`read_file`, ...).
+    pub tools: Vec<String>,
+    /// What runs without asking.
+    pub allow: AllowRules,
+    /// Model turns per attempt.
+    pub max_turns: u32,
+    /// Tokens (input plus output, every turn) per attempt; `None`: no bound.
+    pub token_budget: Option<u64>,
+}
+
+/// `allow = { run = [...], edit = [...] }`: globs for command lines and
+/// paths that an agent may run or edit without asking.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AllowRules {
+    pub run: Vec<String>,
+    pub edit: Vec<String>,
+}
+
+impl AgentSpec {
+    /// Model turns per attempt when the step does not say.
+    pub const DEFAULT_MAX_TURNS: u32 = 25;
+    /// The most turns a step may ask for.
+    pub const MAX_TURNS: u32 = 500;
+    /// The tools a step may use when it does not list them: the read-only ones.
+    pub const DEFAULT_TOOLS: &'static [&'static str] = &["read_file", "list_files", "search"];
+    /// Every built-in tool.
+    pub const TOOLS: &'static [&'static str] = &[
+        "read_file",
+        "list_files",
+        "search",
+        "edit_file",
+        "write_file",
+        "run_command",
+    ];
 }
 
 impl StepKind {
-    /// `run`, `prompt`, `edit` or `approve`.
+    /// `run`, `prompt`, `edit`, `approve` or `agent`.
     pub fn name(&self) -> &'static str {
         match self {
             StepKind::Run { .. } => "run",
             StepKind::Prompt { .. } => "prompt",
             StepKind::Edit(_) => "edit",
             StepKind::Approve { .. } => "approve",
+            StepKind::Agent(_) => "agent",
         }
     }
 
@@ -363,6 +410,7 @@ impl StepKind {
                 .iter()
                 .map(|m| ("approve".to_owned(), m.as_str()))
                 .collect(),
+            StepKind::Agent(spec) => vec![("agent".to_owned(), spec.task.as_str())],
         }
     }
 }

@@ -200,15 +200,21 @@ fn fix_diagnostic_lists_the_diagnostics_and_applies_a_patch() {
         source: Some("rustc".into()),
         code: Some("E0308".into()),
     });
-    let prompt = prompt_of(Templates::new().render_kind(&wf.steps[0], &ctx).unwrap());
+    let StepKind::Agent(spec) = Templates::new().render_kind(&wf.steps[0], &ctx).unwrap() else {
+        panic!("fix-diagnostic is an agent step");
+    };
     assert!(
-        prompt.contains("- line 1, column 34: error (rustc E0308): mismatched types"),
-        "{prompt}"
+        spec.task
+            .contains("- line 1, column 34: error (rustc E0308): mismatched types"),
+        "{}",
+        spec.task
     );
-    assert!(matches!(
-        wf.steps[1].kind,
-        StepKind::Edit(agentls_workflow::EditSpec::Patch { .. })
-    ));
+    // It reads and edits; it never runs a command.
+    assert_eq!(
+        spec.tools,
+        ["read_file", "list_files", "search", "edit_file"]
+    );
+    assert_eq!(wf.steps.len(), 1);
 }
 
 #[test]
@@ -257,6 +263,26 @@ fn fix_tests_only_asks_the_model_when_the_tests_fail() {
             let when = step.when.as_deref().unwrap();
             assert_eq!(t.eval_when(step.id.as_str(), when, &ctx).unwrap(), runs);
         }
+    }
+    // The agent may run every test command agentls detects without asking,
+    // and nothing else.
+    let StepKind::Agent(spec) = &wf.steps[1].kind else {
+        panic!("fix-tests fixes with an agent step");
+    };
+    assert!(spec.tools.iter().any(|t| t == "run_command"));
+    for detected in [
+        "cargo test",
+        "python3 -m pytest",
+        "go test ./...",
+        "make test",
+        "npm test",
+        "pnpm test",
+        "yarn test",
+        "bun test",
+    ] {
+        let allow = agentls_tools::Allow::new(&spec.allow.run, &spec.allow.edit).unwrap();
+        assert!(allow.allows_run(detected), "`{detected}` would ask");
+        assert!(!allow.allows_run(&format!("{detected}; rm -rf ~")));
     }
 }
 

@@ -121,7 +121,7 @@ edit_mode = 1
             wf.toml:4:1: error: unknown key `selecton` in `[applies]`; did you mean `selection`?
             wf.toml:7:1: error: unknown key `descripton` in parameter `lang`; did you mean `description`?
             wf.toml:12:1: error: unknown key `retires` in a step; did you mean `retries`?
-            wf.toml:13:1: error: unknown key `edit_mode` in a step; known keys: id, title, when, timeout, retries, allow_failure, run, env, prompt, provider, pick, edit, approve"#]],
+            wf.toml:13:1: error: unknown key `edit_mode` in a step; known keys: id, title, when, timeout, retries, allow_failure, run, env, prompt, provider, pick, edit, approve, agent, tools, allow, max_turns, token_budget"#]],
     );
 }
 
@@ -138,7 +138,7 @@ run = "make"
 prompt = "hi"
 "#,
         expect![[r#"
-            wf.toml:1:1: error: step `nothing` does nothing: give it exactly one of `run`, `prompt`, `edit` or `approve`
+            wf.toml:1:1: error: step `nothing` does nothing: give it exactly one of `run`, `prompt`, `edit`, `approve` or `agent`
             wf.toml:8:1: error: step `both` has both `run` and `prompt`; a step does one thing: split it into two steps"#]],
     );
 }
@@ -578,6 +578,80 @@ run = "true"
         expect![[
             r#"wf.toml:1:23: error: `network` must be `true`, `false` or a list of TCP ports such as [8080], found a string"#
         ]],
+    );
+}
+
+#[test]
+fn the_design_agent_step_parses_with_its_keys() {
+    let text = r#"
+[[steps]]
+id = "test"
+run = "cargo test"
+allow_failure = true
+
+[[steps]]
+id = "fix"
+agent = """Make the failing tests pass.
+{{ steps.test.output | tail(200) }}"""
+provider = "claude"
+tools = ["read_file", "list_files", "search", "edit_file", "write_file", "run_command"]
+allow = { run = ["cargo test*", "npm test"], edit = ["src/**", "tests/**"] }
+max_turns = 25
+token_budget = 200000
+"#;
+    let parsed = parse_text(text);
+    assert_eq!(parsed.diagnostics, vec![]);
+    let w = parsed.workflow.unwrap();
+    let StepKind::Agent(spec) = &w.steps[1].kind else {
+        panic!("not an agent step: {:?}", w.steps[1].kind);
+    };
+    assert!(spec.task.starts_with("Make the failing tests pass."));
+    assert_eq!(spec.provider.as_deref(), Some("claude"));
+    assert_eq!(spec.tools.len(), 6);
+    assert_eq!(spec.allow.run, ["cargo test*", "npm test"]);
+    assert_eq!(spec.allow.edit, ["src/**", "tests/**"]);
+    assert_eq!(spec.max_turns, 25);
+    assert_eq!(spec.token_budget, Some(200000));
+    assert_eq!(w.steps[1].kind.name(), "agent");
+}
+
+#[test]
+fn an_agent_step_defaults_to_the_read_only_tools_and_25_turns() {
+    let parsed = parse_text("[[steps]]\nid = \"a\"\nagent = \"look around\"\n");
+    let w = parsed.workflow.unwrap();
+    let StepKind::Agent(spec) = &w.steps[0].kind else {
+        panic!("not an agent step");
+    };
+    assert_eq!(spec.tools, ["read_file", "list_files", "search"]);
+    assert_eq!(spec.max_turns, 25);
+    assert_eq!(spec.token_budget, None);
+    assert!(spec.allow.run.is_empty() && spec.allow.edit.is_empty());
+    assert_eq!(spec.provider, None);
+}
+
+#[test]
+fn agent_keys_are_checked() {
+    check(
+        r#"[[steps]]
+id = "a"
+agent = "go"
+tools = ["read_file", "rm_rf", "serch"]
+allow = { run = ["x"], exec = ["y"] }
+max_turns = 0
+token_budget = -5
+
+[[steps]]
+id = "b"
+run = "true"
+max_turns = 3
+"#,
+        expect![[r#"
+            wf.toml:4:23: error: unknown tool "rm_rf" (the tools: read_file, list_files, search, edit_file, write_file, run_command)
+            wf.toml:4:32: error: unknown tool "serch"; did you mean "search"? (the tools: read_file, list_files, search, edit_file, write_file, run_command)
+            wf.toml:5:24: error: unknown key `exec` in `allow`; known keys: run, edit
+            wf.toml:6:13: error: `max_turns` must be between 1 and 500, found 0
+            wf.toml:7:16: error: `token_budget` must be a positive number of tokens, found -5
+            wf.toml:12:1: warning: `max_turns` applies only to `agent` steps; it is ignored on a `run` step"#]],
     );
 }
 

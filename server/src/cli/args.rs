@@ -61,9 +61,10 @@ pub enum Command {
     Skip(StepArgs),
     /// Replace a failed step's output with a file's content and continue.
     Override(OverrideArgs),
-    /// Approve the waiting step and continue.
+    /// Approve the waiting step (an agent step: its waiting tool call) and continue.
     Approve(DecisionArgs),
-    /// Reject the waiting step (the run pauses as failed).
+    /// Reject the waiting step (the run pauses as failed); an agent step's
+    /// tool call is refused and the model gets the reason.
     Reject(DecisionArgs),
     /// Print the patch of a run isolated in a worktree: its changes against
     /// the working tree it started from.
@@ -177,9 +178,13 @@ pub struct DecisionArgs {
     /// The step (default: the waiting one).
     #[arg(long)]
     pub step: Option<String>,
-    /// Why (kept with the step).
+    /// Why (kept with the step; for an agent's tool call, what the model is told).
     #[arg(long)]
     pub reason: Option<String>,
+    /// Agent steps: also allow the same command line (or edits of the same
+    /// file) for the rest of the run.
+    #[arg(long)]
+    pub always: bool,
 }
 
 #[derive(Args)]

@@ -71,9 +71,9 @@ pub async fn override_output(args: OverrideArgs) -> Result<u8, Fail> {
 }
 
 pub async fn approve(args: DecisionArgs) -> Result<u8, Fail> {
-    let (step, reason) = (args.step.clone(), args.reason.clone());
+    let (step, reason, always) = (args.step.clone(), args.reason.clone(), args.always);
     apply(&args.control, |engine, run| {
-        Ok(engine.approve(run, step.as_deref(), reason.as_deref())?)
+        Ok(engine.approve_with(run, step.as_deref(), reason.as_deref(), always)?)
     })
     .await
 }

@@ -237,7 +237,9 @@ mod tests {
                 Msg::Output(out) => String::from_utf8(out.head).unwrap(),
                 Msg::Event(Event::Step { status, .. }) => format!("<{status}>"),
                 Msg::Event(Event::Run { status, .. }) => format!("<run {status}>"),
-                Msg::Event(Event::Output { .. }) | Msg::Flush(_) => unreachable!(),
+                Msg::Event(Event::Output { .. } | Event::Activity { .. }) | Msg::Flush(_) => {
+                    unreachable!()
+                }
             });
         }
         assert_eq!(

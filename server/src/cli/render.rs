@@ -131,8 +131,9 @@ fn plain(rx: Messages, target: Target) {
             }
         };
         let line = match &event {
-            // Pushed as `Msg::Output`.
-            Event::Output { .. } => continue,
+            // Pushed as `Msg::Output`; the live output has the agent's
+            // tool lines, which say what the activity would.
+            Event::Output { .. } | Event::Activity { .. } => continue,
             Event::Step {
                 index,
                 total,
@@ -275,6 +276,11 @@ impl Fancy {
                     if let Some(bar) = current.get(&run.to_string()).and_then(|k| self.bars.get(k))
                     {
                         bar.set_message(last);
+                    }
+                }
+                Event::Activity { run, index, text } => {
+                    if let Some(bar) = self.bars.get(&(run.to_string(), index)) {
+                        bar.set_message(text);
                     }
                 }
                 Event::Run {

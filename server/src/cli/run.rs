@@ -115,7 +115,7 @@ pub async fn finish(engine: &Engine, run: &RunId, follow: &Follow) -> Result<u8,
         if record.status == RunStatus::Waiting && std::io::stdin().is_terminal() && !follow.json {
             follow.renderer.flush();
             match ask_approval(&record)? {
-                Decision::Approve => engine.approve(run, None, None)?,
+                Decision::Approve { always } => engine.approve_with(run, None, None, always)?,
                 Decision::Reject(reason) => engine.reject(run, None, reason.as_deref())?,
             }
             continue;
@@ -366,7 +366,7 @@ fn ask_trust(required: &agentls_engine::TrustRequired) -> Result<bool, Fail> {
 }
 
 enum Decision {
-    Approve,
+    Approve { always: bool },
     Reject(Option<String>),
 }
 
@@ -376,11 +376,24 @@ fn ask_approval(record: &RunRecord) -> Result<Decision, Fail> {
         .iter()
         .find(|s| s.status == agentls_engine::StepStatus::Waiting);
     let name = step.map(|s| s.step_id.as_str()).unwrap_or("?");
-    let answer = ask(&format!(
-        "Step `{name}` waits for approval. Approve? [y/N, or a reason to reject] "
-    ))?;
+    let agent = step.is_some_and(|s| s.kind == "agent");
+    let question = if agent {
+        // The step's note is what the agent wants to do: the command line,
+        // or the edit's diff.
+        let wants = step
+            .and_then(|s| s.error.as_deref())
+            .unwrap_or("make a tool call");
+        format!(
+            "Step `{name}` wants to {wants}\nAllow? [y = once, a = always in this run, N, \
+             or a reason to refuse] "
+        )
+    } else {
+        format!("Step `{name}` waits for approval. Approve? [y/N, or a reason to reject] ")
+    };
+    let answer = ask(&question)?;
     Ok(match answer.as_str() {
-        "y" | "Y" | "yes" => Decision::Approve,
+        "y" | "Y" | "yes" => Decision::Approve { always: false },
+        "a" | "A" | "always" if agent => Decision::Approve { always: true },
         "" | "n" | "N" | "no" => Decision::Reject(None),
         reason => Decision::Reject(Some(reason.to_string())),
     })

@@ -129,13 +129,15 @@ pub struct OverrideArgs {
     pub uri: Option<Uri>,
 }
 
-/// `agent.approve`, `agent.reject`: `{runId?, step?, reason?, uri?}`
+/// `agent.approve`, `agent.reject`: `{runId?, step?, reason?, always?, uri?}`
+/// (`always`: approve only).
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct DecisionArgs {
     pub run_id: Option<String>,
     pub step: Option<String>,
     pub reason: Option<String>,
+    pub always: Option<bool>,
     pub uri: Option<Uri>,
 }
 

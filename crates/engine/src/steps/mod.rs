@@ -1,10 +1,11 @@
 //! Executing one attempt of one step, by kind. Returns what happened; the
 //! driver commits it.
 
+mod agent;
 mod edit;
 mod output;
 mod prompt;
-mod run;
+pub(crate) mod run;
 mod sandbox;
 
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -17,6 +18,7 @@ use tokio_util::sync::CancellationToken;
 use crate::engine::Inner;
 use crate::isolation::WorkingTree;
 use crate::models::{CallLog, PromptCall};
+pub(crate) use agent::{answer, Answer};
 pub(crate) use sandbox::policy as sandbox_policy;
 pub use sandbox::SandboxSettings;
 
@@ -63,12 +65,16 @@ pub enum Failure {
     /// a command that cannot start, an edit that does not apply, no
     /// provider configured. Trying again does the same.
     Invalid,
+    /// An agent used its turns (`max_turns`) or tokens (`token_budget`):
+    /// not tried again by itself; a retry by the user goes on with a fresh
+    /// budget.
+    Limit,
 }
 
 impl Failure {
     /// Whether another attempt could succeed (automatic retries).
     pub fn retriable(self) -> bool {
-        self != Failure::Invalid
+        !matches!(self, Failure::Invalid | Failure::Limit)
     }
 
     /// A low-cardinality class of the failure, for a span's `error.type`.
@@ -77,6 +83,7 @@ impl Failure {
             Failure::Timeout => "timeout",
             Failure::ExitCode => "exit_code",
             Failure::Invalid => "invalid_step",
+            Failure::Limit => "limit",
             Failure::Signal | Failure::Model => "step_failed",
         }
     }
@@ -121,10 +128,21 @@ impl Produced {
     }
 }
 
+/// Where an attempt stands among the step's attempts.
+#[derive(Clone, Copy, Debug)]
+pub struct Attempt {
+    /// The step's position in the run.
+    pub idx: usize,
+    /// The attempt follows a failure of the step (a retry, automatic or
+    /// the user's), not a pause or a crash.
+    pub after_failure: bool,
+}
+
 pub async fn execute(
     inner: &std::sync::Arc<Inner>,
     record: &RunRecord,
     step: &Step,
+    attempt: Attempt,
     tree: &WorkingTree,
     ctx: &Context,
     cancel: &CancellationToken,
@@ -164,12 +182,27 @@ pub async fn execute(
             StepKind::Approve { message } => Outcome::Waiting(
                 message.unwrap_or_else(|| format!("step `{}` waits for approval", step.id)),
             ),
+            StepKind::Agent(spec) => {
+                agent::Agent {
+                    inner,
+                    record,
+                    idx: attempt.idx,
+                    step,
+                    spec,
+                    tree,
+                    calls: calls.clone(),
+                    after_failure: attempt.after_failure,
+                    cancel,
+                }
+                .execute()
+                .await
+            }
         }
     };
     // `run` steps enforce their timeout in the execution layer (it kills the
     // process group); other kinds are bounded here.
     let mut outcome = match (step.timeout, &step.kind) {
-        (Some(limit), StepKind::Prompt { .. } | StepKind::Edit(_)) => {
+        (Some(limit), StepKind::Prompt { .. } | StepKind::Edit(_) | StepKind::Agent(_)) => {
             tokio::time::timeout(limit, work).await.unwrap_or_else(|_| {
                 Outcome::failed(Failure::Timeout, format!("timed out after {limit:?}"))
             })
@@ -227,10 +260,11 @@ mod tests {
     #[test]
     fn only_a_step_that_cannot_work_as_written_is_not_tried_again() {
         use Failure::*;
-        let classes: Vec<(Failure, bool, &str)> = [ExitCode, Signal, Timeout, Model, Invalid]
-            .into_iter()
-            .map(|f| (f, f.retriable(), f.error_type()))
-            .collect();
+        let classes: Vec<(Failure, bool, &str)> =
+            [ExitCode, Signal, Timeout, Model, Invalid, Limit]
+                .into_iter()
+                .map(|f| (f, f.retriable(), f.error_type()))
+                .collect();
         assert_eq!(
             classes,
             [
@@ -241,6 +275,8 @@ mod tests {
                 // the step's `timeout`.
                 (Model, true, "step_failed"),
                 (Invalid, false, "invalid_step"),
+                // A retry by the user goes on with a fresh budget.
+                (Limit, false, "limit"),
             ]
         );
     }

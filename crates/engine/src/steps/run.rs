@@ -18,34 +18,7 @@ pub async fn execute(
     env: Vec<(String, String)>,
     cancel: &CancellationToken,
 ) -> Outcome {
-    let options = inner.options();
-    let mut spec = CommandSpec::new(command, &tree.root);
-    // Provider keys never reach children, unless the step passes one by name.
-    spec.remove_env = options
-        .secret_vars
-        .iter()
-        .filter(|name| !env.iter().any(|(k, _)| k == *name))
-        .cloned()
-        .collect();
-    spec.env.extend(env);
-    spec.timeout = step.timeout;
-    spec.pty = if options.pty {
-        PtyMode::Auto
-    } else {
-        PtyMode::Off
-    }
-    .with_env_override();
-    spec.size = TerminalSize {
-        cols: options.cols,
-        rows: options.rows,
-    };
-    spec.term = options.term.clone();
-    spec.sandbox = super::sandbox::policy(
-        tree.sandbox.as_ref(),
-        record.workflow_source,
-        &options.sandbox,
-        tree.worktree.as_deref(),
-    );
+    let spec = command_spec(inner, record, tree, command, env, step.timeout);
 
     // The program's name only: the command line can carry a secret, the
     // environment certainly does.
@@ -136,6 +109,49 @@ pub async fn execute(
         error,
         produced,
     }
+}
+
+/// A command of the run as the exec layer takes it: in the run's working
+/// tree, provider keys scrubbed (unless passed by name in `env`), the
+/// terminal settings, and the run's sandbox.
+pub(crate) fn command_spec(
+    inner: &std::sync::Arc<Inner>,
+    record: &RunRecord,
+    tree: &crate::isolation::WorkingTree,
+    command: String,
+    env: Vec<(String, String)>,
+    timeout: Option<std::time::Duration>,
+) -> CommandSpec {
+    let options = inner.options();
+    let mut spec = CommandSpec::new(command, &tree.root);
+    // Provider keys never reach children, unless the step passes one by name.
+    spec.remove_env = options
+        .secret_vars
+        .iter()
+        .filter(|name| !env.iter().any(|(k, _)| k == *name))
+        .cloned()
+        .collect();
+    spec.env.extend(env);
+    spec.timeout = timeout;
+    spec.pty = if options.pty {
+        PtyMode::Auto
+    } else {
+        PtyMode::Off
+    }
+    .with_env_override();
+    spec.size = TerminalSize {
+        cols: options.cols,
+        rows: options.rows,
+    };
+    spec.term = options.term.clone();
+    spec.sandbox = super::sandbox::policy(
+        tree.sandbox.as_ref(),
+        record.workflow_source,
+        &options.sandbox,
+        tree.worktree.as_deref(),
+    );
+
+    spec
 }
 
 /// The program a command line starts: its first word that is not a

@@ -8,4 +8,5 @@ mod failures;
 mod fanout;
 mod replay;
 mod support;
+mod turns;
 mod vendors;

@@ -125,12 +125,13 @@ impl HttpProvider {
             let result = tokio::select! {
                 biased;
                 _ = cancel.cancelled() => return Err(cancelled()),
-                result = self.attempt(&body, &chunks, &mut progress, started) => result,
+                result = self.attempt(&body, &request, &chunks, &mut progress, started) => result,
             };
             let failure = match result {
                 Ok((summary, request_id)) => {
                     return Ok(Completion {
                         text: progress.text,
+                        tool_calls: summary.tool_calls,
                         usage: summary.usage,
                         stop_reason: summary.stop_reason,
                         request_id: request_id.or(summary.message_id),
@@ -142,8 +143,10 @@ impl HttpProvider {
                 }
                 Err(failure) => failure,
             };
-            // Once text reached the caller a retry would repeat it: fail.
-            let streamed = !progress.text.is_empty();
+            // Once a prompt's text reached the caller a retry would repeat
+            // it: fail. A tool turn is acted on only when whole, so it is
+            // retried wherever it broke (docs/providers.md, "Tool calls").
+            let streamed = !progress.text.is_empty() && !request.is_tool_turn();
             if streamed || !failure.retryable || attempt > s.retry.retries {
                 return Err(self.error(failure, attempt));
             }
@@ -169,10 +172,12 @@ impl HttpProvider {
         }
     }
 
-    /// One request and its stream. Text goes to `chunks` and `progress`.
+    /// One request and its stream. Text goes to `chunks` and `progress`,
+    /// and so do the names of tool calls as they start.
     async fn attempt(
         &self,
         body: &Value,
+        request: &Request,
         chunks: &mpsc::Sender<Chunk>,
         progress: &mut Progress,
         started: Instant,
@@ -221,7 +226,7 @@ impl HttpProvider {
             });
         }
 
-        let mut decoder = s.vendor.decoder();
+        let mut decoder = s.vendor.decoder(request);
         let mut events = sse::Events::new(response.bytes_stream(), s.timeouts.idle);
         'body: while events.read().await.map_err(sse_failure)? {
             while let Some(event) = events.next() {
@@ -269,6 +274,12 @@ impl HttpProvider {
                     Err(DecodeError::Malformed(message)) => {
                         return Err(Failure::fatal(FailureKind::Protocol(message)))
                     }
+                }
+                for name in decoder.take_started() {
+                    if progress.first_chunk.is_none() {
+                        progress.first_chunk = Some(started.elapsed());
+                    }
+                    let _ = chunks.send(Chunk::ToolCall { name }).await;
                 }
                 if decoder.is_done() {
                     break 'body;

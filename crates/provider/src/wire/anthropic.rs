@@ -1,15 +1,25 @@
 //! Anthropic Messages API with `stream: true`.
 //!
-//! Events: `message_start` (id, model, input usage), `content_block_start`,
-//! `content_block_delta` (`text_delta` carries text; thinking and tool
-//! deltas are skipped), `content_block_stop`, `message_delta` (stop reason,
-//! cumulative output usage), `message_stop` (the end), `ping`, and `error`,
-//! which can arrive after the 200. Unknown event types are ignored, as the
-//! API's versioning policy asks.
+//! Events: `message_start` (id, model, input usage), `content_block_start`
+//! (a `text` block, or a `tool_use` block with the call's id and name),
+//! `content_block_delta` (`text_delta` carries text, `input_json_delta` a
+//! piece of a tool call's arguments as `partial_json`; thinking deltas are
+//! skipped), `content_block_stop`, `message_delta` (stop reason, `tool_use`
+//! when the model calls tools, and cumulative output usage),
+//! `message_stop` (the end), `ping`, and `error`, which can arrive after
+//! the 200. Unknown event types are ignored, as the API's versioning policy
+//! asks.
+//!
+//! A conversation goes as `messages`: the user's text as a string, a model
+//! turn as `text` and `tool_use` content blocks, tool results as
+//! `tool_result` blocks in a user message. Tools go in `tools` with their
+//! JSON Schema as `input_schema`.
 
+use agentls_chat::{Message, ToolCall, ToolResult, ToolSpec};
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
+use super::tools::PartialCall;
 use super::{error_message, json, string_at, u64_at, BodyParams, DecodeError, Str, Summary};
 use crate::sse::Event;
 use crate::{Request, Usage, DEFAULT_ANTHROPIC_MAX_TOKENS};
@@ -24,15 +34,73 @@ pub(super) fn body(params: &BodyParams<'_>, request: &Request) -> Value {
     if let Some(system) = &request.system {
         body.insert("system".into(), json!(system));
     }
-    body.insert(
-        "messages".into(),
-        json!([{"role": "user", "content": request.prompt}]),
-    );
+    let messages: Vec<Value> = request.conversation().iter().filter_map(message).collect();
+    body.insert("messages".into(), Value::Array(messages));
+    if !request.tools.is_empty() {
+        body.insert(
+            "tools".into(),
+            request.tools.iter().map(tool).collect::<Vec<_>>().into(),
+        );
+    }
     if let Some(temperature) = params.temperature {
         body.insert("temperature".into(), json!(temperature));
     }
     body.insert("stream".into(), json!(true));
     Value::Object(body)
+}
+
+fn tool(spec: &ToolSpec) -> Value {
+    json!({
+        "name": spec.name,
+        "description": spec.description,
+        "input_schema": spec.parameters,
+    })
+}
+
+/// One message of the conversation; `None` for a model turn with neither
+/// text nor calls (the API refuses empty content).
+fn message(message: &Message) -> Option<Value> {
+    Some(match message {
+        Message::User { text } => json!({"role": "user", "content": text}),
+        Message::Assistant { text, tool_calls } => {
+            let mut content = Vec::new();
+            if !text.is_empty() {
+                content.push(json!({"type": "text", "text": text}));
+            }
+            content.extend(tool_calls.iter().map(tool_use));
+            if content.is_empty() {
+                return None;
+            }
+            json!({"role": "assistant", "content": content})
+        }
+        Message::Tool { results } => json!({
+            "role": "user",
+            "content": results.iter().map(tool_result).collect::<Vec<_>>(),
+        }),
+    })
+}
+
+fn tool_use(call: &ToolCall) -> Value {
+    // `input` must be an object: arguments that were not one go back as
+    // none (the call's result says what was wrong with them).
+    let input = if call.input.is_object() {
+        call.input.clone()
+    } else {
+        json!({})
+    };
+    json!({"type": "tool_use", "id": call.id, "name": call.name, "input": input})
+}
+
+fn tool_result(result: &ToolResult) -> Value {
+    let mut block = json!({
+        "type": "tool_result",
+        "tool_use_id": result.call_id,
+        "content": result.content,
+    });
+    if result.is_error {
+        block["is_error"] = json!(true);
+    }
+    block
 }
 
 #[derive(Default)]
@@ -45,6 +113,9 @@ pub(super) struct Decoder {
     cache_creation: Option<u64>,
     output_tokens: Option<u64>,
     stop_reason: Option<String>,
+    /// Tool calls by content block index, in the order they started.
+    calls: Vec<(u64, PartialCall)>,
+    started: Vec<String>,
 }
 
 impl Decoder {
@@ -96,8 +167,9 @@ impl Decoder {
         let Some(delta) = wire.delta else {
             return Some(Ok(None));
         };
+        // Tool arguments (and thinking) go through the `Value` code.
         if delta.kind.as_deref() != Some("text_delta") {
-            return Some(Ok(None));
+            return None;
         }
         Some(match delta.text {
             Some(text) => Ok(Some(text.0.into_owned())),
@@ -123,19 +195,25 @@ impl Decoder {
             }
             "content_block_start" => {
                 let block = data.get("content_block").unwrap_or(&Value::Null);
-                if block.get("type").and_then(Value::as_str) == Some("text") {
-                    return Ok(string_at(block, "text").filter(|t| !t.is_empty()));
+                match block.get("type").and_then(Value::as_str) {
+                    Some("text") => return Ok(string_at(block, "text").filter(|t| !t.is_empty())),
+                    Some("tool_use") => self.start_call(&data, block)?,
+                    _ => {}
                 }
             }
             "content_block_delta" => {
                 let delta = data.get("delta").unwrap_or(&Value::Null);
-                if delta.get("type").and_then(Value::as_str) == Some("text_delta") {
-                    return match string_at(delta, "text") {
-                        Some(text) => Ok(Some(text)),
-                        None => Err(DecodeError::Malformed(
-                            "a text_delta without text".to_string(),
-                        )),
-                    };
+                match delta.get("type").and_then(Value::as_str) {
+                    Some("text_delta") => {
+                        return match string_at(delta, "text") {
+                            Some(text) => Ok(Some(text)),
+                            None => Err(DecodeError::Malformed(
+                                "a text_delta without text".to_string(),
+                            )),
+                        };
+                    }
+                    Some("input_json_delta") => self.add_arguments(&data, delta)?,
+                    _ => {}
                 }
             }
             "message_delta" => {
@@ -161,6 +239,55 @@ impl Decoder {
     }
 }
 
+impl Decoder {
+    fn start_call(&mut self, data: &Value, block: &Value) -> Result<(), DecodeError> {
+        let (Some(index), Some(id), Some(name)) = (
+            data.get("index").and_then(Value::as_u64),
+            string_at(block, "id"),
+            string_at(block, "name"),
+        ) else {
+            return Err(DecodeError::Malformed(format!(
+                "a tool_use block without index, id or name: {}",
+                super::snippet(&data.to_string())
+            )));
+        };
+        self.started.push(name.clone());
+        self.calls.push((
+            index,
+            PartialCall {
+                id: Some(id),
+                name,
+                input: block.get("input").cloned(),
+                ..PartialCall::default()
+            },
+        ));
+        Ok(())
+    }
+
+    fn add_arguments(&mut self, data: &Value, delta: &Value) -> Result<(), DecodeError> {
+        let index = data.get("index").and_then(Value::as_u64);
+        let call = self
+            .calls
+            .iter_mut()
+            .find(|(at, _)| Some(*at) == index)
+            .map(|(_, call)| call)
+            .ok_or_else(|| {
+                DecodeError::Malformed(format!(
+                    "an input_json_delta for content block {index:?}, which is no tool_use block"
+                ))
+            })?;
+        match delta.get("partial_json").and_then(Value::as_str) {
+            Some(piece) => {
+                call.arguments.push_str(piece);
+                Ok(())
+            }
+            None => Err(DecodeError::Malformed(
+                "an input_json_delta without partial_json".to_string(),
+            )),
+        }
+    }
+}
+
 impl super::Decoder for Decoder {
     fn event(&mut self, event: &Event<'_>) -> Result<Option<String>, DecodeError> {
         // Text deltas read typed; every other event (and a delta of an
@@ -169,6 +296,10 @@ impl super::Decoder for Decoder {
             .ok()
             .and_then(|wire| self.typed(wire, event))
             .unwrap_or_else(|| self.value(event))
+    }
+
+    fn take_started(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.started)
     }
 
     fn is_done(&self) -> bool {
@@ -185,6 +316,12 @@ impl super::Decoder for Decoder {
             .input_tokens
             .map(|n| n + self.cache_read.unwrap_or(0) + self.cache_creation.unwrap_or(0));
         Summary {
+            // Every tool_use block has the id the API gave it.
+            tool_calls: self
+                .calls
+                .iter()
+                .map(|(_, call)| call.finish(String::new))
+                .collect(),
             usage: Usage {
                 input_tokens: input,
                 output_tokens: self.output_tokens,
@@ -277,6 +414,26 @@ mod tests {
                 r#"{"type":"content_block_stop","index":0}"#,
             ),
             (
+                "content_block_start",
+                r#"{"type":"content_block_start","index":1,"content_block":{"type":"tool_use","id":"toolu_1","name":"read_file","input":{}}}"#,
+            ),
+            (
+                "content_block_delta",
+                r#"{"type":"content_block_delta","index":1,"delta":{"type":"input_json_delta","partial_json":"{\"path\":"}}"#,
+            ),
+            (
+                "content_block_delta",
+                r#"{"type":"content_block_delta","index":1,"delta":{"type":"input_json_delta","partial_json":" \"a.rs\"}"}}"#,
+            ),
+            (
+                "content_block_delta",
+                r#"{"type":"content_block_delta","index":1,"delta":{"type":"input_json_delta"}}"#,
+            ),
+            (
+                "content_block_start",
+                r#"{"type":"content_block_start","index":2,"content_block":{"type":"tool_use","name":"no_id"}}"#,
+            ),
+            (
                 "message_delta",
                 r#"{"type":"message_delta","delta":{"stop_reason":"end_turn","stop_sequence":null},"usage":{"output_tokens":15}}"#,
             ),
@@ -288,5 +445,55 @@ mod tests {
             ("message_stop", r#"{"type":"message_stop"}"#),
         ];
         super::super::assert_typed_agrees_with_value(Decoder::value, &events);
+    }
+
+    #[test]
+    fn tool_use_blocks_become_calls_with_their_arguments_joined() {
+        use super::super::Decoder as _;
+        let mut decoder = Decoder::default();
+        let events = [
+            r#"{"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}"#,
+            r#"{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"Look."}}"#,
+            r#"{"type":"content_block_start","index":1,"content_block":{"type":"tool_use","id":"toolu_a","name":"read_file","input":{}}}"#,
+            r#"{"type":"content_block_delta","index":1,"delta":{"type":"input_json_delta","partial_json":""}}"#,
+            r#"{"type":"content_block_start","index":2,"content_block":{"type":"tool_use","id":"toolu_b","name":"list_files","input":{}}}"#,
+            r#"{"type":"content_block_delta","index":1,"delta":{"type":"input_json_delta","partial_json":"{\"path\": \"a"}}"#,
+            r#"{"type":"content_block_delta","index":1,"delta":{"type":"input_json_delta","partial_json":".rs\"}"}}"#,
+        ];
+        let mut started = Vec::new();
+        for data in events {
+            let event = Event {
+                event: "message",
+                data: data.into(),
+            };
+            decoder.event(&event).unwrap();
+            started.extend(decoder.take_started());
+        }
+        assert_eq!(started, ["read_file", "list_files"]);
+        let calls = decoder.summary().tool_calls;
+        let calls: Vec<(&str, &str, &Value)> = calls
+            .iter()
+            .map(|c| (c.id.as_str(), c.name.as_str(), &c.input))
+            .collect();
+        assert_eq!(
+            calls,
+            [
+                ("toolu_a", "read_file", &json!({"path": "a.rs"})),
+                ("toolu_b", "list_files", &json!({}))
+            ]
+        );
+    }
+
+    #[test]
+    fn arguments_for_a_block_that_is_no_tool_use_are_malformed() {
+        use super::super::Decoder as _;
+        let event = Event {
+            event: "content_block_delta",
+            data: r#"{"type":"content_block_delta","index":4,"delta":{"type":"input_json_delta","partial_json":"{}"}}"#.into(),
+        };
+        assert!(matches!(
+            Decoder::default().event(&event),
+            Err(DecodeError::Malformed(m)) if m.contains("content block Some(4)")
+        ));
     }
 }

@@ -5,11 +5,26 @@
 //! `finishReason` on the last one, cumulative `usageMetadata`, `modelVersion`
 //! and `responseId`. There is no end sentinel: the stream ends after the
 //! chunk with a `finishReason` (or a `promptFeedback.blockReason`).
+//!
+//! A tool call is a part `{"functionCall": {"name", "args"}}`, whole in one
+//! chunk, perhaps with a `thoughtSignature` beside it that must be sent
+//! back with the call ([`ToolCall::signature`]). Calls have no ids here:
+//! each gets `gemini-call-N`, unique in the conversation.
+//!
+//! A conversation goes as `contents`: the user's text in a `user` content,
+//! a model turn as a `model` content of `text` and `functionCall` parts
+//! (signatures echoed), results as `functionResponse` parts
+//! `{"name", "response": {"output": text}}` (`{"error": text}` for an
+//! error) in a `user` content. Tools go in
+//! `tools: [{"functionDeclarations": [...]}]`, each schema cut down to the
+//! subset of OpenAPI Schema fields the API accepts ([`schema`]).
 
+use agentls_chat::{Message, ToolCall, ToolResult, ToolSpec};
 use serde::de::IgnoredAny;
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
+use super::tools::{Ids, PartialCall};
 use super::{
     error_message, json, keep, present, string_at, u64_at, BodyParams, DecodeError, First, Str,
     Summary,
@@ -19,10 +34,15 @@ use crate::{Request, Usage};
 
 pub(super) fn body(params: &BodyParams<'_>, request: &Request) -> Value {
     let mut body = Map::new();
-    body.insert(
-        "contents".into(),
-        json!([{"role": "user", "parts": [{"text": request.prompt}]}]),
-    );
+    let contents: Vec<Value> = request.conversation().iter().filter_map(content).collect();
+    body.insert("contents".into(), Value::Array(contents));
+    if !request.tools.is_empty() {
+        let declarations: Vec<Value> = request.tools.iter().map(declaration).collect();
+        body.insert(
+            "tools".into(),
+            json!([{"functionDeclarations": declarations}]),
+        );
+    }
     if let Some(system) = &request.system {
         body.insert(
             "systemInstruction".into(),
@@ -42,13 +62,138 @@ pub(super) fn body(params: &BodyParams<'_>, request: &Request) -> Value {
     Value::Object(body)
 }
 
-#[derive(Default)]
+/// One message of the conversation; `None` for a model turn with neither
+/// text nor calls (a content needs a part).
+fn content(message: &Message) -> Option<Value> {
+    Some(match message {
+        Message::User { text } => json!({"role": "user", "parts": [{"text": text}]}),
+        Message::Assistant { text, tool_calls } => {
+            let mut parts = Vec::new();
+            if !text.is_empty() {
+                parts.push(json!({"text": text}));
+            }
+            parts.extend(tool_calls.iter().map(function_call));
+            if parts.is_empty() {
+                return None;
+            }
+            json!({"role": "model", "parts": parts})
+        }
+        Message::Tool { results } => json!({
+            "role": "user",
+            "parts": results.iter().map(function_response).collect::<Vec<_>>(),
+        }),
+    })
+}
+
+fn function_call(call: &ToolCall) -> Value {
+    // `args` must be an object: arguments that were not one go back as none.
+    let args = if call.input.is_object() {
+        call.input.clone()
+    } else {
+        json!({})
+    };
+    let mut part = json!({"functionCall": {"name": call.name, "args": args}});
+    if let Some(signature) = &call.signature {
+        part["thoughtSignature"] = json!(signature);
+    }
+    part
+}
+
+fn function_response(result: &ToolResult) -> Value {
+    // The documented keys: `output` for a result, `error` for a failure.
+    let key = if result.is_error { "error" } else { "output" };
+    json!({"functionResponse": {"name": result.name, "response": {key: result.content}}})
+}
+
+fn declaration(spec: &ToolSpec) -> Value {
+    json!({
+        "name": spec.name,
+        "description": spec.description,
+        "parameters": schema(&spec.parameters),
+    })
+}
+
+/// The fields of the API's `Schema` object (a subset of OpenAPI 3.0's);
+/// the API rejects a request whose schemas carry others, such as
+/// `additionalProperties`, `$schema` or `const`.
+const SCHEMA_FIELDS: &[&str] = &[
+    "type",
+    "format",
+    "title",
+    "description",
+    "nullable",
+    "enum",
+    "maxItems",
+    "minItems",
+    "properties",
+    "required",
+    "minProperties",
+    "maxProperties",
+    "minLength",
+    "maxLength",
+    "pattern",
+    "example",
+    "anyOf",
+    "propertyOrdering",
+    "default",
+    "items",
+    "minimum",
+    "maximum",
+];
+
+/// A JSON Schema cut down to what Gemini's `Schema` accepts: unknown
+/// fields dropped (in nested schemas too), and a `type` list with `"null"`
+/// (`["string", "null"]`) turned into the type and `nullable: true`.
+pub(super) fn schema(value: &Value) -> Value {
+    let Value::Object(fields) = value else {
+        return value.clone();
+    };
+    let mut out = Map::new();
+    for (key, field) in fields {
+        if !SCHEMA_FIELDS.contains(&key.as_str()) {
+            continue;
+        }
+        let field = match (key.as_str(), field) {
+            ("properties", Value::Object(properties)) => Value::Object(
+                properties
+                    .iter()
+                    .map(|(name, property)| (name.clone(), schema(property)))
+                    .collect(),
+            ),
+            ("items", item) => schema(item),
+            ("anyOf", Value::Array(options)) => options.iter().map(schema).collect(),
+            ("type", Value::Array(types)) => {
+                let named: Vec<&Value> = types.iter().filter(|t| *t != "null").collect();
+                if named.len() < types.len() {
+                    out.insert("nullable".into(), json!(true));
+                }
+                match named.as_slice() {
+                    [one] => (*one).clone(),
+                    _ => continue,
+                }
+            }
+            (_, field) => field.clone(),
+        };
+        out.insert(key.clone(), field);
+    }
+    Value::Object(out)
+}
+
 pub(super) struct Decoder {
     finished: bool,
     id: Option<String>,
     model: Option<String>,
     usage: Usage,
     finish_reason: Option<String>,
+    calls: Vec<PartialCall>,
+    started: Vec<String>,
+    ids: Ids,
+}
+
+impl Default for Decoder {
+    fn default() -> Self {
+        Decoder::new(&[])
+    }
 }
 
 /// A `GenerateContentResponse`, as much of it as is read.
@@ -102,13 +247,62 @@ struct ContentWire<'a> {
 }
 
 #[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
 struct PartWire<'a> {
     thought: Option<bool>,
     #[serde(borrow)]
     text: Option<Str<'a>>,
+    /// Present (even `null`): the response goes through the `Value` code.
+    #[serde(default, deserialize_with = "present")]
+    function_call: Option<IgnoredAny>,
+}
+
+impl ResponseWire<'_> {
+    /// Whether the typed code reads all of this response that matters.
+    fn is_plain(&self) -> bool {
+        let calls = self
+            .candidates
+            .as_ref()
+            .and_then(|c| c.0.as_ref())
+            .and_then(|candidate| candidate.content.as_ref())
+            .and_then(|content| content.parts.as_ref())
+            .is_some_and(|parts| parts.iter().any(|p| p.function_call.is_some()));
+        self.error.is_none() && !calls
+    }
 }
 
 impl Decoder {
+    pub(super) fn new(conversation: &[Message]) -> Decoder {
+        Decoder {
+            finished: false,
+            id: None,
+            model: None,
+            usage: Usage::default(),
+            finish_reason: None,
+            calls: Vec::new(),
+            started: Vec::new(),
+            ids: Ids::new("gemini-call", conversation),
+        }
+    }
+
+    /// A `functionCall` part.
+    fn call(&mut self, part: &Value, call: &Value) -> Result<(), DecodeError> {
+        let Some(name) = string_at(call, "name") else {
+            return Err(DecodeError::Malformed(format!(
+                "a functionCall without a name: {}",
+                super::snippet(&call.to_string())
+            )));
+        };
+        self.started.push(name.clone());
+        self.calls.push(PartialCall {
+            name,
+            input: Some(call.get("args").cloned().unwrap_or(Value::Null)),
+            signature: string_at(part, "thoughtSignature"),
+            ..PartialCall::default()
+        });
+        Ok(())
+    }
+
     /// A response read into [`ResponseWire`]: the same steps as
     /// [`Decoder::value`].
     fn typed(&mut self, response: ResponseWire<'_>) -> Option<String> {
@@ -195,6 +389,11 @@ impl Decoder {
             .get("content")
             .and_then(|c| c.get("parts"))
             .and_then(Value::as_array);
+        for part in parts.into_iter().flatten() {
+            if let Some(call) = part.get("functionCall").filter(|c| !c.is_null()) {
+                self.call(part, call)?;
+            }
+        }
         let text: String = parts
             .into_iter()
             .flatten()
@@ -208,9 +407,13 @@ impl Decoder {
 impl super::Decoder for Decoder {
     fn event(&mut self, event: &Event<'_>) -> Result<Option<String>, DecodeError> {
         match serde_json::from_str::<ResponseWire>(&event.data) {
-            Ok(response) if response.error.is_none() => Ok(self.typed(response)),
+            Ok(response) if response.is_plain() => Ok(self.typed(response)),
             _ => self.value(event),
         }
+    }
+
+    fn take_started(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.started)
     }
 
     /// Gemini has no end event: "done" means a finish reason was seen; the
@@ -229,6 +432,7 @@ impl super::Decoder for Decoder {
 
     fn summary(&self) -> Summary {
         Summary {
+            tool_calls: self.ids.finish(self.calls.iter()),
             usage: self.usage,
             stop_reason: self.finish_reason.clone(),
             model: self.model.clone(),
@@ -265,6 +469,9 @@ mod tests {
             r#"{"usageMetadata":null}"#,
             r#"{"usageMetadata":{"promptTokenCount":"8"}}"#,
             r#"{"promptFeedback":null}"#,
+            r#"{"candidates":[{"content":{"parts":[{"text":"Look."},{"functionCall":{"name":"read_file","args":{"path":"a.rs"}},"thoughtSignature":"c2ln"},{"functionCall":{"name":"list_files"}}]}}]}"#,
+            r#"{"candidates":[{"content":{"parts":[{"functionCall":null,"text":"x"}]}}]}"#,
+            r#"{"candidates":[{"content":{"parts":[{"functionCall":{"args":{}}}]}}]}"#,
             r#"{"candidates":[{"content":{"parts":[{"text":"end"}]},"finishReason":"STOP"}],"usageMetadata":{"promptTokenCount":8,"candidatesTokenCount":4}}"#,
             r#"{"promptFeedback":{"blockReason":"SAFETY"}}"#,
             r#"{"error":null}"#,
@@ -276,5 +483,69 @@ mod tests {
         .map(|data| ("message", data))
         .collect();
         super::super::assert_typed_agrees_with_value(Decoder::value, &events);
+    }
+
+    #[test]
+    fn function_calls_get_ids_after_those_of_the_conversation() {
+        use super::super::Decoder as _;
+        let earlier = ToolCall {
+            id: "gemini-call-1".into(),
+            name: "list_files".into(),
+            input: json!({}),
+            signature: None,
+        };
+        let conversation = [Message::Assistant {
+            text: String::new(),
+            tool_calls: vec![earlier],
+        }];
+        let mut decoder = Decoder::new(&conversation);
+        let event = Event {
+            event: "message",
+            data: r#"{"candidates":[{"content":{"parts":[{"functionCall":{"name":"read_file","args":{"path":"a.rs"}},"thoughtSignature":"c2ln"},{"functionCall":{"name":"read_file","args":{"path":"b.rs"}}}]},"finishReason":"STOP"}]}"#.into(),
+        };
+        decoder.event(&event).unwrap();
+        assert_eq!(decoder.take_started(), ["read_file", "read_file"]);
+        assert!(decoder.take_started().is_empty());
+        let calls = decoder.summary().tool_calls;
+        let calls: Vec<(&str, &Value, Option<&str>)> = calls
+            .iter()
+            .map(|c| (c.id.as_str(), &c.input, c.signature.as_deref()))
+            .collect();
+        assert_eq!(
+            calls,
+            [
+                ("gemini-call-2", &json!({"path": "a.rs"}), Some("c2ln")),
+                ("gemini-call-3", &json!({"path": "b.rs"}), None)
+            ]
+        );
+    }
+
+    #[test]
+    fn schemas_keep_only_what_gemini_accepts() {
+        let schema = super::schema(&json!({
+            "$schema": "https://json-schema.org/draft/2020-12/schema",
+            "type": "object",
+            "additionalProperties": false,
+            "properties": {
+                "path": {"type": "string", "description": "Where.", "const": "x"},
+                "lines": {"type": "array", "items": {"type": ["integer", "null"], "examples": [1]}},
+                "mode": {"anyOf": [{"type": "string", "enum": ["a"]}, {"type": "null", "$comment": "c"}]},
+                "any": {"type": ["string", "integer"]}
+            },
+            "required": ["path"]
+        }));
+        assert_eq!(
+            schema,
+            json!({
+                "type": "object",
+                "properties": {
+                    "path": {"type": "string", "description": "Where."},
+                    "lines": {"type": "array", "items": {"type": "integer", "nullable": true}},
+                    "mode": {"anyOf": [{"type": "string", "enum": ["a"]}, {"type": "null"}]},
+                    "any": {}
+                },
+                "required": ["path"]
+            })
+        );
     }
 }

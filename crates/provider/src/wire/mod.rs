@@ -1,11 +1,13 @@
-//! The three vendors' wire formats: how a [`Request`] becomes an HTTP
-//! request, and how each server-sent event becomes text, usage and a stop
-//! reason. Pure functions and small state machines: no I/O here, so each
-//! format is testable from recorded bytes.
+//! The three vendors' wire formats: how a [`Request`] (a prompt, or a
+//! conversation with tools) becomes an HTTP request, and how each
+//! server-sent event becomes text, tool calls, usage and a stop reason.
+//! Pure functions and small state machines: no I/O here, so each format is
+//! testable from recorded bytes.
 
 mod anthropic;
 mod gemini;
 mod openai;
+mod tools;
 
 use std::borrow::Cow;
 use std::fmt;
@@ -15,6 +17,8 @@ use reqwest::header::{HeaderName, HeaderValue};
 use serde::de::{Deserializer, IgnoredAny, SeqAccess, Visitor};
 use serde::Deserialize;
 use serde_json::Value;
+
+use agentls_chat::ToolCall;
 
 use crate::sse::Event;
 use crate::{Request, Secret, Usage};
@@ -40,6 +44,8 @@ pub(crate) struct BodyParams<'a> {
 /// What the stream said besides text.
 #[derive(Debug, Default, PartialEq)]
 pub(crate) struct Summary {
+    /// The tool calls, whole: only meaningful once the stream is complete.
+    pub tool_calls: Vec<ToolCall>,
     pub usage: Usage,
     pub stop_reason: Option<String>,
     pub model: Option<String>,
@@ -61,6 +67,9 @@ pub(crate) enum DecodeError {
 pub(crate) trait Decoder: Send {
     /// Handles one event; returns the text it carries, if any.
     fn event(&mut self, event: &Event<'_>) -> Result<Option<String>, DecodeError>;
+    /// The names of the tool calls the last event started, for live
+    /// progress (empty for nearly every event: taking it costs nothing).
+    fn take_started(&mut self) -> Vec<String>;
     /// Whether the stream's terminal event has been seen: stop reading.
     fn is_done(&self) -> bool;
     /// Whether the answer is whole, so the body may end here.
@@ -69,7 +78,7 @@ pub(crate) trait Decoder: Send {
     }
     /// What the stream should have ended with, for "ended early" errors.
     fn expected_end(&self) -> &'static str;
-    /// Usage, stop reason, model and message id gathered so far.
+    /// Tool calls, usage, stop reason, model and message id gathered so far.
     fn summary(&self) -> Summary;
 }
 
@@ -134,12 +143,13 @@ impl Vendor {
         }
     }
 
-    /// A fresh state machine for one response stream.
-    pub(crate) fn decoder(self) -> Box<dyn Decoder> {
+    /// A fresh state machine for one response stream to `request` (whose
+    /// messages say which call ids are taken).
+    pub(crate) fn decoder(self, request: &Request) -> Box<dyn Decoder> {
         match self {
             Vendor::Anthropic => Box::<anthropic::Decoder>::default(),
-            Vendor::Openai => Box::<openai::Decoder>::default(),
-            Vendor::Gemini => Box::<gemini::Decoder>::default(),
+            Vendor::Openai => Box::new(openai::Decoder::new(&request.messages)),
+            Vendor::Gemini => Box::new(gemini::Decoder::new(&request.messages)),
         }
     }
 }

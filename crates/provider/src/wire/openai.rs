@@ -6,11 +6,29 @@
 //! `choices[0].delta.content`, `finish_reason` on the last choice chunk, then
 //! (with include_usage) one chunk with empty `choices` and the `usage`, then
 //! the literal `[DONE]`. An `{"error": ...}` object can arrive mid-stream.
+//!
+//! Tool calls stream in `choices[0].delta.tool_calls`: the first piece of a
+//! call has its `index`, `id`, `type` and `function.name`, the following
+//! ones the same `index` and a fragment of `function.arguments` (a JSON
+//! text); `finish_reason` is `tool_calls`. Compatible servers differ, and
+//! all of these are read: the whole call in one delta, no `type`, no `id`
+//! (one is made up, `call-N`, unique in the conversation), no `index` (a
+//! piece with a new `id` or a `name` starts a call, others continue the
+//! last), `arguments` as a JSON object rather than text, and
+//! `finish_reason: stop` after tool calls.
+//!
+//! A conversation goes as `messages`: a model turn is an `assistant`
+//! message with `tool_calls` (arguments as a JSON text), each result a
+//! `tool` message with its `tool_call_id` (an error's text starts with
+//! `Error: `, the format having no error flag). Tools go in `tools` as
+//! `{"type": "function", "function": {name, description, parameters}}`.
 
+use agentls_chat::{Message, ToolCall, ToolSpec};
 use serde::de::IgnoredAny;
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
+use super::tools::{Ids, PartialCall};
 use super::{
     error_message, json, keep, present, string_at, u64_at, BodyParams, DecodeError, First, Str,
     Summary,
@@ -23,10 +41,18 @@ pub(super) fn body(params: &BodyParams<'_>, request: &Request) -> Value {
     if let Some(system) = &request.system {
         messages.push(json!({"role": "system", "content": system}));
     }
-    messages.push(json!({"role": "user", "content": request.prompt}));
+    for message in request.conversation().iter() {
+        push_message(&mut messages, message);
+    }
     let mut body = Map::new();
     body.insert("model".into(), json!(params.model));
     body.insert("messages".into(), Value::Array(messages));
+    if !request.tools.is_empty() {
+        body.insert(
+            "tools".into(),
+            request.tools.iter().map(tool).collect::<Vec<_>>().into(),
+        );
+    }
     if let Some(max) = params.max_tokens {
         let key = if params.openai_official {
             "max_completion_tokens"
@@ -43,13 +69,79 @@ pub(super) fn body(params: &BodyParams<'_>, request: &Request) -> Value {
     Value::Object(body)
 }
 
-#[derive(Default)]
+fn tool(spec: &ToolSpec) -> Value {
+    json!({
+        "type": "function",
+        "function": {
+            "name": spec.name,
+            "description": spec.description,
+            "parameters": spec.parameters,
+        },
+    })
+}
+
+fn push_message(messages: &mut Vec<Value>, message: &Message) {
+    match message {
+        Message::User { text } => messages.push(json!({"role": "user", "content": text})),
+        Message::Assistant { text, tool_calls } if tool_calls.is_empty() => {
+            messages.push(json!({"role": "assistant", "content": text}));
+        }
+        Message::Assistant { text, tool_calls } => {
+            // With tool calls and no text, `content` is null.
+            let content = if text.is_empty() {
+                Value::Null
+            } else {
+                json!(text)
+            };
+            messages.push(json!({
+                "role": "assistant",
+                "content": content,
+                "tool_calls": tool_calls.iter().map(tool_call).collect::<Vec<_>>(),
+            }));
+        }
+        Message::Tool { results } => {
+            messages.extend(results.iter().map(|result| {
+                let content = if result.is_error {
+                    format!("Error: {}", result.content)
+                } else {
+                    result.content.clone()
+                };
+                json!({"role": "tool", "tool_call_id": result.call_id, "content": content})
+            }));
+        }
+    }
+}
+
+fn tool_call(call: &ToolCall) -> Value {
+    // Arguments that were not JSON go back as the model wrote them.
+    let arguments = match &call.input {
+        Value::String(raw) => raw.clone(),
+        input => input.to_string(),
+    };
+    json!({
+        "id": call.id,
+        "type": "function",
+        "function": {"name": call.name, "arguments": arguments},
+    })
+}
+
 pub(super) struct Decoder {
     done: bool,
     id: Option<String>,
     model: Option<String>,
     usage: Usage,
     finish_reason: Option<String>,
+    /// Tool calls with their `index` (`None` when the server sent none),
+    /// in the order they started.
+    calls: Vec<(Option<u64>, PartialCall)>,
+    started: Vec<String>,
+    ids: Ids,
+}
+
+impl Default for Decoder {
+    fn default() -> Self {
+        Decoder::new(&[])
+    }
 }
 
 /// A `chat.completion.chunk`, as much of it as is read.
@@ -90,9 +182,86 @@ struct ChoiceWire<'a> {
 struct DeltaWire<'a> {
     #[serde(borrow)]
     content: Option<Str<'a>>,
+    /// Present (even `null`): the chunk goes through the `Value` code.
+    #[serde(default, deserialize_with = "present")]
+    tool_calls: Option<IgnoredAny>,
+}
+
+impl ChunkWire<'_> {
+    /// Whether the typed code reads all of this chunk that matters.
+    fn is_plain(&self) -> bool {
+        let tool_calls = self
+            .choices
+            .as_ref()
+            .and_then(|c| c.0.as_ref())
+            .and_then(|choice| choice.delta.as_ref())
+            .is_some_and(|delta| delta.tool_calls.is_some());
+        self.error.is_none() && !tool_calls
+    }
 }
 
 impl Decoder {
+    pub(super) fn new(conversation: &[Message]) -> Decoder {
+        Decoder {
+            done: false,
+            id: None,
+            model: None,
+            usage: Usage::default(),
+            finish_reason: None,
+            calls: Vec::new(),
+            started: Vec::new(),
+            ids: Ids::new("call", conversation),
+        }
+    }
+
+    /// One piece of `delta.tool_calls`.
+    fn tool_piece(&mut self, piece: &Value) -> Result<(), DecodeError> {
+        let index = piece.get("index").and_then(Value::as_u64);
+        let id = string_at(piece, "id").filter(|id| !id.is_empty());
+        let function = piece.get("function").unwrap_or(&Value::Null);
+        let name = string_at(function, "name").filter(|name| !name.is_empty());
+        let arguments = match function.get("arguments") {
+            None | Some(Value::Null) => String::new(),
+            Some(Value::String(text)) => text.clone(),
+            Some(object @ Value::Object(_)) => object.to_string(),
+            Some(other) => {
+                return Err(DecodeError::Malformed(format!(
+                    "tool call arguments that are neither text nor an object: {}",
+                    super::snippet(&other.to_string())
+                )))
+            }
+        };
+        let position = match index {
+            Some(index) => self.calls.iter().position(|(at, _)| *at == Some(index)),
+            None => match &id {
+                Some(id) => self
+                    .calls
+                    .iter()
+                    .position(|(_, call)| call.id.as_ref() == Some(id)),
+                None if name.is_some() => None,
+                None => self.calls.len().checked_sub(1),
+            },
+        };
+        let call = match position {
+            Some(position) => &mut self.calls[position].1,
+            None => {
+                self.calls.push((index, PartialCall::default()));
+                &mut self.calls.last_mut().expect("just pushed").1
+            }
+        };
+        if call.id.is_none() {
+            call.id = id;
+        }
+        if let Some(name) = name {
+            if call.name.is_empty() {
+                self.started.push(name.clone());
+                call.name = name;
+            }
+        }
+        call.arguments.push_str(&arguments);
+        Ok(())
+    }
+
     /// A chunk read into [`ChunkWire`]: the same steps as [`Decoder::value`].
     fn typed(&mut self, chunk: ChunkWire<'_>) -> Option<String> {
         if self.id.is_none() {
@@ -148,10 +317,13 @@ impl Decoder {
         if let Some(reason) = choice.get("finish_reason").and_then(Value::as_str) {
             self.finish_reason = Some(reason.to_string());
         }
-        Ok(choice
-            .get("delta")
-            .and_then(|d| string_at(d, "content"))
-            .filter(|t| !t.is_empty()))
+        let delta = choice.get("delta").unwrap_or(&Value::Null);
+        if let Some(pieces) = delta.get("tool_calls").and_then(Value::as_array) {
+            for piece in pieces {
+                self.tool_piece(piece)?;
+            }
+        }
+        Ok(string_at(delta, "content").filter(|t| !t.is_empty()))
     }
 }
 
@@ -162,9 +334,13 @@ impl super::Decoder for Decoder {
             return Ok(None);
         }
         match serde_json::from_str::<ChunkWire>(&event.data) {
-            Ok(chunk) if chunk.error.is_none() => Ok(self.typed(chunk)),
+            Ok(chunk) if chunk.is_plain() => Ok(self.typed(chunk)),
             _ => self.value(event),
         }
+    }
+
+    fn take_started(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.started)
     }
 
     fn is_done(&self) -> bool {
@@ -183,6 +359,7 @@ impl super::Decoder for Decoder {
 
     fn summary(&self) -> Summary {
         Summary {
+            tool_calls: self.ids.finish(self.calls.iter().map(|(_, call)| call)),
             usage: self.usage,
             stop_reason: self.finish_reason.clone(),
             model: self.model.clone(),
@@ -230,6 +407,12 @@ mod tests {
             r#"{"usage":{"prompt_tokens":-1,"completion_tokens":2.5}}"#,
             r#"{"usage":"n/a"}"#,
             r#"{"usage":{"prompt_tokens_details":null}}"#,
+            r#"{"choices":[{"delta":{"tool_calls":[{"index":0,"id":"call_1","type":"function","function":{"name":"read_file","arguments":""}}]}}]}"#,
+            r#"{"choices":[{"delta":{"tool_calls":[{"index":0,"function":{"arguments":"{\"path\": \"a.rs\"}"}}]}}]}"#,
+            r#"{"choices":[{"delta":{"content":"t","tool_calls":null}}]}"#,
+            r#"{"choices":[{"delta":{"tool_calls":[{"function":{"name":"list_files","arguments":{"glob":"*.rs"}}}]}}]}"#,
+            r#"{"choices":[{"delta":{"tool_calls":[{"index":2,"function":{"arguments":7}}]}}]}"#,
+            r#"{"choices":[{"delta":{"tool_calls":"odd"}}]}"#,
             r#"{"choices":[{"delta":{},"finish_reason":"stop"}]}"#,
             r#"{"choices":[],"usage":{"prompt_tokens":9,"completion_tokens":2,"prompt_tokens_details":{"cached_tokens":4}}}"#,
             r#"{"error":null}"#,

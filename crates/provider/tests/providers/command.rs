@@ -143,3 +143,39 @@ async fn command_in_a_missing_workspace_is_a_clear_error() {
         "{err}"
     );
 }
+
+#[tokio::test]
+async fn a_turn_with_tools_is_refused_naming_the_provider_and_runs_nothing() {
+    let dir = workspace();
+    // The agent would leave a mark if it ran.
+    let provider = build(
+        "agent",
+        &command("touch ran && sh ./agent.sh"),
+        &|_| None,
+        dir.path(),
+    )
+    .unwrap();
+    let spec = agentls_provider::ToolSpec {
+        name: "read_file".into(),
+        description: "Read a file.".into(),
+        parameters: serde_json::json!({"type": "object"}),
+    };
+    let messages = vec![agentls_provider::Message::User {
+        text: "Fix it".into(),
+    }];
+
+    let (result, chunks) = call(provider.as_ref(), Request::turn(messages, vec![spec])).await;
+
+    let err = result.unwrap_err();
+    assert!(
+        matches!(&err, ProviderError::NoToolCalling { provider, kind: "command" } if provider == "agent"),
+        "{err:?}"
+    );
+    assert!(
+        err.to_string()
+            .starts_with("provider `agent` (kind `command`) cannot call tools"),
+        "{err}"
+    );
+    assert!(chunks.is_empty());
+    assert!(!dir.path().join("ran").exists());
+}

@@ -9,3 +9,4 @@ mod gemini;
 mod openai;
 mod secrets;
 mod support;
+mod tools;

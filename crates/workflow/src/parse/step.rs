@@ -10,7 +10,10 @@ use super::value::{did_you_mean, Reporter};
 use super::{refs, TemplateUse};
 use crate::diagnostic::DiagnosticCode;
 use crate::duration::parse_duration;
-use crate::model::{is_identifier, EditSpec, ParamSpec, Pick, Step, StepId, StepKind, MAX_RETRIES};
+use crate::model::{
+    is_identifier, AgentSpec, AllowRules, EditSpec, ParamSpec, Pick, Step, StepId, StepKind,
+    MAX_RETRIES,
+};
 use crate::paths::check_edit_path;
 use crate::template::Templates;
 
@@ -28,12 +31,26 @@ const STEP_KEYS: &[&str] = &[
     "pick",
     "edit",
     "approve",
+    "agent",
+    "tools",
+    "allow",
+    "max_turns",
+    "token_budget",
 ];
-const KINDS: &[&str] = &["run", "prompt", "edit", "approve"];
+const KINDS: &[&str] = &["run", "prompt", "edit", "approve", "agent"];
 const EDIT_KEYS: &[&str] = &["selection", "file", "text", "patch"];
 const EDIT_FORMS: &[&str] = &["selection", "file", "patch"];
-/// Keys that belong to one kind only, with that kind.
-const KIND_KEYS: &[(&str, &str)] = &[("env", "run"), ("provider", "prompt"), ("pick", "prompt")];
+/// Keys that belong to some kinds only, with those kinds.
+const KIND_KEYS: &[(&str, &[&str])] = &[
+    ("env", &["run"]),
+    ("provider", &["prompt", "agent"]),
+    ("pick", &["prompt"]),
+    ("tools", &["agent"]),
+    ("allow", &["agent"]),
+    ("max_turns", &["agent"]),
+    ("token_budget", &["agent"]),
+];
+const ALLOW_KEYS: &[&str] = &["run", "edit"];
 
 /// What the id check needs about a step, even one that failed to parse.
 pub(super) struct StepIdent {
@@ -169,7 +186,7 @@ fn parse_step(
             r.error(
                 DiagnosticCode::StepKind,
                 span,
-                format!("{label} does nothing: give it exactly one of `run`, `prompt`, `edit` or `approve`"),
+                format!("{label} does nothing: give it exactly one of `run`, `prompt`, `edit`, `approve` or `agent`"),
             );
             return None;
         }
@@ -192,12 +209,17 @@ fn parse_step(
     let kind_name: &str = kind_key.get_ref();
     for (key, _) in t.iter() {
         let key_name: &str = key.get_ref();
-        if let Some((_, owner)) = KIND_KEYS.iter().find(|(k, _)| *k == key_name) {
-            if *owner != kind_name {
+        if let Some((_, owners)) = KIND_KEYS.iter().find(|(k, _)| *k == key_name) {
+            if !owners.contains(&kind_name) {
+                let owners = owners
+                    .iter()
+                    .map(|o| format!("`{o}`"))
+                    .collect::<Vec<_>>()
+                    .join(" and ");
                 r.warning(
                     DiagnosticCode::Ignored,
                     key.span(),
-                    format!("`{key_name}` applies only to `{owner}` steps; it is ignored on a `{kind_name}` step"),
+                    format!("`{key_name}` applies only to {owners} steps; it is ignored on a `{kind_name}` step"),
                 );
             }
         }
@@ -228,6 +250,11 @@ fn parse_step(
             }
         }
         "edit" => StepKind::Edit(edit(r, kind_value, &mut note)?),
+        "agent" => {
+            let task = r.string("agent", kind_value)?;
+            note("agent", &task, kind_value.span(), false);
+            StepKind::Agent(agent(r, t, task)?)
+        }
         _ => {
             let message = match kind_value.get_ref() {
                 DeValue::String(s) => {
@@ -272,6 +299,126 @@ fn parse_step(
         allow_failure,
         kind,
         range: r.range(span),
+    })
+}
+
+/// The keys of an `agent` step besides its task.
+fn agent(r: &mut Reporter<'_>, t: &DeTable<'_>, task: String) -> Option<AgentSpec> {
+    let provider = match t.get("provider") {
+        None => None,
+        Some(v) => {
+            let name = r.string("provider", v)?;
+            if name.trim().is_empty() {
+                r.error(
+                    DiagnosticCode::InvalidValue,
+                    v.span(),
+                    "empty provider name".to_owned(),
+                );
+                return None;
+            }
+            Some(name)
+        }
+    };
+    let tools = match t.get("tools") {
+        None => AgentSpec::DEFAULT_TOOLS
+            .iter()
+            .map(|s| s.to_string())
+            .collect(),
+        Some(v) => {
+            let list = r.strings("tools", v)?;
+            let mut tools = Vec::new();
+            for name in list {
+                let text: &str = name.get_ref();
+                if AgentSpec::TOOLS.contains(&text) {
+                    if !tools.iter().any(|t: &String| t == text) {
+                        tools.push(text.to_owned());
+                    }
+                } else {
+                    let hint = did_you_mean(text, AgentSpec::TOOLS)
+                        .map(|s| format!("; did you mean \"{s}\"?"))
+                        .unwrap_or_default();
+                    r.error(
+                        DiagnosticCode::InvalidValue,
+                        name.span(),
+                        format!(
+                            "unknown tool \"{text}\"{hint} (the tools: {})",
+                            AgentSpec::TOOLS.join(", ")
+                        ),
+                    );
+                }
+            }
+            tools
+        }
+    };
+    let allow = match t.get("allow") {
+        None => AllowRules::default(),
+        Some(v) => {
+            let table = r.table(
+                "allow",
+                v,
+                "`allow = { run = [\"cargo test*\"], edit = [\"src/**\"] }`",
+            )?;
+            r.unknown_keys(table, ALLOW_KEYS, "`allow`");
+            let list = |r: &mut Reporter<'_>, key: &str| -> Vec<String> {
+                table
+                    .get(key)
+                    .and_then(|v| r.strings(&format!("allow.{key}"), v))
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(Spanned::into_inner)
+                    .collect()
+            };
+            AllowRules {
+                run: list(r, "run"),
+                edit: list(r, "edit"),
+            }
+        }
+    };
+    // Both bounds are checked before giving up, so one pass names both.
+    let max_turns = match t.get("max_turns") {
+        None => Some(AgentSpec::DEFAULT_MAX_TURNS),
+        Some(v) => match r.integer("max_turns", v) {
+            None => None,
+            Some(n) => match u32::try_from(n) {
+                Ok(n) if (1..=AgentSpec::MAX_TURNS).contains(&n) => Some(n),
+                _ => {
+                    r.error(
+                        DiagnosticCode::OutOfRange,
+                        v.span(),
+                        format!(
+                            "`max_turns` must be between 1 and {}, found {n}",
+                            AgentSpec::MAX_TURNS
+                        ),
+                    );
+                    None
+                }
+            },
+        },
+    };
+    let token_budget = match t.get("token_budget") {
+        None => Some(None),
+        Some(v) => match r.integer("token_budget", v) {
+            None => None,
+            Some(n) => match u64::try_from(n) {
+                Ok(n) if n > 0 => Some(Some(n)),
+                _ => {
+                    r.error(
+                        DiagnosticCode::OutOfRange,
+                        v.span(),
+                        format!("`token_budget` must be a positive number of tokens, found {n}"),
+                    );
+                    None
+                }
+            },
+        },
+    };
+    Some(AgentSpec {
+        task,
+        provider,
+        tools,
+        allow,
+        max_turns: max_turns?,
+        token_budget: token_budget?,
     })
 }
 

@@ -312,6 +312,10 @@ impl Templates {
             StepKind::Approve { message } => StepKind::Approve {
                 message: message.as_deref().map(|m| r("approve", m)).transpose()?,
             },
+            StepKind::Agent(spec) => StepKind::Agent(crate::model::AgentSpec {
+                task: r("agent", &spec.task)?,
+                ..spec.clone()
+            }),
         })
     }
 

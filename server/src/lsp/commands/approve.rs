@@ -1,5 +1,7 @@
-//! `agent.approve {runId?, step?, reason?, uri?}`: approves the waiting
-//! step and continues the run. Without `runId`: the newest waiting run.
+//! `agent.approve {runId?, step?, reason?, always?, uri?}`: approves the
+//! waiting step (an agent step: its waiting tool call; `always`: the same
+//! action for the rest of the run) and continues the run. Without `runId`:
+//! the newest waiting run.
 
 use agentls_engine::RunStatus;
 use tower_lsp_server::jsonrpc::Result;
@@ -19,13 +21,13 @@ pub async fn run(
         run_id: args.run_id,
         uri: args.uri,
     };
-    let (step, reason) = (args.step, args.reason);
+    let (step, reason, always) = (args.step, args.reason, args.always.unwrap_or(false));
     act_on_run(
         state,
         &target,
         Pick::Newest(&[RunStatus::Waiting]),
         token,
-        |engine, run| engine.approve(run, step.as_deref(), reason.as_deref()),
+        |engine, run| engine.approve_with(run, step.as_deref(), reason.as_deref(), always),
     )
     .await
 }

@@ -18,6 +18,13 @@ use super::view::{ProgressSlot, RunView};
 use crate::lsp::convert;
 use crate::lsp::sink::{progress_key, run_notice, show_message};
 
+/// The answers to an agent's permission question.
+const ALLOW_ONCE: &str = "Allow once";
+const ALLOW_RUN: &str = "Allow for this run";
+const DENY: &str = "Deny";
+/// How long the question stays open: a person reads it.
+const ASK_FOR: std::time::Duration = std::time::Duration::from_secs(600);
+
 /// Registered with the workspace's engine.
 pub struct Bridge(pub Arc<Shared>);
 
@@ -35,6 +42,12 @@ impl Subscriber for Bridge {
                     });
                 }
             }
+            Event::Activity { run, index, text } => shared.with_view(run, |shared, view| {
+                if let Some(s) = view.steps.get_mut(*index) {
+                    s.activity = Some(text.clone());
+                    shared.report(view);
+                }
+            }),
             Event::Step {
                 run,
                 index,
@@ -47,6 +60,7 @@ impl Subscriber for Bridge {
                 ..
             } => shared.with_view(run, |shared, view| {
                 if let Some(s) = view.steps.get_mut(*index) {
+                    s.activity = None;
                     s.status = *status;
                     s.attempt = *attempt;
                     s.exit_code = *exit_code;
@@ -269,6 +283,65 @@ impl Shared {
         if show {
             self.show_transcript(&view.id, view.status == RunStatus::Completed);
         }
+        if view.status == RunStatus::Waiting {
+            self.ask_permission(view);
+        }
+    }
+
+    /// An agent step waits on a tool call: asks the editor with
+    /// `window/showMessageRequest` (allow once, allow for the rest of the
+    /// run, deny). A dismissed question leaves the run waiting for
+    /// `agent.approve` / `agent.reject`; an answer that comes after one of
+    /// those is refused by the engine and only logged.
+    fn ask_permission(self: &Arc<Self>, view: &RunView) {
+        let Some(step) = view
+            .steps
+            .iter()
+            .find(|s| s.status == StepStatus::Waiting && s.kind == "agent")
+        else {
+            return;
+        };
+        let wants = step.error.as_deref().unwrap_or("make a tool call");
+        let message = format!(
+            "agentls: `{}` (step `{}`) wants to {wants}",
+            view.workflow, step.id
+        );
+        let (requests, session, runs) = (
+            self.requests(),
+            self.session.clone(),
+            self.runs_handle.clone(),
+        );
+        let (run, step) = (view.id.clone(), step.id.clone());
+        self.handle.spawn(async move {
+            let picked = requests
+                .ask(
+                    MessageType::WARNING,
+                    message,
+                    &[ALLOW_ONCE, ALLOW_RUN, DENY],
+                    ASK_FOR,
+                )
+                .await;
+            let picked = match picked {
+                Ok(Some(picked)) => picked,
+                Ok(None) => return,
+                Err(err) => {
+                    tracing::info!("run {run}: permission question not answered: {err}");
+                    return;
+                }
+            };
+            let Some(engine) = session.upgrade().and_then(|s| s.engine().ok()) else {
+                return;
+            };
+            let _runs = runs.enter();
+            let done = match picked.as_str() {
+                ALLOW_ONCE => engine.approve_with(&run, Some(&step), None, false),
+                ALLOW_RUN => engine.approve_with(&run, Some(&step), None, true),
+                _ => engine.reject(&run, Some(&step), Some("the user denied it in the editor")),
+            };
+            if let Err(err) = done {
+                tracing::info!("run {run}: answer from the editor not applied: {err}");
+            }
+        });
     }
 
     /// The progress end message, and what `window/showMessage` says. The

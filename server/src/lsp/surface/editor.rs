@@ -327,6 +327,15 @@ impl Editor for LspEditor {
     fn apply(&self, edit: EditRequest) -> BoxFuture<'_, Result<String, String>> {
         Box::pin(self.apply_request(edit))
     }
+
+    fn document(&self, path: &str) -> BoxFuture<'_, Option<String>> {
+        let abs = self.shared.root.join(path);
+        Box::pin(async move {
+            let session = self.shared.session().ok()?;
+            let docs = session.documents();
+            find_open(&docs, &abs).map(|(_, open)| open.doc.text())
+        })
+    }
 }
 
 /// A file as the editor or the disk has it.

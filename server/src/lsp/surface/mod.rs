@@ -105,6 +105,7 @@ impl Surface {
             client: ctx.client.clone(),
             out: ctx.out.clone(),
             config: session.config().stream,
+            runs: ctx.runs.clone(),
         });
         engine.subscribe(Arc::new(Bridge(shared.clone())));
         engine.set_editor(Arc::new(LspEditor::new(shared.clone())));

@@ -48,6 +48,9 @@ pub struct Shared {
     pub transcripts: Transcripts,
     /// The runtime, for tasks started from engine callbacks.
     pub handle: Handle,
+    /// The runs' runtime: engine operations that set a run going are
+    /// called inside it (see `Surface::drive`).
+    pub runs_handle: Handle,
     client: Client,
     out: OutQueue,
     stream: Mutex<Stream>,
@@ -74,6 +77,7 @@ pub struct SharedParts {
     pub client: Client,
     pub out: OutQueue,
     pub config: crate::config::StreamConfig,
+    pub runs: Handle,
 }
 
 impl Shared {
@@ -92,6 +96,7 @@ impl Shared {
             store: parts.store,
             transcripts: parts.transcripts,
             handle: Handle::current(),
+            runs_handle: parts.runs,
             client: parts.client,
             out: parts.out,
             stream: Mutex::new(stream),

@@ -36,6 +36,8 @@ pub struct StepView {
     pub attempt: u32,
     pub exit_code: Option<i32>,
     pub error: Option<String>,
+    /// What the running step is doing now (see `Event::Activity`).
+    pub activity: Option<String>,
 }
 
 /// A run as the editor surface streams it.
@@ -78,6 +80,7 @@ impl RunView {
                     attempt: s.attempt,
                     exit_code: s.exit_code,
                     error: s.error.clone(),
+                    activity: None,
                 })
                 .collect(),
             outbox,
@@ -140,12 +143,18 @@ impl RunView {
             })
             .unwrap_or(self.steps.len().saturating_sub(1));
         let message = match self.steps.get(current) {
-            Some(step) => format!(
-                "step {}/{}: {}",
-                current + 1,
-                self.steps.len(),
-                step.title.as_deref().unwrap_or(&step.id)
-            ),
+            Some(step) => {
+                let mut message = format!(
+                    "step {}/{}: {}",
+                    current + 1,
+                    self.steps.len(),
+                    step.title.as_deref().unwrap_or(&step.id)
+                );
+                if let Some(activity) = &step.activity {
+                    message = format!("{message} — {activity}");
+                }
+                message
+            }
             None => "starting".to_owned(),
         };
         (message, percentage)

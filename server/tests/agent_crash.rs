@@ -1,0 +1,395 @@
+//! An agent loop killed with SIGKILL at ten points, then `agentls resume`:
+//! every tool call that had completed ran exactly once in all (side effects
+//! counted in a file), the one in flight at most twice, the final state is
+//! the uninterrupted run's, and the store passes `PRAGMA integrity_check`.
+
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use agentls_provider::testing::{sse_response, FakeServer, Step, Turn, Wire};
+use serde_json::Value;
+use support::TestEnv;
+
+const WIRE: Wire = Wire::Anthropic;
+
+const WORKFLOW: &str = r#"
+[[steps]]
+id = "fix"
+agent = "make answer() return 42, then record it"
+provider = "m"
+tools = ["read_file", "edit_file", "run_command"]
+allow = { run = ["./bump *"], edit = ["src/**"] }
+"#;
+
+/// `./bump X` appends X to `side-effects`; the first time a `hold-X` file
+/// exists it removes it, says so in `holding` and sleeps (a command in
+/// flight when agentls is killed).
+const BUMP: &str = "#!/bin/sh\necho \"$1\" >> side-effects\nif [ -e \"hold-$1\" ]; then rm \"hold-$1\"; echo \"$1\" >> holding; sleep 600; fi\n";
+
+fn turns() -> Vec<Turn> {
+    vec![
+        Turn::text(&["Looking."]).call("t1", "read_file", &[r#"{"path":"#, r#" "src/lib.rs"}"#]),
+        Turn::default().call("t2", "run_command", &[r#"{"command": "./bump a"}"#]),
+        Turn::text(&["Editing."]).call(
+            "t3",
+            "edit_file",
+            &[
+                r#"{"path": "src/lib.rs", "#,
+                r#""old_text": "41", "new_text": "42"}"#,
+            ],
+        ),
+        Turn::default().call("t4", "run_command", &[r#"{"command": "./bump b"}"#]),
+        Turn::text(&["Done: ", "42."]),
+    ]
+}
+
+/// Where the kill happens.
+#[derive(Clone, Copy, Debug)]
+enum Point {
+    /// Turn `n` (1-based) was asked for; its answer never comes.
+    Asked(usize),
+    /// Turn `n` streamed part of its answer (the tool call's arguments
+    /// half sent); the rest never comes.
+    Streaming(usize),
+    /// The command `./bump X` is running.
+    Running(&'static str),
+}
+
+fn env_and_vendor(point: Point, runtime: &tokio::runtime::Runtime) -> (TestEnv, FakeServer) {
+    let turns = turns();
+    let mut scripts: Vec<Vec<Step>> = Vec::new();
+    for (i, turn) in turns.iter().enumerate() {
+        let n = i + 1;
+        match point {
+            Point::Asked(k) if k == n => scripts.push(vec![Step::Hang]),
+            Point::Streaming(k) if k == n => {
+                let events = WIRE.events(turn);
+                let half: Vec<&str> = events[..events.len() / 2]
+                    .iter()
+                    .map(String::as_str)
+                    .collect();
+                let mut partial = sse_response(&[("request-id", "req_part")], &half);
+                // Drop the end of the chunked body: the stream just stops.
+                partial.pop();
+                partial.push(Step::Hang);
+                scripts.push(partial);
+            }
+            _ => {}
+        }
+        scripts.push(WIRE.response(turn));
+    }
+    let vendor = runtime.block_on(FakeServer::start(scripts));
+    let env = workspace(&vendor);
+    if let Point::Running(x) = point {
+        env.write(&format!("hold-{x}"), "");
+    }
+    (env, vendor)
+}
+
+/// The workspace (it is the environment's root) with the workflow, the
+/// provider pointed at `vendor`, `src/lib.rs` and `./bump`.
+fn workspace(vendor: &FakeServer) -> TestEnv {
+    let env = TestEnv::new();
+    env.write(
+        "config/agentls/config.toml",
+        &format!(
+            "[providers.m]\nkind = \"anthropic\"\nbase_url = \"{}\"\nretry_base_delay = \"5ms\"\n\
+             first_byte_timeout = \"600s\"\nidle_timeout = \"600s\"\n",
+            vendor.base_url()
+        ),
+    );
+    env.write("config/agentls/workflows/fix.toml", WORKFLOW);
+    env.write("src/lib.rs", "fn answer() -> u32 { 41 }\n");
+    let bump = env.write("bump", BUMP);
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&bump, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    env
+}
+
+fn agentls(env: &TestEnv) -> Command {
+    let mut cmd = env.command();
+    let (var, key) = WIRE.key();
+    cmd.env(var, key);
+    cmd
+}
+
+fn text(out: &Output) -> String {
+    format!(
+        "status {:?}\n--- stdout\n{}\n--- stderr\n{}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+fn lines(path: &Path) -> Vec<String> {
+    std::fs::read_to_string(path)
+        .unwrap_or_default()
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
+
+fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !done() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+fn store_path(env: &TestEnv) -> PathBuf {
+    std::fs::read_dir(env.state_dir())
+        .expect("state dir exists")
+        .filter_map(|e| e.ok())
+        .map(|e| e.path().join("agentls.db"))
+        .find(|p| p.exists())
+        .expect("a run store")
+}
+
+fn kill_then_resume(point: Point) {
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let (env, vendor) = env_and_vendor(point, &runtime);
+    let mut child = agentls(&env)
+        .args(["run", "fix"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    match point {
+        Point::Asked(n) | Point::Streaming(n) => {
+            wait_until(&format!("{point:?}"), || vendor.requests().len() >= n)
+        }
+        Point::Running(x) => wait_until(&format!("{point:?}"), || {
+            lines(&env.root().join("holding")).contains(&x.to_string())
+        }),
+    }
+    let _ = child.kill(); // SIGKILL
+    let _ = child.wait();
+
+    let runs = agentls(&env).args(["runs", "--json"]).output().unwrap();
+    let runs: Value = serde_json::from_slice(&runs.stdout).expect("runs --json");
+    let id = runs[0]["id"].as_str().expect("the run exists").to_string();
+    let resumed = agentls(&env).args(["resume", &id]).output().unwrap();
+    assert_eq!(
+        resumed.status.code(),
+        Some(0),
+        "{point:?}: {}",
+        text(&resumed)
+    );
+
+    let show = agentls(&env)
+        .args(["show", &id, "--json"])
+        .output()
+        .unwrap();
+    let show: Value = serde_json::from_slice(&show.stdout).expect("show --json");
+    assert_eq!(show["status"], "completed", "{point:?}: {show}");
+    assert_eq!(
+        std::fs::read_to_string(env.root().join("src/lib.rs")).unwrap(),
+        "fn answer() -> u32 { 42 }\n",
+        "{point:?}"
+    );
+    // Each command's side effect happened once; the one in flight at the
+    // kill may have happened twice (it runs again at most once).
+    let effects = lines(&env.root().join("side-effects"));
+    for x in ["a", "b"] {
+        let n = effects.iter().filter(|e| *e == x).count();
+        let expected = match point {
+            Point::Running(held) if held == x => 2,
+            _ => 1,
+        };
+        assert_eq!(
+            n, expected,
+            "{point:?}: `./bump {x}` ran {n} times: {effects:?}"
+        );
+    }
+    let store = agentls_store::Store::open(&store_path(&env)).unwrap();
+    let problems = store.integrity_check().unwrap();
+    assert!(
+        problems.is_empty(),
+        "{point:?}: integrity_check: {problems:?}"
+    );
+    let run = store.resolve_run(&id).unwrap();
+    let calls = store.tool_calls(&run, 0).unwrap();
+    let started: Vec<(String, u32)> = calls.iter().map(|c| (c.name.clone(), c.starts)).collect();
+    assert_eq!(started.len(), 4, "{point:?}: {started:?}");
+    // The conversation the model saw last is the uninterrupted one.
+    let last = vendor
+        .requests()
+        .last()
+        .map(|r| r.json())
+        .unwrap_or_default();
+    let said = last.to_string();
+    for result in [
+        "fn answer() -> u32 { 41 }",
+        "exit status 0",
+        "Edited src/lib.rs",
+    ] {
+        assert!(
+            said.contains(result),
+            "{point:?}: the last turn lacks {result}: {said}"
+        );
+    }
+    drop(runtime);
+}
+
+#[test]
+fn sigkill_at_ten_points_of_a_loop_then_resume_runs_every_completed_call_once() {
+    let points = [
+        Point::Asked(1),
+        Point::Asked(2),
+        Point::Asked(3),
+        Point::Asked(4),
+        Point::Asked(5),
+        Point::Streaming(2),
+        Point::Streaming(3),
+        Point::Streaming(4),
+        Point::Running("a"),
+        Point::Running("b"),
+    ];
+    for point in points {
+        kill_then_resume(point);
+    }
+}
+
+#[test]
+fn a_stream_cut_in_a_tool_calls_arguments_is_retried_and_the_partial_call_never_runs() {
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    // A vendor whose second turn breaks off in the middle of the command's
+    // arguments, then answers whole on the retry.
+    let turns = turns();
+    let mut scripts: Vec<Vec<Step>> = Vec::new();
+    for (i, turn) in turns.iter().enumerate() {
+        if i == 1 {
+            let events = WIRE.events(turn);
+            let cut = events
+                .iter()
+                .position(|e| e.contains("input_json_delta"))
+                .expect("the call's arguments stream")
+                + 1;
+            let head: Vec<&str> = events[..cut].iter().map(String::as_str).collect();
+            let mut partial = sse_response(&[("request-id", "req_cut")], &head);
+            partial.pop();
+            partial.push(Step::Drop);
+            scripts.push(partial);
+        }
+        scripts.push(WIRE.response(turn));
+    }
+    let vendor = runtime.block_on(FakeServer::start(scripts));
+    let env = workspace(&vendor);
+    let out = agentls(&env).args(["run", "fix"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert_eq!(vendor.requests().len(), 6, "the cut turn was asked again");
+    assert_eq!(lines(&env.root().join("side-effects")), ["a", "b"]);
+    let store = agentls_store::Store::open(&store_path(&env)).unwrap();
+    let run = store.runs(1).unwrap()[0].id.clone();
+    let commands: Vec<String> = store
+        .tool_calls(&run, 0)
+        .unwrap()
+        .into_iter()
+        .filter(|c| c.name == "run_command")
+        .map(|c| c.input)
+        .collect();
+    assert_eq!(
+        commands,
+        [r#"{"command":"./bump a"}"#, r#"{"command":"./bump b"}"#],
+        "no partial call was recorded"
+    );
+}
+
+/// `agentls run` on a terminal asks before a command its `allow` rules do
+/// not cover: `a` allows that command line for the rest of the run (it runs
+/// again without asking), a reason refuses the next one and the model is
+/// told it.
+#[test]
+fn on_a_terminal_the_cli_asks_and_always_covers_the_same_command() {
+    use portable_pty::{native_pty_system, CommandBuilder, PtySize};
+    use std::io::{Read, Write};
+
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let turns = [
+        Turn::default().call("c1", "run_command", &[r#"{"command": "./bump x"}"#]),
+        Turn::default().call("c2", "run_command", &[r#"{"command": "./bump x"}"#]),
+        Turn::default().call("c3", "run_command", &[r#"{"command": "./bump y"}"#]),
+        Turn::text(&["Ran x twice; y was refused."]),
+    ];
+    let vendor = runtime.block_on(FakeServer::start(
+        turns.iter().map(|turn| WIRE.response(turn)).collect(),
+    ));
+    let env = workspace(&vendor);
+    env.write(
+        "config/agentls/workflows/ask.toml",
+        "[[steps]]\nid = \"a\"\nagent = \"go\"\nprovider = \"m\"\ntools = [\"run_command\"]\n",
+    );
+    let pty = native_pty_system()
+        .openpty(PtySize {
+            rows: 40,
+            cols: 200,
+            pixel_width: 0,
+            pixel_height: 0,
+        })
+        .expect("a pty");
+    let std_cmd = agentls(&env);
+    let mut cmd = CommandBuilder::new(std_cmd.get_program());
+    cmd.args(["run", "ask"]);
+    cmd.env_clear();
+    for (name, value) in std_cmd.get_envs() {
+        if let Some(value) = value {
+            cmd.env(name, value);
+        }
+    }
+    cmd.cwd(env.root());
+    let mut child = pty.slave.spawn_command(cmd).expect("agentls starts");
+    drop(pty.slave);
+    let mut writer = pty.master.take_writer().unwrap();
+    let reader = pty.master.try_clone_reader().unwrap();
+    // Answers each question as it appears: `a` to the first, a reason to
+    // the second.
+    let (tx, rx) = std::sync::mpsc::channel::<String>();
+    std::thread::spawn(move || {
+        let mut reader = reader;
+        let mut seen = String::new();
+        let mut buf = [0u8; 4096];
+        while let Ok(n @ 1..) = reader.read(&mut buf) {
+            seen.push_str(&String::from_utf8_lossy(&buf[..n]));
+            let _ = tx.send(seen.clone());
+        }
+    });
+    let mut transcript = String::new();
+    let mut wait_for = |needle: &str, count: usize| {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while transcript.matches(needle).count() < count {
+            let left = deadline.saturating_duration_since(Instant::now());
+            assert!(
+                !left.is_zero(),
+                "no `{needle}` on the terminal:\n{transcript}"
+            );
+            if let Ok(seen) = rx.recv_timeout(left) {
+                transcript = seen;
+            }
+        }
+        transcript.clone()
+    };
+    let first = wait_for("Allow? [y = once, a = always in this run", 1);
+    assert!(
+        first.contains("Step `a` wants to run `./bump x`"),
+        "{first}"
+    );
+    writer.write_all(b"a\r").unwrap();
+    let second = wait_for("Allow? [y = once, a = always in this run", 2);
+    assert!(second.contains("wants to run `./bump y`"), "{second}");
+    writer.write_all(b"not y, please\r").unwrap();
+    let status = child.wait().expect("agentls exits");
+    assert!(status.success(), "{status:?}");
+    assert_eq!(lines(&env.root().join("side-effects")), ["x", "x"]);
+    let last = vendor.requests()[3].json().to_string();
+    assert!(
+        last.contains("The user rejected this tool call: not y, please"),
+        "{last}"
+    );
+}
