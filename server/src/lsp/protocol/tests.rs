@@ -343,6 +343,8 @@ fn the_shape_reader_finds_nested_names_and_the_arg_reader_every_field() {
     );
     assert_eq!(
         arg_names::<DecisionArgs>(),
-        ["reason", "runId", "step", "uri"].map(String::from).into()
+        ["always", "reason", "runId", "step", "uri"]
+            .map(String::from)
+            .into()
     );
 }
