@@ -157,17 +157,20 @@ fn note_in_transcript(inner: &Inner, run: &RunId, worktree: &Worktree, base: &st
 }
 
 /// Says in the run's transcript how this drive's commands are sandboxed
-/// (the settings may change between drives), when the workflow has any.
+/// (the settings may change between drives), when it has steps that
+/// run commands (`run`, `agent`).
 pub(crate) fn note_sandbox(
     inner: &Inner,
     record: &agentls_store::RunRecord,
     workflow: &Workflow,
     tree: &WorkingTree,
 ) {
-    let commands = workflow
-        .steps
-        .iter()
-        .any(|s| matches!(s.kind, agentls_workflow::StepKind::Run { .. }));
+    let commands = workflow.steps.iter().any(|s| {
+        matches!(
+            s.kind,
+            agentls_workflow::StepKind::Run { .. } | agentls_workflow::StepKind::Agent(_)
+        )
+    });
     if !commands {
         return;
     }
