@@ -403,7 +403,7 @@ impl StepDriver<'_> {
                     })?;
                     return Ok(Next::Stop(stopped));
                 }
-                Outcome::Waiting(message) => {
+                Outcome::Waiting { message, .. } => {
                     let stopped = self.inner.let_go(&self.record.id, RunStatus::Waiting, || {
                         self.inner.store.write(|tx| {
                             // What it waits for stays on the step: an
@@ -464,11 +464,20 @@ impl StepDriver<'_> {
     /// Appends the step's output to the run's transcript (plain text).
     fn write_transcript(&self, outcome: &Outcome) {
         let (status, output, error) = match outcome {
-            Outcome::Done(p) => ("completed", p.output.as_str(), p.note.as_deref()),
+            Outcome::Done(p) => (
+                "completed",
+                p.transcript.as_deref().unwrap_or(&p.output),
+                p.note.as_deref(),
+            ),
             Outcome::Failed {
                 error, produced, ..
             } => ("failed", produced.output.as_str(), Some(error.as_str())),
-            Outcome::Waiting(m) => ("waiting", m.as_str(), None),
+            // The live output already ends with what it waits for.
+            Outcome::Waiting {
+                transcript: Some(t),
+                ..
+            } => ("waiting", t.as_str(), None),
+            Outcome::Waiting { message, .. } => ("waiting", message.as_str(), None),
             Outcome::Cancelled => ("cancelled", "", None),
         };
         let path = self.inner.transcript_path(&self.record.id);
@@ -514,7 +523,7 @@ fn record_outcome(span: &tracing::Span, outcome: &Outcome) {
             span.record("error.type", failure.error_type());
             StepStatus::Failed
         }
-        Outcome::Waiting(_) => StepStatus::Waiting,
+        Outcome::Waiting { .. } => StepStatus::Waiting,
         Outcome::Cancelled => StepStatus::Cancelled,
     };
     span.record("agentls.step.status", status.as_str());

@@ -5,14 +5,14 @@
  */
 
 import * as vscode from 'vscode';
-import { LanguageClient } from 'vscode-languageclient/node';
-import { ExecuteCommandRequest } from 'vscode-languageclient';
+import { LanguageClient, State } from 'vscode-languageclient/node';
+import { ExecuteCommandRequest, ResponseError } from 'vscode-languageclient';
 
 import { CommandCall, outputCall, runsCall } from './args';
 import { createClient } from './client';
 import { registerCommands } from './commands';
 import { OUTPUT_SCHEME, OutputDocuments, RunOutput } from './output';
-import { Notification, parseOutput, parseRun, parseRunList } from './protocol';
+import { isTrustRequired, Notification, parseOutput, parseRun, parseRunList } from './protocol';
 import { RunsModel } from './runs';
 import { RunsStatusBar } from './statusBar';
 import { RunsView } from './runsView';
@@ -37,11 +37,20 @@ export class Agent implements vscode.Disposable {
   }
 
   async start(): Promise<void> {
+    this.statusBar.setServer('starting');
     const client = createClient(this.context, settings(), settings);
     if (!client) {
+      this.statusBar.setServer('stopped');
       return;
     }
     this.client = client;
+    client.onDidChangeState(({ newState }) => {
+      if (this.client === client) {
+        this.statusBar.setServer(
+          newState === State.Running ? 'ready' : newState === State.Starting ? 'starting' : 'stopped',
+        );
+      }
+    });
     client.onNotification(Notification.output, (params: unknown) => {
       const output = parseOutput(params);
       if (output) {
@@ -89,6 +98,9 @@ export class Agent implements vscode.Disposable {
         arguments: call.arguments,
       });
     } catch (error) {
+      if (error instanceof ResponseError && isTrustRequired(error.code, error.data)) {
+        return undefined;
+      }
       const message = error instanceof Error ? error.message : String(error);
       void vscode.window.showErrorMessage(`Agent: ${call.command} failed: ${message}`);
       return undefined;

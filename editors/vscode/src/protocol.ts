@@ -295,3 +295,20 @@ export function isFinal(status: RunStatus): boolean {
 export function isActive(status: RunStatus): boolean {
   return status === 'queued' || status === 'running' || status === 'waiting';
 }
+
+/**
+ * Whether a command's error is `agent.run` refusing a workspace workflow the
+ * user has not approved yet (`-32001` with `data.trustRequired`): the server
+ * asks the user itself (`window/showMessageRequest`, "Trust and run"), so the
+ * refusal is no error to show.
+ */
+export function isTrustRequired(code: number, data: unknown): boolean {
+  return (
+    code === -32001 &&
+    typeof data === 'object' &&
+    data !== null &&
+    'trustRequired' in data &&
+    typeof data.trustRequired === 'object' &&
+    data.trustRequired !== null
+  );
+}

@@ -127,8 +127,26 @@ export interface StatusBarSpec {
   background?: string;
 }
 
-/** The status bar summary of all known runs: the most urgent one wins. */
-export function statusBar(runs: readonly RunState[]): StatusBarSpec {
+/** The language server's process as the status bar tells it. */
+export type ServerState = 'starting' | 'ready' | 'stopped';
+
+/**
+ * The status bar summary: the server while it is not ready, else the most
+ * urgent of all known runs.
+ */
+export function statusBar(runs: readonly RunState[], server: ServerState = 'ready'): StatusBarSpec {
+  if (server === 'starting') {
+    return { text: '$(loading~spin) Agent', tooltip: 'Starting the agentls language server…' };
+  }
+  if (server === 'stopped') {
+    return {
+      text: '$(warning) Agent: no server',
+      tooltip:
+        'The agentls language server is not running: see the Agent Language Server output, ' +
+        'then run "Agent: Restart Server".',
+      background: 'statusBarItem.warningBackground',
+    };
+  }
   const waiting = runs.filter((r) => r.status === 'waiting');
   const failed = runs.filter((r) => r.status === 'failed');
   const running = runs.filter((r) => r.status === 'running' || r.status === 'queued');

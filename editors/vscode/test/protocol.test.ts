@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { parseOutput, parseRun, parseRunList, parseWorkflows, workflowParams } from '../src/protocol';
+import { isTrustRequired, parseOutput, parseRun, parseRunList, parseWorkflows, workflowParams } from '../src/protocol';
 
 test('state_with_unknown_status_is_ignored', () => {
   assert.equal(parseRun({ runId: 'r', status: 'exploded', steps: [] }), undefined);
@@ -102,4 +102,12 @@ test('params_are_read_from_a_map_or_a_list', () => {
     { name: 'x', description: undefined, default: '1', required: false },
   ]);
   assert.deepEqual(workflowParams({ name: 'w' }), []);
+});
+
+test('a_trust_refusal_is_told_apart_from_other_errors', () => {
+  const trust = { trustRequired: { workflow: 'local', path: '.agentls/workflows/local.toml', hash: 'h', actions: ['run `echo`'] } };
+  assert.equal(isTrustRequired(-32001, trust), true);
+  assert.equal(isTrustRequired(-32001, { trustRequired: null }), false);
+  assert.equal(isTrustRequired(-32001, undefined), false);
+  assert.equal(isTrustRequired(-32602, trust), false);
 });

@@ -115,6 +115,15 @@ test('status_bar_shows_the_most_urgent_run', () => {
   assert.equal(spec.background, 'statusBarItem.warningBackground');
 });
 
+test('status_bar_says_whether_the_server_runs_before_any_run', () => {
+  const running = state('running', ['cancel'], [{ id: 'a', status: 'running' }]);
+  assert.equal(statusBar([], 'starting').text, '$(loading~spin) Agent');
+  const stopped = statusBar([running], 'stopped');
+  assert.equal(stopped.text, '$(warning) Agent: no server');
+  assert.equal(stopped.background, 'statusBarItem.warningBackground');
+  assert.equal(statusBar([running], 'ready').text, '$(sync~spin) Agent: fix-tests 0/1');
+});
+
 test('history_never_overrides_a_live_state', () => {
   const model = new RunsModel();
   model.applyState(state('running', ['cancel'], [], 'a'));

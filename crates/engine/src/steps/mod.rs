@@ -34,8 +34,13 @@ pub enum Outcome {
         error: String,
         produced: Produced,
     },
-    /// An approve step now waits for a person, with this message.
-    Waiting(String),
+    /// The step waits for a person (an approve step, an agent's tool call),
+    /// saying what for; `transcript`: what the attempt did before (an
+    /// agent's turns so far).
+    Waiting {
+        message: String,
+        transcript: Option<String>,
+    },
     Cancelled,
 }
 
@@ -105,6 +110,10 @@ pub struct Produced {
     pub usage: Usage,
     /// Every model call the attempt made.
     pub model_calls: Vec<ModelCall>,
+    /// What the transcript shows of the attempt when it is more than the
+    /// output: an agent step's every turn and tool call (its output is the
+    /// final answer only).
+    pub transcript: Option<String>,
 }
 
 impl Produced {
@@ -179,9 +188,11 @@ pub async fn execute(
                 outcome = edit::execute(inner, record, tree, spec) => outcome,
                 _ = cancel.cancelled() => Outcome::Cancelled,
             },
-            StepKind::Approve { message } => Outcome::Waiting(
-                message.unwrap_or_else(|| format!("step `{}` waits for approval", step.id)),
-            ),
+            StepKind::Approve { message } => Outcome::Waiting {
+                message: message
+                    .unwrap_or_else(|| format!("step `{}` waits for approval", step.id)),
+                transcript: None,
+            },
             StepKind::Agent(spec) => {
                 agent::Agent {
                     inner,

@@ -172,8 +172,8 @@ impl HttpProvider {
         }
     }
 
-    /// One request and its stream. Text goes to `chunks` and `progress`,
-    /// and so do the names of tool calls as they start.
+    /// One request and its stream. Text goes to `chunks` and `progress`;
+    /// the name of each tool call, as it starts, to `chunks`.
     async fn attempt(
         &self,
         body: &Value,

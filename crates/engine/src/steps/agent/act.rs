@@ -153,8 +153,16 @@ impl<'a> Toolbox<'a> {
         }
     }
 
-    /// Runs the call. `None`: cancelled meanwhile.
-    pub async fn run(&self, call: &ToolCall, cancel: &CancellationToken) -> Option<Done> {
+    /// Runs the call. `None`: cancelled meanwhile. `again`: the call was
+    /// in flight when agentls stopped; an edit that had been applied then
+    /// is recognised (its `old_text` gone, its `new_text` there) rather
+    /// than reported as not found.
+    pub async fn run(
+        &self,
+        call: &ToolCall,
+        again: bool,
+        cancel: &CancellationToken,
+    ) -> Option<Done> {
         let invocation = match agentls_tools::parse_enabled(call, &self.enabled) {
             Ok(invocation) => invocation,
             Err(error) => {
@@ -190,6 +198,21 @@ impl<'a> Toolbox<'a> {
                 Ok(Some(current)) => match self.tools.plan_edit(path, old_text, new_text, &current)
                 {
                     Ok(plan) => self.apply(plan).await,
+                    Err(ToolError::OldTextNotFound { path, .. })
+                        if again && !new_text.is_empty() && current.contains(new_text.as_str()) =>
+                    {
+                        let text = format!(
+                            "Edited {path} (the edit had been applied before agentls restarted; \
+                             it was not applied twice)."
+                        );
+                        Ok((
+                            Outcome::Changed {
+                                added: 0,
+                                removed: 0,
+                            },
+                            text,
+                        ))
+                    }
                     Err(error) => Err(error),
                 },
                 Ok(None) => Err(ToolError::NotFound { path: path.clone() }),

@@ -83,9 +83,13 @@ impl Agent<'_> {
         match ended {
             Ok(Ended::Answer { text, usage }) => Outcome::Done(Produced {
                 usage,
+                transcript: Some(streamed),
                 ..Produced::output(text)
             }),
-            Ok(Ended::Waiting(message)) => Outcome::Waiting(message),
+            Ok(Ended::Waiting(message)) => Outcome::Waiting {
+                message,
+                transcript: Some(streamed),
+            },
             Ok(Ended::Cancelled) => Outcome::Cancelled,
             Err((failure, error)) if !self.cancel.is_cancelled() => Outcome::Failed {
                 failure,
@@ -339,7 +343,11 @@ impl Agent<'_> {
                     otel.status_code = tracing::field::Empty,
                     error.type = tracing::field::Empty,
                 );
-                match tools.run(call, self.cancel).instrument(span.clone()).await {
+                match tools
+                    .run(call, in_flight, self.cancel)
+                    .instrument(span.clone())
+                    .await
+                {
                     Some(done) => {
                         if done.is_error {
                             span.record("otel.status_code", "error");

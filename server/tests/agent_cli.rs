@@ -1,7 +1,10 @@
-//! An agent loop killed with SIGKILL at ten points, then `agentls resume`:
-//! every tool call that had completed ran exactly once in all (side effects
-//! counted in a file), the one in flight at most twice, the final state is
-//! the uninterrupted run's, and the store passes `PRAGMA integrity_check`.
+//! Agent steps from the shell, with a fake vendor on 127.0.0.1: a loop
+//! killed with SIGKILL at ten points, then `agentls resume` (every tool call
+//! that had completed ran exactly once in all, side effects counted in a
+//! file; the one in flight at most twice; the final state is the
+//! uninterrupted run's; `PRAGMA integrity_check` passes), a stream cut in a
+//! call's arguments, the questions on a terminal, refused paths, and the
+//! turn budget with `retry`.
 
 mod support;
 
@@ -282,9 +285,31 @@ fn a_stream_cut_in_a_tool_calls_arguments_is_retried_and_the_partial_call_never_
     }
     let vendor = runtime.block_on(FakeServer::start(scripts));
     let env = workspace(&vendor);
-    let out = agentls(&env).args(["run", "fix"]).output().unwrap();
+    let out = agentls(&env)
+        .args(["run", "fix", "--json"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     assert_eq!(vendor.requests().len(), 6, "the cut turn was asked again");
+    // The step's output is the answer; the transcript has every turn.
+    let run: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(run["steps"][0]["output"], "Done: 42.");
+    let transcript =
+        std::fs::read_to_string(run["transcript"].as_str().unwrap()).unwrap_or_default();
+    for line in [
+        "Looking.",
+        "▸ read src/lib.rs",
+        "▸ run ./bump a (exit 0",
+        "Editing.",
+        "▸ edit src/lib.rs +1 −1",
+        "▸ run ./bump b (exit 0",
+        "Done: 42.",
+    ] {
+        assert!(
+            transcript.contains(line),
+            "`{line}` not in the transcript:\n{transcript}"
+        );
+    }
     assert_eq!(lines(&env.root().join("side-effects")), ["a", "b"]);
     let store = agentls_store::Store::open(&store_path(&env)).unwrap();
     let run = store.runs(1).unwrap()[0].id.clone();
@@ -392,4 +417,120 @@ fn on_a_terminal_the_cli_asks_and_always_covers_the_same_command() {
         last.contains("The user rejected this tool call: not y, please"),
         "{last}"
     );
+}
+
+#[test]
+fn paths_outside_the_workspace_through_a_symlink_or_in_git_are_tool_errors_and_nothing_is_written()
+{
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let turns = [
+        Turn::default().call("c1", "read_file", &[r#"{"path": "../outside/secret"}"#]),
+        Turn::default().call(
+            "c2",
+            "write_file",
+            &[r#"{"path": "out/x", "content": "pwned"}"#],
+        ),
+        Turn::default().call(
+            "c3",
+            "edit_file",
+            &[r#"{"path": ".git/config", "old_text": "bare", "new_text": "pwned"}"#],
+        ),
+        Turn::text(&["I could not touch any of them."]),
+    ];
+    let vendor = runtime.block_on(FakeServer::start(
+        turns.iter().map(|turn| WIRE.response(turn)).collect(),
+    ));
+    let env = workspace(&vendor);
+    env.write("outside/secret", "s3cret");
+    std::os::unix::fs::symlink(env.root().join("outside"), env.root().join("out")).unwrap();
+    env.write(".git/config", "[core]\n\tbare = false\n");
+    env.write(
+        "config/agentls/workflows/poke.toml",
+        "[[steps]]\nid = \"a\"\nagent = \"poke\"\nprovider = \"m\"\n\
+         tools = [\"read_file\", \"write_file\", \"edit_file\"]\nallow = { edit = [\"**\"] }\n",
+    );
+    // The workspace is a folder inside the environment's root: `outside`
+    // is really outside it.
+    let ws = env.root().join("ws");
+    std::fs::create_dir_all(&ws).unwrap();
+    std::os::unix::fs::symlink(env.root().join("outside"), ws.join("out")).unwrap();
+    std::fs::create_dir_all(ws.join(".git")).unwrap();
+    std::fs::write(ws.join(".git/config"), "[core]\n\tbare = false\n").unwrap();
+    let out = agentls(&env)
+        .args(["run", "poke", "--workspace"])
+        .arg(&ws)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let results = vendor.requests()[3].json().to_string();
+    for refusal in [
+        "outside the workspace",
+        "goes through the symbolic link",
+        "inside a .git directory",
+    ] {
+        assert!(results.contains(refusal), "`{refusal}` not told: {results}");
+    }
+    assert!(
+        !results.contains("s3cret"),
+        "the secret was read: {results}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(env.root().join("outside/secret")).unwrap(),
+        "s3cret"
+    );
+    assert!(
+        !env.root().join("outside/x").exists(),
+        "written through the symlink"
+    );
+    assert_eq!(
+        std::fs::read_to_string(ws.join(".git/config")).unwrap(),
+        "[core]\n\tbare = false\n"
+    );
+}
+
+#[test]
+fn max_turns_stops_a_model_that_never_answers_and_retry_goes_on_from_the_last_turn() {
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let looking = |n: usize| {
+        Turn::default().call(
+            &format!("c{n}"),
+            "read_file",
+            &[r#"{"path": "src/lib.rs"}"#],
+        )
+    };
+    let mut scripts: Vec<Vec<Step>> = (1..=3).map(|n| WIRE.response(&looking(n))).collect();
+    scripts.push(WIRE.response(&looking(4)));
+    scripts.push(WIRE.response(&Turn::text(&["Found it."])));
+    let vendor = runtime.block_on(FakeServer::start(scripts));
+    let env = workspace(&vendor);
+    env.write(
+        "config/agentls/workflows/look.toml",
+        "[[steps]]\nid = \"a\"\nagent = \"look\"\nprovider = \"m\"\nmax_turns = 3\n",
+    );
+    let out = agentls(&env).args(["run", "look"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert_eq!(vendor.requests().len(), 3);
+    let runs = agentls(&env).args(["runs", "--json"]).output().unwrap();
+    let runs: Value = serde_json::from_slice(&runs.stdout).unwrap();
+    let id = runs[0]["id"].as_str().unwrap().to_string();
+    let show = agentls(&env)
+        .args(["show", &id, "--json"])
+        .output()
+        .unwrap();
+    let show: Value = serde_json::from_slice(&show.stdout).unwrap();
+    let error = show["steps"][0]["error"].as_str().unwrap_or_default();
+    assert!(error.contains("3 turns (`max_turns`)"), "{show}");
+    let retried = agentls(&env).args(["retry", &id]).output().unwrap();
+    assert_eq!(retried.status.code(), Some(0), "{}", text(&retried));
+    // The retry went on: its first turn was sent the three turns before.
+    let requests = vendor.requests();
+    assert_eq!(requests.len(), 5);
+    let fourth = requests[3].json();
+    let sent = fourth["messages"].as_array().unwrap();
+    let assistant = sent.iter().filter(|m| m["role"] == "assistant").count();
+    assert_eq!(assistant, 3, "{fourth}");
+    // Every turn is in the usage statistics.
+    let stats = agentls(&env).args(["stats", "--json"]).output().unwrap();
+    let stats: Value = serde_json::from_slice(&stats.stdout).expect("stats --json");
+    assert_eq!(stats[0]["calls"], 5, "{stats}");
 }
