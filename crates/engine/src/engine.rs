@@ -43,6 +43,9 @@ pub struct EngineOptions {
     /// Which workflows' commands run sandboxed, and what happens where no
     /// sandbox can be had.
     pub sandbox: SandboxSettings,
+    /// Where runs of workflows without an `isolation` key work
+    /// (`[isolation] default`).
+    pub isolation: agentls_workflow::Isolation,
 }
 
 impl Default for EngineOptions {
@@ -59,6 +62,7 @@ impl Default for EngineOptions {
                 .map(|s| s.to_string())
                 .collect(),
             sandbox: SandboxSettings::default(),
+            isolation: agentls_workflow::Isolation::None,
         }
     }
 }
@@ -155,7 +159,7 @@ impl Engine {
             .unwrap_or_default();
         let mut workspace_hash = agentls_workflow::sha256_hex(&workspace_id);
         workspace_hash.truncate(16);
-        Ok(Engine {
+        let engine = Engine {
             inner: Arc::new(Inner {
                 workspace_hash,
                 root,
@@ -169,7 +173,9 @@ impl Engine {
                 models: RwLock::new(None),
                 owner,
             }),
-        })
+        };
+        crate::isolation::sweep(&engine.inner);
+        Ok(engine)
     }
 
     pub fn root(&self) -> &Path {
@@ -569,7 +575,7 @@ pub(crate) fn kind_name(kind: &StepKind) -> &'static str {
 
 /// Used when the workspace root cannot host a disk editor: every edit fails
 /// with the reason.
-struct NoEditor(String);
+pub(crate) struct NoEditor(pub String);
 
 impl Editor for NoEditor {
     fn apply(

@@ -69,6 +69,10 @@ impl<'a> Tagged<'a> {
                 .into());
             }
         }
+        let isolated = crate::isolation::wanted(&workflow, self.inner.options().isolation);
+        if isolated {
+            crate::isolation::check_repo(&self.inner, &workflow.name)?;
+        }
         let new = NewRun {
             workflow_name: workflow.name.clone(),
             workflow_source: workflow.source.kind.into(),
@@ -85,6 +89,9 @@ impl<'a> Tagged<'a> {
             owner: Some(self.inner.owner.id.clone()),
         };
         let run = self.inner.store.create_run(&new)?;
+        if isolated {
+            crate::isolation::record(&self.inner, &run)?;
+        }
         self.inner.emit(&Event::Run {
             run: run.clone(),
             workflow: workflow.name.clone(),

@@ -654,3 +654,24 @@ max_turns = 3
             wf.toml:12:1: warning: `max_turns` applies only to `agent` steps; it is ignored on a `run` step"#]],
     );
 }
+
+#[test]
+fn isolation_key_is_none_or_worktree() {
+    use agentls_workflow::Isolation;
+    let isolation = |decl: &str| {
+        let text = format!("{decl}\n[[steps]]\nid = \"a\"\nrun = \"true\"\n");
+        let parsed = parse_text(&text);
+        assert_eq!(parsed.diagnostics, vec![], "{decl}");
+        parsed.workflow.unwrap().isolation
+    };
+    assert_eq!(isolation(""), None);
+    assert_eq!(isolation(r#"isolation = "none""#), Some(Isolation::None));
+    assert_eq!(
+        isolation(r#"isolation = "worktree""#),
+        Some(Isolation::Worktree)
+    );
+    check(
+        "isolation = \"docker\"\n[[steps]]\nid = \"a\"\nrun = \"true\"\n",
+        expect![[r#"wf.toml:1:13: error: `isolation` is "none" or "worktree", not "docker""#]],
+    );
+}

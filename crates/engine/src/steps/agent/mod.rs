@@ -56,7 +56,9 @@ pub(crate) struct Agent<'a> {
     pub idx: usize,
     pub step: &'a Step,
     pub spec: AgentSpec,
-    pub sandbox: Option<&'a agentls_workflow::Sandbox>,
+    /// Where its tools read, write and run commands (the workspace or the
+    /// run's worktree), and the commands' sandbox.
+    pub tree: &'a crate::isolation::WorkingTree,
     pub calls: CallLog,
     /// The attempt starts after a failure (a retry): the turn budget starts
     /// afresh, the conversation goes on.
