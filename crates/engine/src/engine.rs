@@ -358,14 +358,11 @@ impl Engine {
         let (record, idx) = self.paused_step(run, step, Action::Reject)?;
         if record.steps[idx].kind == "agent" {
             // The model hears the reason as the call's result and goes on.
-            let said = crate::steps::answer(
-                &self.inner.store,
+            return self.tagged(None).answer_agent(
                 run,
                 idx,
                 crate::steps::Answer::Reject { reason },
-            )?;
-            tracing::info!("run {run}: {said}");
-            return self.spawn(run.clone(), None);
+            );
         }
         let error = format!(
             "rejected{}",

@@ -67,6 +67,21 @@ pub(crate) fn start_durability(call: &ToolCall) -> agentls_store::Durability {
     }
 }
 
+/// The live view's line for a stored call that ended as `why` says
+/// (`run cargo build: rejected (not today)`).
+pub(crate) fn summary_of(name: &str, input: &str, why: String) -> String {
+    let call = ToolCall {
+        id: String::new(),
+        name: name.to_string(),
+        input: serde_json::from_str(input).unwrap_or_default(),
+        signature: None,
+    };
+    match agentls_tools::parse(&call) {
+        Ok(invocation) => agentls_tools::summary(&invocation, &Outcome::Failed(why)),
+        Err(_) => format!("{name}: {why}"),
+    }
+}
+
 /// Whether the call runs a command (started at most twice across crashes).
 pub(crate) fn is_command(call: &ToolCall) -> bool {
     call.name == ToolName::RunCommand.as_str()
