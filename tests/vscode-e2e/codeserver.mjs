@@ -28,10 +28,12 @@ export function agentlsBin() {
 /**
  * A fresh profile: HOME with XDG folders (agentls reads its user workflows and
  * config there), TMPDIR, code-server's config, user data and extensions
- * folders, and a workspace. `path` is PATH for code-server and what it starts
+ * folders, and a workspace. `userFiles` go to agentls's user config folder
+ * (`config.toml`, a cassette); `{{agentls}}` in their text is that folder's
+ * path. `path` is PATH for code-server and what it starts
  * (the extension host, agentls, run steps): the suite leaves agentls off it.
  */
-export function makeProfile(name, { userWorkflows = {}, workspaceFiles = {}, machineSettings = {} } = {}) {
+export function makeProfile(name, { userWorkflows = {}, userFiles = {}, workspaceFiles = {}, machineSettings = {} } = {}) {
   const root = path.join(here, '.work', name);
   rmSync(root, { recursive: true, force: true });
   const dirs = {
@@ -61,6 +63,10 @@ export function makeProfile(name, { userWorkflows = {}, workspaceFiles = {}, mac
   mkdirSync(workflows, { recursive: true });
   for (const [file, text] of Object.entries(userWorkflows)) {
     writeFileSync(path.join(workflows, `${file}.toml`), text);
+  }
+  const userConfig = path.dirname(workflows);
+  for (const [file, text] of Object.entries(userFiles)) {
+    writeFileSync(path.join(userConfig, file), text.replaceAll('{{agentls}}', userConfig));
   }
   mkdirSync(path.join(dirs.workspace, '.git'), { recursive: true });
   for (const [rel, text] of Object.entries(workspaceFiles)) {

@@ -71,6 +71,59 @@ run = "echo after the skipped step"
 `,
 };
 
+/**
+ * Agent steps whose model is a `replay` provider playing the hand-written
+ * CASSETTE (docs/providers.md): it asks to run a command that its `allow`
+ * rules do not cover, so agentls asks the user in a notification.
+ */
+const AGENT_WORKFLOWS = {
+  // Their ids sort after `local`: the workflow list check reads the first
+  // rows of a virtual list, which must still hold the workspace workflow.
+  'tool-allowed': `title = "An agent asks to create a file"
+
+[[steps]]
+id = "touch"
+title = "Create approved.txt"
+agent = "Create approved.txt."
+tools = ["run_command"]
+allow = { run = ["echo *"] }
+max_turns = 4
+`,
+  'tool-denied': `title = "An agent is denied a command"
+
+[[steps]]
+id = "touch"
+title = "Create denied.txt"
+agent = "Create denied.txt."
+provider = "scripted_deny"
+tools = ["run_command"]
+allow = { run = ["echo *"] }
+max_turns = 4
+`,
+};
+
+/** One provider per workflow: a replay provider's place in the file lasts the session. */
+const CASSETTE = JSON.stringify({
+  version: 2,
+  entries: [
+    { provider: 'scripted', text: 'Creating the file.', tool_calls: [{ name: 'run_command', input: { command: 'touch approved.txt' } }] },
+    { provider: 'scripted', text: 'approved.txt is there now.' },
+    { provider: 'scripted_deny', text: 'Creating the file.', tool_calls: [{ name: 'run_command', input: { command: 'touch denied.txt' } }] },
+    { provider: 'scripted_deny', text: 'The user said no, so denied.txt stays uncreated.' },
+  ],
+}, null, 2);
+
+const USER_CONFIG = `default_provider = "scripted"
+
+[providers.scripted]
+kind = "replay"
+cassette = "{{agentls}}/cassette.json"
+
+[providers.scripted_deny]
+kind = "replay"
+cassette = "{{agentls}}/cassette.json"
+`;
+
 /** A workspace workflow: runs a command, so agentls asks the user to trust it first. */
 const WORKSPACE_FILES = {
   'sample.txt': SAMPLE,
@@ -114,7 +167,8 @@ describe('the extension in code-server, from the universal .vsix with agentls.pa
 
   before(async () => {
     profile = makeProfile('universal', {
-      userWorkflows: USER_WORKFLOWS,
+      userWorkflows: { ...USER_WORKFLOWS, ...AGENT_WORKFLOWS },
+      userFiles: { 'config.toml': USER_CONFIG, 'cassette.json': CASSETTE },
       workspaceFiles: WORKSPACE_FILES,
       // code-server is a remote window: a machine setting is read from the
       // Machine settings, not from User settings.
@@ -239,6 +293,46 @@ describe('the extension in code-server, from the universal .vsix with agentls.pa
       // A question, not an error: the refusal that asked is not shown as a
       // failure (error toasts stay until closed).
       assert.equal(await notification(page, 'agent.run failed').count(), 0);
+    });
+  });
+
+  test('an_agent_asks_to_run_a_command_and_allow_once_runs_it', async () => {
+    const { page } = ui;
+    const question = 'agentls: `tool-allowed` (step `touch`) wants to run `touch approved.txt`';
+    await step(ui, 'agent-asks', async () => {
+      await runWorkflow(page, 'An agent asks to create a file');
+      const toast = notification(page, question);
+      await toast.waitFor();
+      for (const button of ['Allow once', 'Allow for this run', 'Deny']) {
+        await toast.locator('.monaco-button', { hasText: button }).waitFor();
+      }
+      await agentStatus(page).filter({ hasText: 'Agent: approve Create approved.txt' }).waitFor();
+      await palette(page, 'Agent: Show Runs');
+      await runRow(page, 'tool-allowed', 'waiting').waitFor();
+      assert.equal(existsSync(path.join(profile.workspace, 'approved.txt')), false, 'nothing runs before the answer');
+    });
+    await step(ui, 'agent-allowed-once', async () => {
+      await notification(page, question).locator('.monaco-button', { hasText: 'Allow once' }).click();
+      await runRow(page, 'tool-allowed', 'completed').waitFor();
+      assert.ok(existsSync(path.join(profile.workspace, 'approved.txt')), 'the allowed command created approved.txt');
+      await waitForOutput(page, 'approved.txt is there now.');
+    });
+  });
+
+  test('an_agent_denied_a_command_goes_on_without_it', async () => {
+    const { page } = ui;
+    const question = 'agentls: `tool-denied` (step `touch`) wants to run `touch denied.txt`';
+    await step(ui, 'agent-asks-again', async () => {
+      await runWorkflow(page, 'An agent is denied a command');
+      await notification(page, question).waitFor();
+    });
+    await step(ui, 'agent-denied', async () => {
+      await notification(page, question).locator('.monaco-button', { hasText: 'Deny' }).click();
+      // The model's next turn answers, so the run completes.
+      await palette(page, 'Agent: Show Runs');
+      await runRow(page, 'tool-denied', 'completed').waitFor();
+      await waitForOutput(page, 'denied.txt stays uncreated');
+      assert.equal(existsSync(path.join(profile.workspace, 'denied.txt')), false, 'the denied command did not run');
     });
   });
 });
