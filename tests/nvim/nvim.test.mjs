@@ -6,6 +6,7 @@
 // server's `actions`, the workflow picker, :checkhealth and range encoding.
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 
@@ -41,11 +42,36 @@ async function crashedRun(world) {
   await exited;
 }
 
+/** A workflow isolated in a worktree: its command writes the shouted sample there. */
+const ISOLATED = `title = "Shout the sample in a worktree"
+isolation = "worktree"
+
+[[steps]]
+id = "shout"
+run = "printf 'first line\\\\nHELLO FROM AGENTLS\\\\nlast line\\\\n' > src/sample.txt"
+`;
+
+/** Makes the world's workspace a git repository with one commit of its files. */
+function gitRepo(world) {
+  rmSync(world.path('.git'), { recursive: true, force: true });
+  const git = (...args) =>
+    execFileSync('git', ['-c', 'user.name=test', '-c', 'user.email=test@example.com', ...args], {
+      cwd: world.workspace,
+      env: world.env,
+    });
+  git('init', '-q');
+  git('add', '-A');
+  git('commit', '-qm', 'sample');
+}
+
 /** Runs one scenario of driver.lua in a fresh world and asserts its checks. */
-async function scenario(name, { env = {}, workflow = 'shout', answer = SHOUT_ANSWER, prepare, init } = {}) {
+async function scenario(
+  name,
+  { env = {}, workflow = 'shout', answer = SHOUT_ANSWER, prepare, init, workflows = {} } = {},
+) {
   const world = nvimWorld({
     init,
-    workflows: WORKFLOWS,
+    workflows: { ...WORKFLOWS, ...workflows },
     config: CONFIG,
     files: { 'src/sample.txt': SAMPLE },
     cassette: cassette(1),
@@ -89,5 +115,7 @@ test('commands_follow_the_actions_the_server_sends', () => scenario('commands_fo
 test('checkhealth_reports_binary_state_and_keys', () =>
   scenario('checkhealth_reports_binary_state_and_keys', { env: { OPENAI_API_KEY: SECRET } }));
 test('range_follows_selection_and_encoding', () => scenario('range_follows_selection_and_encoding'));
+test('worktree_run_diff_apply_discard', () =>
+  scenario('worktree_run_diff_apply_discard', { prepare: gitRepo, workflows: { isolated: ISOLATED } }));
 test('lsp_enable_alone_attaches_and_runs_a_workflow', () =>
   scenario('lsp_enable_alone_attaches_and_runs_a_workflow', { init: INIT_ENABLE }));
