@@ -6,12 +6,11 @@
 // server's `actions`, the workflow picker, :checkhealth and range encoding.
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
-import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 
-import { agentlsBin } from '../support/env.mjs';
-import { cassette, CONFIG, SAMPLE, SHOUT_ANSWER, SHOUT_EDIT, SHOUT_LOCAL_ANSWER, WORKFLOWS } from '../support/workflows.mjs';
+import { agentlsBin, gitRepo } from '../support/env.mjs';
+import { cassette, CONFIG, ISOLATED, SAMPLE, SHOUT_ANSWER, SHOUT_EDIT, SHOUT_LOCAL_ANSWER, WORKFLOWS } from '../support/workflows.mjs';
 import { INIT_ENABLE, nvimWorld, runNvim } from './world.mjs';
 
 const SECRET = 'sk-test-never-shown-0123456789';
@@ -40,28 +39,6 @@ async function crashedRun(world) {
   const exited = new Promise((resolve) => child.once('exit', resolve));
   child.kill('SIGKILL');
   await exited;
-}
-
-/** A workflow isolated in a worktree: its command writes the shouted sample there. */
-const ISOLATED = `title = "Shout the sample in a worktree"
-isolation = "worktree"
-
-[[steps]]
-id = "shout"
-run = "printf 'first line\\\\nHELLO FROM AGENTLS\\\\nlast line\\\\n' > src/sample.txt"
-`;
-
-/** Makes the world's workspace a git repository with one commit of its files. */
-function gitRepo(world) {
-  rmSync(world.path('.git'), { recursive: true, force: true });
-  const git = (...args) =>
-    execFileSync('git', ['-c', 'user.name=test', '-c', 'user.email=test@example.com', ...args], {
-      cwd: world.workspace,
-      env: world.env,
-    });
-  git('init', '-q');
-  git('add', '-A');
-  git('commit', '-qm', 'sample');
 }
 
 /** Runs one scenario of driver.lua in a fresh world and asserts its checks. */
