@@ -3,7 +3,8 @@
 // workflow served by the replay provider edit the buffer and stream the
 // answer into the output buffer; `:Agent cancel` stops a long run; approve,
 // retry, resume of a run a crash interrupted, commands that follow the
-// server's `actions`, the workflow picker, :checkhealth and range encoding.
+// server's `actions`, the workflow picker, :checkhealth, range encoding, and
+// :Agent diff / apply / discard of a run isolated in a worktree.
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import path from 'node:path';
