@@ -8,7 +8,7 @@ import * as vscode from 'vscode';
 import { LanguageClient, State } from 'vscode-languageclient/node';
 import { ExecuteCommandRequest, ResponseError } from 'vscode-languageclient';
 
-import { CommandCall, outputCall, runsCall } from './args';
+import { CommandCall, outputCall, runsCall, statusCall } from './args';
 import { createClient } from './client';
 import { registerCommands } from './commands';
 import { OUTPUT_SCHEME, OutputDocuments, RunOutput } from './output';
@@ -60,8 +60,12 @@ export class Agent implements vscode.Disposable {
     client.onNotification(Notification.state, (params: unknown) => {
       const run = parseRun(params);
       if (run) {
+        const before = this.model.get(run.runId)?.status;
         this.model.applyState(run);
         this.changed();
+        if (before !== run.status) {
+          void this.learnIsolation(run.runId);
+        }
       }
     });
     await client.start();
@@ -113,6 +117,33 @@ export class Agent implements vscode.Disposable {
     if (result !== undefined) {
       this.model.mergeHistory(parseRunList(result));
       this.changed();
+      await Promise.all(this.model.isolationUnknown().map((run) => this.learnIsolation(run.runId)));
+    }
+  }
+
+  /**
+   * Reads a run's worktree from `agent.status` (`agent/state` and
+   * `agent.runs` do not carry it), so the Runs view offers diff, apply and
+   * discard where they apply. Quiet: a failure only leaves it unknown.
+   */
+  async learnIsolation(runId: string): Promise<void> {
+    const client = this.client;
+    if (!client) {
+      return;
+    }
+    const call = statusCall(runId);
+    try {
+      const result: unknown = await client.sendRequest(ExecuteCommandRequest.type, {
+        command: call.command,
+        arguments: call.arguments,
+      });
+      const run = parseRunList(result).find((r) => r.runId === runId);
+      if (run) {
+        this.model.setIsolation(runId, run.isolation ?? null);
+        this.changed();
+      }
+    } catch {
+      // Unknown stays unknown; the palette commands still reach the server.
     }
   }
 

@@ -180,3 +180,31 @@ test('new_runs_come_first_and_accepting_follows_their_actions', () => {
     ['new', 'cut', 'old'],
   );
 });
+
+test('worktree_is_kept_across_states_that_do_not_carry_it', () => {
+  // agent/state and agent.runs never carry `isolation`; agent.status does.
+  const model = new RunsModel();
+  model.applyState(state('running', ['cancel']));
+  assert.deepEqual(model.isolationUnknown().map((r) => r.runId), ['run-0123456789']);
+  model.setIsolation('run-0123456789', { state: 'active', branch: 'agentls/run-0123456789' });
+  model.applyState(state('completed', []));
+  const run = model.get('run-0123456789')!;
+  assert.equal(run.isolation?.state, 'active');
+  assert.equal(runTreeItem(run).contextValue, 'run:diff:apply:discard');
+  assert.match(runTreeItem(run).tooltip, /worktree active \(agentls\/run-0123456789\)/);
+  assert.deepEqual(model.worktreeAccepting('apply').map((r) => r.runId), ['run-0123456789']);
+  assert.deepEqual(model.isolationUnknown(), []);
+  // Discarded: nothing left to offer.
+  model.setIsolation('run-0123456789', { state: 'discarded' });
+  assert.equal(runTreeItem(model.get('run-0123456789')!).contextValue, 'run');
+  assert.deepEqual(model.worktreeAccepting('discard'), []);
+});
+
+test('a_run_without_a_worktree_offers_no_worktree_action', () => {
+  const model = new RunsModel();
+  model.applyState(state('completed', []));
+  model.setIsolation('run-0123456789', null);
+  assert.equal(runTreeItem(model.get('run-0123456789')!).contextValue, 'run');
+  assert.deepEqual(model.isolationUnknown(), []);
+  assert.deepEqual(model.worktreeAccepting('diff'), []);
+});
