@@ -9,10 +9,28 @@ use super::engine_error;
 use crate::lsp::convert;
 use crate::lsp::errors::internal;
 use crate::lsp::protocol::{DiffResult, RunArgs};
+use crate::lsp::reveal;
 use crate::lsp::server::State;
 use crate::lsp::surface::{self, Pick};
 
 pub async fn run(state: &State, args: RunArgs) -> Result<DiffResult> {
+    let result = diff(state, args).await?;
+    if let Ok((surface, _)) = surface::find_run(state, None, Some(&result.run_id), Pick::Latest) {
+        // Editors that throw results away (Helix) open the patch instead.
+        let text = if result.patch.is_empty() {
+            format!("agentls: run {} changed nothing\n", result.run_id)
+        } else {
+            result.patch.clone()
+        };
+        let view = reveal::View::Diff {
+            run: &result.run_id,
+        };
+        reveal::show(&state.caps(), &surface, view, text);
+    }
+    Ok(result)
+}
+
+async fn diff(state: &State, args: RunArgs) -> Result<DiffResult> {
     let (surface, run) = surface::find_run(
         state,
         args.uri.as_ref(),
@@ -22,7 +40,9 @@ pub async fn run(state: &State, args: RunArgs) -> Result<DiffResult> {
     let patch = super::apply::blocking(surface.engine(), &run, |engine, run| engine.diff(run))
         .await?
         .map_err(engine_error)?;
-    let path = surface.views_dir().join(format!("diff-{run}.diff"));
+    let path = surface
+        .views_dir()
+        .join(reveal::View::Diff { run: run.as_str() }.file_name());
     let written =
         std::fs::create_dir_all(surface.views_dir()).and_then(|()| std::fs::write(&path, &patch));
     let uri = match written {
