@@ -5,11 +5,9 @@
 
 mod support;
 
-use std::process::Command;
-
 use agentls_provider::testing::{FakeServer, Turn, Wire};
 use serde_json::{json, Value};
-use support::{file_uri, InitParams, ServerOptions, TestEnv, TestServer};
+use support::{file_uri, git, InitParams, ServerOptions, TestEnv, TestServer};
 
 const WORKFLOW: &str = r#"
 isolation = "worktree"
@@ -20,20 +18,6 @@ provider = "m"
 tools = ["read_file", "edit_file", "run_command"]
 allow = { run = ["./bump *"], edit = ["src/**"] }
 "#;
-
-fn git(dir: &std::path::Path, args: &[&str]) {
-    let out = Command::new("git")
-        .arg("-C")
-        .arg(dir)
-        .args(args)
-        .env("GIT_AUTHOR_NAME", "t")
-        .env("GIT_AUTHOR_EMAIL", "t@t")
-        .env("GIT_COMMITTER_NAME", "t")
-        .env("GIT_COMMITTER_EMAIL", "t@t")
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "git {args:?}: {out:?}");
-}
 
 #[test]
 fn an_agent_step_in_a_worktree_run_reads_runs_and_edits_there_only() {

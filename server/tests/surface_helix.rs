@@ -294,23 +294,10 @@ fn other_clients_can_ask_for_results_shown_as_messages() {
 fn a_worktree_runs_diff_opens_as_a_document_in_helix() {
     let env = TestEnv::new();
     let folder = env.mkdir("ws");
-    let git = |args: &[&str]| {
-        let out = std::process::Command::new("git")
-            .arg("-C")
-            .arg(&folder)
-            .args(args)
-            .env("GIT_AUTHOR_NAME", "t")
-            .env("GIT_AUTHOR_EMAIL", "t@t")
-            .env("GIT_COMMITTER_NAME", "t")
-            .env("GIT_COMMITTER_EMAIL", "t@t")
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "git {args:?}: {out:?}");
-    };
-    git(&["init", "--quiet", "-b", "main"]);
+    support::git(&folder, &["init", "--quiet", "-b", "main"]);
     env.write("ws/notes.txt", "alpha\nbeta\n");
-    git(&["add", "-A"]);
-    git(&["commit", "--quiet", "-m", "first"]);
+    support::git(&folder, &["add", "-A"]);
+    support::git(&folder, &["commit", "--quiet", "-m", "first"]);
     env.user_workflow(
         "upper",
         "isolation = \"worktree\"\n[[steps]]\nid = \"a\"\nrun = \"sed -i 's/^beta$/BETA/' notes.txt\"\n",
