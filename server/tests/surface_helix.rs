@@ -289,3 +289,42 @@ fn other_clients_can_ask_for_results_shown_as_messages() {
     );
     assert_eq!(server.shutdown_and_exit().code(), Some(0));
 }
+
+#[test]
+fn a_worktree_runs_diff_opens_as_a_document_in_helix() {
+    let env = TestEnv::new();
+    let folder = env.mkdir("ws");
+    support::git(&folder, &["init", "--quiet", "-b", "main"]);
+    env.write("ws/notes.txt", "alpha\nbeta\n");
+    support::git(&folder, &["add", "-A"]);
+    support::git(&folder, &["commit", "--quiet", "-m", "first"]);
+    env.user_workflow(
+        "upper",
+        "isolation = \"worktree\"\n[[steps]]\nid = \"a\"\nrun = \"sed -i 's/^beta$/BETA/' notes.txt\"\n",
+    );
+    let server = TestServer::spawn_in(env, ServerOptions::new());
+    server.initialize(helix_initialize(&folder));
+    let h = Helix {
+        server,
+        uri: file_uri(&folder.join("notes.txt")),
+        folder,
+    };
+    h.workspace_command("agent.run", Some(json!({"workflow": "upper"})));
+    h.server
+        .wait_notification("window/showMessage", "upper completed", |p| {
+            p["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("`upper` completed"))
+        });
+    // `:lsp-workspace-command agent.diff`: the result is dropped, the
+    // patch opens.
+    h.workspace_command("agent.diff", None);
+    let (params, patch) = h.shown(".diff");
+    assert_eq!(params["takeFocus"], true);
+    assert!(patch.contains("-beta\n+BETA\n"), "{patch}");
+    assert_eq!(
+        std::fs::read_to_string(h.folder.join("notes.txt")).unwrap(),
+        "alpha\nbeta\n"
+    );
+    assert_eq!(h.server.shutdown_and_exit().code(), Some(0));
+}

@@ -5,6 +5,7 @@ numbers and the command that produced them go into docs/benchmarks.md.
     python3 tests/bench/bench.py startup  [--bin target/release/agentls]
     python3 tests/bench/bench.py steps    [--bin ...] [--repeat 15]
     python3 tests/bench/bench.py sandbox  [--bin ...] [--repeat 21]
+    python3 tests/bench/bench.py worktree [--bin ...] [--repeat 11] [--files 10000]
     python3 tests/bench/bench.py pty      [--bin ...] [--mib 200]
     python3 tests/bench/bench.py telemetry [--bin ...] [--repeat 21]
     python3 tests/bench/bench.py badinput [--bin ...] [--repeat 5] [--mib 40]
@@ -170,6 +171,81 @@ def sandbox(args):
     print(f"agentls run (50 `true` steps), unsandboxed: median {a * 1000:.1f} ms")
     print(f"same, sandboxed (Landlock, TMPDIR per command): median {b * 1000:.1f} ms")
     print(f"per step {(b - a) / n * 1000:.3f} ms (goal < 1 ms; n={args.repeat})")
+
+
+def worktree(args):
+    """Setting up and tearing down a run's worktree on a repository of
+    `--files` files (100 per directory, 1 KiB each, committed, then 10
+    modified and 10 untracked so the snapshot commit is made): a one-step
+    `true` workflow with `isolation = "worktree"` against the same with
+    `isolation = "none"` (the difference is the set-up: snapshot, `git
+    worktree add`), then `agentls diff` and `agentls discard` (the
+    tear-down: `git worktree remove`, branch, prune). Beside them, what
+    `git worktree add --detach` and `git worktree remove --force` alone
+    take on the same repository. Interleaved."""
+    def git(*cmd, cwd):
+        subprocess.run(["git", *cmd], cwd=cwd, check=True, stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL,
+                       env=dict(os.environ, GIT_AUTHOR_NAME="b", GIT_AUTHOR_EMAIL="b@b",
+                                GIT_COMMITTER_NAME="b", GIT_COMMITTER_EMAIL="b@b"))
+
+    def timed(cmd, cwd, env):
+        start = time.perf_counter()
+        out = subprocess.run(cmd, cwd=cwd, env=env, check=True, stdout=subprocess.PIPE,
+                             stderr=subprocess.DEVNULL)
+        return time.perf_counter() - start, out.stdout
+
+    with tempfile.TemporaryDirectory() as tmp:
+        env = hermetic_env(tmp)
+        ws = os.path.join(tmp, "ws")
+        line = "x" * 1023 + "\n"
+        for i in range(args.files):
+            d = os.path.join(ws, f"d{i // 100:03}")
+            os.makedirs(d, exist_ok=True)
+            with open(os.path.join(d, f"f{i % 100:02}.txt"), "w") as f:
+                f.write(line)
+        git("init", "-q", "-b", "main", cwd=ws)
+        git("add", "-A", cwd=ws)
+        git("commit", "-q", "-m", "files", cwd=ws)
+        for i in range(10):
+            with open(os.path.join(ws, "d000", f"f{i:02}.txt"), "a") as f:
+                f.write("changed\n")
+            with open(os.path.join(ws, "d001", f"new{i}.txt"), "w") as f:
+                f.write("new\n")
+        flows = os.path.join(env["XDG_CONFIG_HOME"], "agentls", "workflows")
+        os.makedirs(flows)
+        for name, isolation in [("iso", "worktree"), ("plain", "none")]:
+            with open(os.path.join(flows, f"{name}.toml"), "w") as f:
+                f.write(f'isolation = "{isolation}"\n[[steps]]\nid = "a"\nrun = "true"\n')
+        plain, iso, diff, discard, add, remove = [], [], [], [], [], []
+        for i in range(args.repeat):
+            order = [0, 1] if i % 2 == 0 else [1, 0]
+            for which in order:
+                if which == 0:
+                    plain.append(timed([args.bin, "run", "plain", "--json"], ws, env)[0])
+                    continue
+                t, out = timed([args.bin, "run", "iso", "--json"], ws, env)
+                iso.append(t)
+                run = json.loads(out)["id"]
+                diff.append(timed([args.bin, "diff", run], ws, env)[0])
+                discard.append(timed([args.bin, "discard", run], ws, env)[0])
+            dest = os.path.join(tmp, "plain-worktree")
+            start = time.perf_counter()
+            git("worktree", "add", "-q", "--detach", dest, "HEAD", cwd=ws)
+            add.append(time.perf_counter() - start)
+            start = time.perf_counter()
+            git("worktree", "remove", "--force", dest, cwd=ws)
+            remove.append(time.perf_counter() - start)
+    m = {k: statistics.median(v) * 1000 for k, v in
+         dict(plain=plain, iso=iso, diff=diff, discard=discard, add=add, remove=remove).items()}
+    print(f"repository: {args.files} files of 1 KiB, 10 modified, 10 untracked")
+    print(f"agentls run, 1 `true` step, isolation none: median {m['plain']:.1f} ms")
+    print(f"same, isolation worktree: median {m['iso']:.1f} ms (set-up {m['iso'] - m['plain']:.1f} ms)")
+    print(f"agentls diff (no change): median {m['diff']:.1f} ms")
+    print(f"agentls discard: median {m['discard']:.1f} ms")
+    print(f"set-up + tear-down: {m['iso'] - m['plain'] + m['discard']:.1f} ms (goal < 1000 ms)")
+    print(f"git worktree add --detach alone: median {m['add']:.1f} ms; "
+          f"git worktree remove --force alone: median {m['remove']:.1f} ms (n={args.repeat})")
 
 
 class OtlpReceiver(http.server.BaseHTTPRequestHandler):
@@ -471,20 +547,23 @@ def memory(args):
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("what", choices=["startup", "steps", "sandbox", "pty", "telemetry",
-                                         "badinput", "memory"])
+    parser.add_argument("what", choices=["startup", "steps", "sandbox", "worktree", "pty",
+                                         "telemetry", "badinput", "memory"])
     parser.add_argument("--bin", default=os.path.join(os.path.dirname(__file__), "../../target/release/agentls"))
     parser.add_argument("--repeat", type=int, default=None)
     parser.add_argument("--mib", type=int, default=200)
+    parser.add_argument("--files", type=int, default=10000, help="worktree: files in the repository")
     parser.add_argument("--mib-list", default="300,3072", help="memory: output sizes in MiB")
     args = parser.parse_args()
     args.bin = os.path.abspath(args.bin)
     if not os.path.exists(args.bin):
         sys.exit(f"{args.bin} not found: cargo build --release -p agentls")
-    args.repeat = args.repeat or {"startup": 20, "steps": 15, "sandbox": 21, "pty": 3,
+    args.repeat = args.repeat or {"startup": 20, "steps": 15, "sandbox": 21, "worktree": 11,
+                                 "pty": 3,
                                  "telemetry": 21,
                                  "badinput": 5, "memory": 3}[args.what]
-    {"startup": startup, "steps": steps, "sandbox": sandbox, "pty": pty, "telemetry": telemetry,
+    {"startup": startup, "steps": steps, "sandbox": sandbox, "worktree": worktree, "pty": pty,
+     "telemetry": telemetry,
      "badinput": badinput, "memory": memory}[args.what](args)
 
 

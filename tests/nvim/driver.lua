@@ -386,6 +386,109 @@ function scenarios.bench_first_output()
   check("every benchmarked run completed", completed == expect.runs, completed)
 end
 
+--- A workflow isolated in a worktree (the workspace is a git repository):
+--- the run leaves the buffer alone; `:Agent diff` shows its patch in a diff
+--- buffer; `:Agent apply` is refused naming the file while the buffer
+--- changed the same line, then applies into the buffer; `:Agent discard`
+--- asks, keeps the worktree on "Keep", removes it on "Discard".
+function scenarios.worktree_run_diff_apply_discard()
+  local src = vim.api.nvim_get_current_buf()
+  local src_win = vim.api.nvim_get_current_win()
+  local original = lines(src)
+  wait_client()
+  local client = require("agentls.lsp").client(src)
+  local function status(id)
+    return require("agentls.lsp").execute_sync(client, "agent.status", { runId = id }, 5000, src)
+  end
+  local notes = {}
+  vim.notify = function(message, level)
+    table.insert(notes, { message = message, level = level })
+  end
+  local function wait_note(what, pattern)
+    local found
+    wait(what, 20000, function()
+      for _, note in ipairs(notes) do
+        if note.message:find(pattern) then
+          found = note
+          return true
+        end
+      end
+    end)
+    return found
+  end
+
+  vim.cmd("Agent run isolated")
+  local id = wait_started(1)
+  local run = wait_status(id, { "completed", "failed", "cancelled" })
+  check("the worktree run completes", run.status == "completed", run)
+  check("the run left the buffer alone", vim.deep_equal(lines(src), original), lines(src))
+  local isolation = (status(id) or {}).isolation or {}
+  check("agent.status says the worktree is active", isolation.state == "active", isolation)
+
+  vim.cmd("Agent diff")
+  local diff = -1
+  wait("the diff buffer", 10000, function()
+    diff = vim.fn.bufnr("agentls://diff/" .. id)
+    return diff > 0
+  end)
+  check("the newest run's diff opens in its buffer", diff > 0 and vim.api.nvim_get_current_buf() == diff, vim.api.nvim_buf_get_name(0))
+  if diff > 0 then
+    check("the diff buffer is a scratch diff", vim.bo[diff].filetype == "diff" and vim.bo[diff].buftype == "nofile" and not vim.bo[diff].modifiable)
+    check("the diff shows the run's change", text(diff):find("-hello from agentls\n+HELLO FROM AGENTLS", 1, true) ~= nil and text(diff):find("src/sample.txt", 1, true) ~= nil, lines(diff))
+    check("the diff buffer names its run", vim.b[diff].agentls_run == id)
+  end
+
+  -- The user changed the line the run changed: apply is refused, naming the file.
+  vim.api.nvim_buf_set_lines(src, 1, 2, false, { "edited by me" })
+  vim.cmd("Agent apply")
+  local refused = wait_note("apply's refusal", "agent%.apply failed")
+  check("apply's refusal names the file", refused.message:find("src/sample.txt", 1, true) ~= nil and refused.level == vim.log.levels.ERROR, refused)
+  check("nothing was applied", lines(src)[2] == "edited by me", lines(src))
+  check("the worktree stays after a refusal", ((status(id) or {}).isolation or {}).state == "active")
+
+  -- Put the line back and apply from the diff buffer (its run).
+  vim.api.nvim_buf_set_lines(src, 0, -1, false, original)
+  local diff_wins = vim.fn.win_findbuf(diff)
+  check("the diff is still shown", #diff_wins == 1, { wins = diff_wins, current = vim.api.nvim_buf_get_name(0) })
+  if #diff_wins == 1 then
+    vim.api.nvim_set_current_win(diff_wins[1])
+  end
+  vim.cmd("Agent apply")
+  wait("the patch to reach the buffer", 20000, function()
+    return vim.deep_equal(lines(src), expect.edited)
+  end)
+  check("apply edits the open buffer", vim.deep_equal(lines(src), expect.edited), lines(src))
+  -- The server records `applied`, then removes the worktree.
+  wait("the worktree to be applied and removed", 20000, function()
+    return ((status(id) or {}).isolation or {}).state == "applied" and vim.fn.isdirectory(isolation.worktree or "") == 0
+  end)
+  check("the applied run's worktree is removed", vim.fn.isdirectory(isolation.worktree or "") == 0, isolation.worktree)
+
+  -- A second run, discarded.
+  vim.api.nvim_set_current_win(src_win)
+  vim.cmd("Agent run isolated")
+  local second = wait_started(2)
+  check("the second run completes", wait_status(second, { "completed", "failed", "cancelled" }).status == "completed")
+  local worktree = ((status(second) or {}).isolation or {}).worktree
+  check("the second run has its worktree", worktree ~= nil and vim.fn.isdirectory(worktree) == 1, worktree)
+  local asked = {}
+  local answer = "Keep"
+  vim.ui.select = function(items, opts, on_choice)
+    table.insert(asked, opts.prompt)
+    on_choice(vim.tbl_contains(items, answer) and answer or nil)
+  end
+  vim.cmd("Agent discard " .. second)
+  check("discard asks first", #asked == 1 and asked[1]:find(second, 1, true) ~= nil, asked)
+  check("Keep keeps the worktree", ((status(second) or {}).isolation or {}).state == "active" and vim.fn.isdirectory(worktree) == 1)
+  answer = "Discard"
+  vim.cmd("Agent discard")
+  check("discard without a run names the newest", #asked == 2 and asked[2]:find("newest", 1, true) ~= nil, asked)
+  local note = wait_note("the discard", "worktree discarded")
+  check("discard says the worktree is discarded", note.message:find(second, 1, true) ~= nil, note)
+  check("the discarded run's worktree is removed", vim.fn.isdirectory(worktree) == 0, worktree)
+  check("the buffer keeps the applied text", vim.deep_equal(lines(src), expect.edited), lines(src))
+end
+
 local name = os.getenv("AGENTLS_TEST_SCENARIO")
 local ok, err = xpcall(function()
   local scenario = scenarios[name]

@@ -3,14 +3,15 @@
 // workflow served by the replay provider edit the buffer and stream the
 // answer into the output buffer; `:Agent cancel` stops a long run; approve,
 // retry, resume of a run a crash interrupted, commands that follow the
-// server's `actions`, the workflow picker, :checkhealth and range encoding.
+// server's `actions`, the workflow picker, :checkhealth, range encoding, and
+// :Agent diff / apply / discard of a run isolated in a worktree.
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import path from 'node:path';
 import { test } from 'node:test';
 
-import { agentlsBin } from '../support/env.mjs';
-import { cassette, CONFIG, SAMPLE, SHOUT_ANSWER, SHOUT_EDIT, SHOUT_LOCAL_ANSWER, WORKFLOWS } from '../support/workflows.mjs';
+import { agentlsBin, gitRepo } from '../support/env.mjs';
+import { cassette, CONFIG, ISOLATED, SAMPLE, SHOUT_ANSWER, SHOUT_EDIT, SHOUT_LOCAL_ANSWER, WORKFLOWS } from '../support/workflows.mjs';
 import { INIT_ENABLE, nvimWorld, runNvim } from './world.mjs';
 
 const SECRET = 'sk-test-never-shown-0123456789';
@@ -42,10 +43,13 @@ async function crashedRun(world) {
 }
 
 /** Runs one scenario of driver.lua in a fresh world and asserts its checks. */
-async function scenario(name, { env = {}, workflow = 'shout', answer = SHOUT_ANSWER, prepare, init } = {}) {
+async function scenario(
+  name,
+  { env = {}, workflow = 'shout', answer = SHOUT_ANSWER, prepare, init, workflows = {} } = {},
+) {
   const world = nvimWorld({
     init,
-    workflows: WORKFLOWS,
+    workflows: { ...WORKFLOWS, ...workflows },
     config: CONFIG,
     files: { 'src/sample.txt': SAMPLE },
     cassette: cassette(1),
@@ -89,5 +93,7 @@ test('commands_follow_the_actions_the_server_sends', () => scenario('commands_fo
 test('checkhealth_reports_binary_state_and_keys', () =>
   scenario('checkhealth_reports_binary_state_and_keys', { env: { OPENAI_API_KEY: SECRET } }));
 test('range_follows_selection_and_encoding', () => scenario('range_follows_selection_and_encoding'));
+test('worktree_run_diff_apply_discard', () =>
+  scenario('worktree_run_diff_apply_discard', { prepare: gitRepo, workflows: { isolated: ISOLATED } }));
 test('lsp_enable_alone_attaches_and_runs_a_workflow', () =>
   scenario('lsp_enable_alone_attaches_and_runs_a_workflow', { init: INIT_ENABLE }));

@@ -3,6 +3,7 @@
 // so run steps need no approval), a workspace folder with files, and the
 // agentls binary to start. Nothing of the developer's own configuration,
 // state or API keys leaks in.
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync, existsSync, realpathSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -74,4 +75,17 @@ export function makeWorld({ workflows = {}, config = '', files = {}, cassette } 
     path: (rel) => path.join(workspace, rel),
     cleanup: () => rmSync(root, { recursive: true, force: true }),
   };
+}
+
+/** Makes a world's workspace a git repository with one commit of its files. */
+export function gitRepo(world) {
+  rmSync(path.join(world.workspace, '.git'), { recursive: true, force: true });
+  const git = (...args) =>
+    execFileSync('git', ['-c', 'user.name=test', '-c', 'user.email=test@example.com', ...args], {
+      cwd: world.workspace,
+      env: world.env,
+    });
+  git('init', '-q');
+  git('add', '-A');
+  git('commit', '-qm', 'sample');
 }

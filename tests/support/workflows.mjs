@@ -87,3 +87,16 @@ export function cassette(count = 1) {
 }
 
 export const SAMPLE = 'first line\nhello from agentls\nlast line\n';
+
+/**
+ * A workflow isolated in a worktree (docs/workflows.md "Isolation"): its
+ * command writes SAMPLE with the middle line shouted, in the run's worktree.
+ * Not in WORKFLOWS: it needs the workspace to be a git repository (gitRepo).
+ */
+export const ISOLATED = `title = "Shout the sample in a worktree"
+isolation = "worktree"
+
+[[steps]]
+id = "shout"
+run = "printf 'first line\\\\nHELLO FROM AGENTLS\\\\nlast line\\\\n' > src/sample.txt"
+`;

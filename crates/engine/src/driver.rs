@@ -95,7 +95,23 @@ async fn drive_steps(
             });
         }
     };
+    let mut tree = match crate::isolation::prepare(inner, run).await {
+        Ok(tree) => tree,
+        Err(message) => {
+            let error = format!("run {run} cannot start its steps: {message}");
+            return inner.let_go(run, RunStatus::Failed, || {
+                inner
+                    .store
+                    .set_run_status(run, RunStatus::Failed, Some(&error))?;
+                inner.emit_run(run, &name, RunStatus::Failed, Some(error.clone()), tag);
+                Ok(())
+            });
+        }
+    };
+    tree.sandbox = workflow.sandbox.clone();
+    crate::isolation::note_sandbox(inner, &record, &workflow, &tree);
     let mut ctx = context::for_run(inner, &record);
+    ctx.workspace.root = tree.root.display().to_string();
     for (idx, step) in workflow.steps.iter().enumerate() {
         let status = record.steps[idx].status;
         if matches!(
@@ -112,7 +128,7 @@ async fn drive_steps(
             record: &record,
             idx,
             step,
-            sandbox: workflow.sandbox.as_ref(),
+            tree: &tree,
             cancel,
             attempt: record.steps[idx].attempt,
             after_failure: status == StepStatus::Failed,
@@ -208,8 +224,8 @@ struct StepDriver<'a> {
     record: &'a RunRecord,
     idx: usize,
     step: &'a Step,
-    /// The workflow's `sandbox` key.
-    sandbox: Option<&'a agentls_workflow::Sandbox>,
+    /// Where its commands and edits work, and their sandbox.
+    tree: &'a crate::isolation::WorkingTree,
     cancel: &'a CancellationToken,
     attempt: u32,
     /// The drive took the step up after it had failed (a retry).
@@ -323,7 +339,7 @@ impl StepDriver<'_> {
                 self.record,
                 self.step,
                 attempt,
-                self.sandbox,
+                self.tree,
                 ctx,
                 self.cancel,
             )

@@ -43,6 +43,9 @@ pub struct EngineOptions {
     /// Which workflows' commands run sandboxed, and what happens where no
     /// sandbox can be had.
     pub sandbox: SandboxSettings,
+    /// Where runs of workflows without an `isolation` key work
+    /// (`[isolation] default`).
+    pub isolation: agentls_workflow::Isolation,
     /// The ACP agents `acp = "NAME"` steps can start: the built-ins and the
     /// config's `[agents.NAME]` (docs/agents.md).
     pub agents: BTreeMap<String, AcpAgent>,
@@ -92,6 +95,7 @@ impl Default for EngineOptions {
                 .collect(),
             sandbox: SandboxSettings::default(),
             agents: AcpAgent::builtins(),
+            isolation: agentls_workflow::Isolation::None,
         }
     }
 }
@@ -188,7 +192,7 @@ impl Engine {
             .unwrap_or_default();
         let mut workspace_hash = agentls_workflow::sha256_hex(&workspace_id);
         workspace_hash.truncate(16);
-        Ok(Engine {
+        let engine = Engine {
             inner: Arc::new(Inner {
                 workspace_hash,
                 root,
@@ -202,7 +206,9 @@ impl Engine {
                 models: RwLock::new(None),
                 owner,
             }),
-        })
+        };
+        crate::isolation::sweep(&engine.inner);
+        Ok(engine)
     }
 
     pub fn root(&self) -> &Path {
@@ -385,14 +391,11 @@ impl Engine {
         let (record, idx) = self.paused_step(run, step, Action::Reject)?;
         if record.steps[idx].kind == "agent" {
             // The model hears the reason as the call's result and goes on.
-            let said = crate::steps::answer(
-                &self.inner.store,
+            return self.tagged(None).answer_agent(
                 run,
                 idx,
                 crate::steps::Answer::Reject { reason },
-            )?;
-            tracing::info!("run {run}: {said}");
-            return self.spawn(run.clone(), None);
+            );
         }
         let error = format!(
             "rejected{}",
@@ -602,7 +605,7 @@ pub(crate) fn kind_name(kind: &StepKind) -> &'static str {
 
 /// Used when the workspace root cannot host a disk editor: every edit fails
 /// with the reason.
-struct NoEditor(String);
+pub(crate) struct NoEditor(pub String);
 
 impl Editor for NoEditor {
     fn apply(

@@ -36,6 +36,10 @@ pub enum EngineError {
         action: Action,
         expected: StepStatus,
     },
+    /// Worktree isolation cannot do what was asked (no git repository,
+    /// no worktree, a run not completed...); `run`: "run X" or "workflow Y".
+    #[error("{run}: {message}")]
+    Isolation { run: String, message: String },
     #[error("run {run}: its workflow snapshot no longer parses: {message}")]
     Snapshot { run: String, message: String },
 }

@@ -26,6 +26,7 @@ mod engine;
 mod error;
 mod event;
 mod inputs;
+mod isolation;
 mod models;
 mod owner;
 mod steps;
@@ -36,7 +37,7 @@ mod trust;
 pub use agentls_chat as chat;
 pub use agentls_store::{
     Action, AgentMessage, RunId, RunRecord, RunStatus, RunSummary, StepRecord, StepStatus, Store,
-    ToolCallRecord, ToolCallStatus, Usage,
+    ToolCallRecord, ToolCallStatus, Usage, Worktree, WorktreeState,
 };
 pub use editor::{DiskEditor, EditRequest, Editor};
 pub use engine::{AcpAgent, Engine, EngineOptions, StartRequest};

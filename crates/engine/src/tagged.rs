@@ -69,6 +69,10 @@ impl<'a> Tagged<'a> {
                 .into());
             }
         }
+        let isolated = crate::isolation::wanted(&workflow, self.inner.options().isolation);
+        if isolated {
+            crate::isolation::check_repo(&self.inner, &workflow.name)?;
+        }
         let new = NewRun {
             workflow_name: workflow.name.clone(),
             workflow_source: workflow.source.kind.into(),
@@ -85,6 +89,9 @@ impl<'a> Tagged<'a> {
             owner: Some(self.inner.owner.id.clone()),
         };
         let run = self.inner.store.create_run(&new)?;
+        if isolated {
+            crate::isolation::record(&self.inner, &run)?;
+        }
         self.inner.emit(&Event::Run {
             run: run.clone(),
             workflow: workflow.name.clone(),
@@ -193,14 +200,7 @@ impl<'a> Tagged<'a> {
     ) -> Result<(), EngineError> {
         let (record, idx) = self.paused_step(run, step, Action::Approve)?;
         if record.steps[idx].kind == "agent" {
-            let said = crate::steps::answer(
-                &self.inner.store,
-                run,
-                idx,
-                crate::steps::Answer::Approve { always },
-            )?;
-            tracing::info!("run {run}: {said}");
-            return self.engine.spawn(run.clone(), self.tag);
+            return self.answer_agent(run, idx, crate::steps::Answer::Approve { always });
         }
         let output = reason
             .map(|r| format!("approved: {r}"))
@@ -210,6 +210,21 @@ impl<'a> Tagged<'a> {
             .finish_step(run, idx, &StepResult::new(StepStatus::Completed, output))?;
         self.inner
             .emit_step(&record, idx, StepStatus::Completed, None, None);
+        self.engine.spawn(run.clone(), self.tag)
+    }
+}
+
+impl Tagged<'_> {
+    /// Records a person's answer on the tool call agent step `idx` waits
+    /// on, and drives the run again: the step goes on from the store.
+    pub(crate) fn answer_agent(
+        &self,
+        run: &RunId,
+        idx: usize,
+        answer: crate::steps::Answer<'_>,
+    ) -> Result<(), EngineError> {
+        let said = crate::steps::answer(&self.inner.store, run, idx, answer)?;
+        tracing::info!("run {run}: {said}");
         self.engine.spawn(run.clone(), self.tag)
     }
 }

@@ -53,19 +53,26 @@ pub fn untrusted_actions(workflow: &Workflow, models: Option<&dyn Models>) -> Ve
                 }
             }
             StepKind::Agent(spec) => {
-                match &spec.acp {
-                    // An agent process runs whatever it decides to run.
-                    Some(agent) => actions.push(format!(
+                // Reading needs no trust (a prompt step reads as much); a
+                // model that may act does, with what it may do unasked. An
+                // ACP agent is a program that runs whatever it decides to.
+                let acting: Vec<&str> = spec
+                    .tools
+                    .iter()
+                    .map(String::as_str)
+                    .filter(|t| matches!(*t, "edit_file" | "write_file" | "run_command"))
+                    .collect();
+                if let Some(agent) = &spec.acp {
+                    actions.push(format!(
                         "start the ACP agent `{agent}` (step `{}`)",
                         step.id
-                    )),
-                    None => {
-                        let tools = spec.tools.join(", ");
-                        actions.push(format!(
-                            "let a model call the tools {tools} (step `{}`)",
-                            step.id
-                        ));
-                    }
+                    ));
+                } else if !acting.is_empty() {
+                    actions.push(format!(
+                        "let a model call {} (asking you first unless `allow` says so; step `{}`)",
+                        acting.join(", "),
+                        step.id
+                    ));
                 }
                 for rule in &spec.allow.run {
                     actions.push(format!(

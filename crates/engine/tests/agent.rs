@@ -456,3 +456,29 @@ async fn refused_paths_and_unknown_tools_are_results_the_model_sees() {
     let calls = f.engine.store().tool_calls(&run, 0).unwrap();
     assert!(calls.iter().all(|c| c.is_error), "{calls:?}");
 }
+
+#[test]
+fn a_workspace_agent_that_may_act_needs_trust_with_its_allow_rules_and_one_that_reads_does_not() {
+    let parse = |toml: &str| {
+        agentls_workflow::parse("wf", Source::new(SourceKind::Workspace, None, toml))
+            .workflow
+            .unwrap()
+    };
+    let reading = parse("[[steps]]\nid = \"a\"\nagent = \"look\"\n");
+    assert_eq!(
+        agentls_engine::untrusted_actions(&reading, None),
+        Vec::<String>::new()
+    );
+    let acting = parse(&format!(
+        "[[steps]]\nid = \"a\"\nagent = \"fix\"\n{ALL_TOOLS}\n\
+         allow = {{ run = [\"cargo test*\"], edit = [\"src/**\"] }}\n"
+    ));
+    assert_eq!(
+        agentls_engine::untrusted_actions(&acting, None),
+        [
+            "let a model call edit_file, write_file, run_command (asking you first unless `allow` says so; step `a`)",
+            "let it run commands matching `cargo test*` without asking (step `a`)",
+            "let it edit files matching `src/**` without asking (step `a`)",
+        ]
+    );
+}

@@ -92,6 +92,29 @@ fn vendor(kind: Kind) -> &'static str {
 
 /// Records how the call ended on its span and returns its record for the
 /// store.
+/// Streams `request` from `provider` (or fails with why it could not be
+/// built) and records the call in `log`, closing the current span's call
+/// with its usage, latency or error class.
+pub(crate) async fn stream_logged(
+    provider: Result<std::sync::Arc<dyn agentls_provider::Provider>, ModelsError>,
+    request: agentls_provider::Request,
+    chunks: tokio::sync::mpsc::Sender<agentls_provider::Chunk>,
+    cancel: tokio_util::sync::CancellationToken,
+    info: &CallInfo,
+    log: &agentls_engine::CallLog,
+) -> Result<Completion, ModelsError> {
+    let started = Instant::now();
+    let result = match provider {
+        Ok(provider) => provider
+            .stream(request, chunks, cancel)
+            .await
+            .map_err(ModelsError::from),
+        Err(err) => Err(err),
+    };
+    log.record(finish(&tracing::Span::current(), info, started, &result));
+    result
+}
+
 pub(crate) fn finish(
     span: &tracing::Span,
     info: &CallInfo,

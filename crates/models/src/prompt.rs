@@ -51,20 +51,8 @@ pub(crate) async fn answer(
         let log = call.calls.clone();
         let (request, cancel) = (request.clone(), cancel.clone());
         let ask = async move {
-            let started = Instant::now();
-            let result = match provider {
-                Ok(provider) => provider
-                    .stream(request, chunks, cancel)
-                    .await
-                    .map_err(ModelsError::from),
-                Err(err) => Err(err),
-            };
-            log.record(observe::finish(
-                &tracing::Span::current(),
-                &info,
-                started,
-                &result,
-            ));
+            let result =
+                observe::stream_logged(provider, request, chunks, cancel, &info, &log).await;
             observe::content(prompt, &result, || models.secrets());
             // A fan-out tells the watcher which provider failed; a single
             // provider's failure is the step's error, shown by the engine.

@@ -8,8 +8,6 @@
 //! (docs/providers.md, "Tool calls"), so a turn returns only whole tool
 //! calls, or an error.
 
-use std::time::Instant;
-
 use agentls_engine::{TurnCall, TurnOutcome};
 use agentls_provider::{Chunk, Request};
 use tokio::sync::{mpsc, oneshot};
@@ -47,20 +45,7 @@ pub(crate) async fn turn(
     // is on: it grows with every turn.
     let recorded = observe::content_enabled().then(|| request.clone());
     let ask = async {
-        let started = Instant::now();
-        let result = match provider {
-            Ok(provider) => provider
-                .stream(request, chunks, cancel)
-                .await
-                .map_err(ModelsError::from),
-            Err(err) => Err(err),
-        };
-        log.record(observe::finish(
-            &tracing::Span::current(),
-            &info,
-            started,
-            &result,
-        ));
+        let result = observe::stream_logged(provider, request, chunks, cancel, &info, &log).await;
         if let Some(request) = &recorded {
             observe::turn_content(request, &result, || models.secrets());
         }

@@ -21,6 +21,7 @@ mod schema;
 mod sql;
 mod status;
 mod store;
+mod worktrees;
 mod write;
 
 pub use agent::{AgentMessage, NewToolCall, ToolCallRecord, ToolCallStatus};
@@ -36,4 +37,5 @@ pub use output::{OutputBuffer, DEFAULT_OUTPUT_CAP};
 pub use schema::SCHEMA_VERSION;
 pub use status::{Action, RunStatus, StepStatus, UnknownName};
 pub use store::{Durability, Store};
+pub use worktrees::{Worktree, WorktreeState};
 pub use write::WriteTx;

@@ -126,6 +126,19 @@ CREATE TABLE agent_grants (
     PRIMARY KEY (run_id, kind, subject)
 );
 "#,
+    // 5: the git worktree a run isolated in (docs/workflows.md,
+    // "Isolation"): a row from the start of a worktree run; `base` once
+    // the worktree exists; the state says whether it is still on disk.
+    r#"
+CREATE TABLE worktrees (
+    run_id     TEXT PRIMARY KEY NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+    path       TEXT NOT NULL,
+    branch     TEXT NOT NULL,
+    base       TEXT,
+    state      TEXT NOT NULL CHECK (state IN ('pending', 'active', 'applied', 'discarded')),
+    updated_at INTEGER NOT NULL
+);
+"#,
 ];
 
 /// The schema version this build writes.

@@ -424,7 +424,7 @@ fn enable_wal(conn: &Connection) -> rusqlite::Result<String> {
     }
 }
 
-fn now_ms() -> i64 {
+pub(crate) fn now_ms() -> i64 {
     let since_epoch = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .unwrap_or_default();

@@ -29,8 +29,8 @@ pub use diagnostic::{
 };
 pub use duration::{parse_duration, DurationError};
 pub use model::{
-    sha256_hex, AgentSpec, AllowRules, Applies, EditSpec, InvalidStepId, ParamError, ParamSpec,
-    Pick, Sandbox, SandboxNetwork, Source, SourceKind, Step, StepId, StepKind, Workflow,
+    sha256_hex, AgentSpec, AllowRules, Applies, EditSpec, InvalidStepId, Isolation, ParamError,
+    ParamSpec, Pick, Sandbox, SandboxNetwork, Source, SourceKind, Step, StepId, StepKind, Workflow,
     MAX_RETRIES,
 };
 pub use parse::{parse, parse_with, Parsed, MAX_FILE_BYTES};

@@ -137,6 +137,9 @@ pub struct Workflow {
     /// `sandbox = { ... }` as declared; `None` when the file has no such key
     /// (the source's default applies: see docs/workflows.md).
     pub sandbox: Option<Sandbox>,
+    /// `isolation = "none" | "worktree"` as declared; `None` when the file
+    /// has no such key (the user's `[isolation] default` applies).
+    pub isolation: Option<Isolation>,
     /// The file it came from.
     pub source: Source,
 }
@@ -152,6 +155,15 @@ pub struct Sandbox {
     pub write: Vec<String>,
     /// `required`: refuse to run where no sandbox can be had.
     pub required: bool,
+}
+
+/// Where a run's steps work (docs/workflows.md, "Isolation").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Isolation {
+    /// In the workspace itself.
+    None,
+    /// In a git worktree of the workspace of its own; its result is a patch.
+    Worktree,
 }
 
 /// `network = true`, `false`, or a list of TCP ports.

@@ -708,3 +708,24 @@ token_budget = 1000
             wf.toml:19:1: warning: `token_budget` does not apply to an ACP agent (`acp`): it brings its own tools and turns; `allow` applies to its permission requests"#]],
     );
 }
+
+#[test]
+fn isolation_key_is_none_or_worktree() {
+    use agentls_workflow::Isolation;
+    let isolation = |decl: &str| {
+        let text = format!("{decl}\n[[steps]]\nid = \"a\"\nrun = \"true\"\n");
+        let parsed = parse_text(&text);
+        assert_eq!(parsed.diagnostics, vec![], "{decl}");
+        parsed.workflow.unwrap().isolation
+    };
+    assert_eq!(isolation(""), None);
+    assert_eq!(isolation(r#"isolation = "none""#), Some(Isolation::None));
+    assert_eq!(
+        isolation(r#"isolation = "worktree""#),
+        Some(Isolation::Worktree)
+    );
+    check(
+        "isolation = \"docker\"\n[[steps]]\nid = \"a\"\nrun = \"true\"\n",
+        expect![[r#"wf.toml:1:13: error: `isolation` is "none" or "worktree", not "docker""#]],
+    );
+}

@@ -116,6 +116,21 @@ export function rejectCall(runId: string, step?: string, reason?: string): Comma
   return call(Command.reject, { runId, step, reason: trimmed ? trimmed : undefined });
 }
 
+/** `agent.diff {runId?}`: a worktree run's patch (without runId: the newest run). */
+export function diffCall(runId?: string): CommandCall {
+  return call(Command.diff, { runId });
+}
+
+/** `agent.apply {runId?}`: applies a completed worktree run's patch to the workspace. */
+export function applyCall(runId?: string): CommandCall {
+  return call(Command.apply, { runId });
+}
+
+/** `agent.discard {runId?}`: drops a worktree run's changes and its worktree. */
+export function discardCall(runId?: string): CommandCall {
+  return call(Command.discard, { runId });
+}
+
 /** The `{runId}` of an `agent.run` result, or undefined when the answer has none. */
 export function runIdOf(result: unknown): string | undefined {
   if (typeof result === 'object' && result !== null && 'runId' in result) {

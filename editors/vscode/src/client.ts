@@ -14,6 +14,7 @@ import {
   TransportKind,
 } from 'vscode-languageclient/node';
 
+import { handleApplyEdit } from './edits';
 import {
   answerConfiguration,
   bundledServer,
@@ -102,6 +103,7 @@ export function createClient(
     },
   };
   const client = new LanguageClient('agentls', 'Agent Language Server', serverOptions, clientOptions);
+  handleApplyEdit(client);
   client.info(`agentls binary: ${lookup.path} (${lookup.source})`, undefined, false);
   return client;
 }

@@ -8,8 +8,11 @@
 import * as vscode from 'vscode';
 
 import {
+  applyCall,
   approveCall,
   cancelCall,
+  diffCall,
+  discardCall,
   overrideCall,
   rejectCall,
   resumeCall,
@@ -22,7 +25,16 @@ import {
 } from './args';
 import type { Agent } from './extension';
 import { OutputDocuments } from './output';
-import { Action, parseWorkflows, RunState, WorkflowInfo, workflowParams } from './protocol';
+import {
+  Action,
+  parseDiff,
+  parseRun,
+  parseWorkflows,
+  RunState,
+  WorkflowInfo,
+  workflowParams,
+  WorktreeAction,
+} from './protocol';
 import { RunNode } from './runs';
 
 /** The active editor's document and selection, in wire form. */
@@ -114,6 +126,39 @@ async function pickRun(agent: Agent, action: Action, node?: RunNode): Promise<Ru
     { title: `Agent: ${action}`, placeHolder: 'Run' },
   );
   return picked?.run;
+}
+
+/**
+ * The worktree run a diff, apply or discard applies to: the row it was
+ * invoked on, else one the user picks among the runs whose worktree accepts
+ * `action`. When none is known, `{}`: the server takes the newest run and
+ * says why when it cannot.
+ */
+async function pickWorktreeRun(
+  agent: Agent,
+  action: WorktreeAction,
+  node?: RunNode,
+): Promise<{ runId?: string } | undefined> {
+  if (node) {
+    return { runId: node.runId };
+  }
+  const runs = agent.model.worktreeAccepting(action);
+  if (runs.length === 0) {
+    return {};
+  }
+  if (runs.length === 1) {
+    return { runId: runs[0].runId };
+  }
+  const picked = await vscode.window.showQuickPick(
+    runs.map((run) => ({
+      label: run.workflow ?? run.runId,
+      description: `${run.status} · ${run.isolation?.branch ?? 'worktree'}`,
+      detail: run.runId,
+      run,
+    })),
+    { title: `Agent: ${action}`, placeHolder: 'Run isolated in a worktree' },
+  );
+  return picked ? { runId: picked.run.runId } : undefined;
 }
 
 function stepOf(node: RunNode | undefined): string | undefined {
@@ -212,6 +257,62 @@ export function registerCommands(context: vscode.ExtensionContext, agent: Agent)
     });
     if (reason !== undefined) {
       await agent.execute(rejectCall(run.runId, stepOf(node), reason));
+    }
+  });
+
+  register('agentls.showDiff', async (node?: RunNode) => {
+    const run = await pickWorktreeRun(agent, 'diff', node);
+    if (!run) {
+      return;
+    }
+    const diff = parseDiff(await agent.execute(diffCall(run.runId)));
+    if (!diff) {
+      return;
+    }
+    if (diff.patch === '') {
+      void vscode.window.showInformationMessage(`Agent: run ${diff.runId} changed nothing.`);
+      return;
+    }
+    // The file the server wrote, else an untitled diff document with the patch.
+    const document = diff.uri
+      ? await vscode.workspace.openTextDocument(vscode.Uri.parse(diff.uri))
+      : await vscode.workspace.openTextDocument({ language: 'diff', content: diff.patch });
+    await vscode.window.showTextDocument(document, { preview: true });
+  });
+
+  register('agentls.apply', async (node?: RunNode) => {
+    const run = await pickWorktreeRun(agent, 'apply', node);
+    if (!run) {
+      return;
+    }
+    // A refusal (a file the user changed where the run did) comes back as
+    // an error naming the file; execute shows it. On success the server
+    // says when the editor applied it (window/showMessage).
+    const result = await agent.execute(applyCall(run.runId));
+    const runId = run.runId ?? runIdOf(result);
+    if (runId) {
+      await agent.learnIsolation(runId);
+    }
+  });
+
+  register('agentls.discard', async (node?: RunNode) => {
+    const run = await pickWorktreeRun(agent, 'discard', node);
+    if (!run) {
+      return;
+    }
+    const which = run.runId ? `run ${run.runId}` : 'the newest run';
+    const answer = await vscode.window.showWarningMessage(
+      `Discard the changes of ${which}?`,
+      { modal: true, detail: 'Its worktree, branch and directory are removed; this cannot be undone.' },
+      'Discard',
+    );
+    if (answer !== 'Discard') {
+      return;
+    }
+    const state = parseRun(await agent.execute(discardCall(run.runId)));
+    if (state) {
+      agent.model.setIsolation(state.runId, state.isolation ?? null);
+      agent.changed();
     }
   });
 

@@ -5,14 +5,14 @@
  */
 
 import * as vscode from 'vscode';
-import { LanguageClient } from 'vscode-languageclient/node';
-import { ExecuteCommandRequest } from 'vscode-languageclient';
+import { LanguageClient, State } from 'vscode-languageclient/node';
+import { ExecuteCommandRequest, ResponseError } from 'vscode-languageclient';
 
-import { CommandCall, outputCall, runsCall } from './args';
+import { CommandCall, outputCall, runsCall, statusCall } from './args';
 import { createClient } from './client';
 import { registerCommands } from './commands';
 import { OUTPUT_SCHEME, OutputDocuments, RunOutput } from './output';
-import { Notification, parseOutput, parseRun, parseRunList } from './protocol';
+import { isTrustRequired, Notification, parseOutput, parseRun, parseRunList } from './protocol';
 import { RunsModel } from './runs';
 import { RunsStatusBar } from './statusBar';
 import { RunsView } from './runsView';
@@ -37,11 +37,20 @@ export class Agent implements vscode.Disposable {
   }
 
   async start(): Promise<void> {
+    this.statusBar.setServer('starting');
     const client = createClient(this.context, settings(), settings);
     if (!client) {
+      this.statusBar.setServer('stopped');
       return;
     }
     this.client = client;
+    client.onDidChangeState(({ newState }) => {
+      if (this.client === client) {
+        this.statusBar.setServer(
+          newState === State.Running ? 'ready' : newState === State.Starting ? 'starting' : 'stopped',
+        );
+      }
+    });
     client.onNotification(Notification.output, (params: unknown) => {
       const output = parseOutput(params);
       if (output) {
@@ -51,8 +60,12 @@ export class Agent implements vscode.Disposable {
     client.onNotification(Notification.state, (params: unknown) => {
       const run = parseRun(params);
       if (run) {
+        const before = this.model.get(run.runId)?.status;
         this.model.applyState(run);
         this.changed();
+        if (before !== run.status) {
+          void this.learnIsolation(run.runId);
+        }
       }
     });
     await client.start();
@@ -89,6 +102,9 @@ export class Agent implements vscode.Disposable {
         arguments: call.arguments,
       });
     } catch (error) {
+      if (error instanceof ResponseError && isTrustRequired(error.code, error.data)) {
+        return undefined;
+      }
       const message = error instanceof Error ? error.message : String(error);
       void vscode.window.showErrorMessage(`Agent: ${call.command} failed: ${message}`);
       return undefined;
@@ -101,6 +117,33 @@ export class Agent implements vscode.Disposable {
     if (result !== undefined) {
       this.model.mergeHistory(parseRunList(result));
       this.changed();
+      await Promise.all(this.model.isolationUnknown().map((run) => this.learnIsolation(run.runId)));
+    }
+  }
+
+  /**
+   * Reads a run's worktree from `agent.status` (`agent/state` and
+   * `agent.runs` do not carry it), so the Runs view offers diff, apply and
+   * discard where they apply. Quiet: a failure only leaves it unknown.
+   */
+  async learnIsolation(runId: string): Promise<void> {
+    const client = this.client;
+    if (!client) {
+      return;
+    }
+    const call = statusCall(runId);
+    try {
+      const result: unknown = await client.sendRequest(ExecuteCommandRequest.type, {
+        command: call.command,
+        arguments: call.arguments,
+      });
+      const run = parseRunList(result).find((r) => r.runId === runId);
+      if (run) {
+        this.model.setIsolation(runId, run.isolation ?? null);
+        this.changed();
+      }
+    } catch {
+      // Unknown stays unknown; the palette commands still reach the server.
     }
   }
 

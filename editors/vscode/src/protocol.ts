@@ -20,6 +20,9 @@ export const Command = {
   resume: 'agent.resume',
   approve: 'agent.approve',
   reject: 'agent.reject',
+  diff: 'agent.diff',
+  apply: 'agent.apply',
+  discard: 'agent.discard',
 } as const;
 
 export type CommandName = (typeof Command)[keyof typeof Command];
@@ -58,6 +61,26 @@ export const ACTIONS = ['approve', 'reject', 'retry', 'skip', 'override', 'resum
 
 export type Action = (typeof ACTIONS)[number];
 
+/**
+ * What a person can do with the worktree of a run isolated in one
+ * (docs/workflows.md "Isolation"): see its patch, apply it, drop it. The
+ * server lists no `actions` for these; they follow from the run's
+ * `isolation.state` and status as docs/protocol.md "Run state" describes
+ * (worktreeActions). Listed in the order the Runs view shows them.
+ */
+export const WORKTREE_ACTIONS = ['diff', 'apply', 'discard'] as const;
+
+export type WorktreeAction = (typeof WORKTREE_ACTIONS)[number];
+
+/** `isolation` of a run state: the worktree a run works in. */
+export interface Isolation {
+  /** `pending` (not made yet), `active`, `applied` or `discarded` (gone). */
+  state: string;
+  worktree?: string;
+  branch?: string;
+  base?: string | null;
+}
+
 /** `agent/output`: a slice of a step's live output. `seq` grows per run. */
 export interface OutputParams {
   runId: string;
@@ -89,6 +112,12 @@ export interface RunState {
   error?: string | null;
   /** What the run accepts now, as the server computed it. */
   actions: Action[];
+  /**
+   * The run's worktree. Only command results (`agent.status`, `agent.discard`)
+   * carry it: `null` when such a result said the run has none, absent when
+   * no such result was read (`agent/state` and `agent.runs` entries).
+   */
+  isolation?: Isolation | null;
 }
 
 /** One entry of `agent.workflows`. */
@@ -197,7 +226,7 @@ export function parseRun(value: unknown): RunState | undefined {
   const steps = Array.isArray(value.steps)
     ? value.steps.map(parseStep).filter((s): s is StepState => s !== undefined)
     : [];
-  return {
+  const run: RunState = {
     runId,
     status: status as RunStatus,
     steps,
@@ -205,6 +234,65 @@ export function parseRun(value: unknown): RunState | undefined {
     title: str(value.title) ?? null,
     error: str(value.error) ?? null,
     actions: actions(value.actions),
+  };
+  const isolation = parseIsolation(value.isolation);
+  if (isolation) {
+    run.isolation = isolation;
+  }
+  return run;
+}
+
+function parseIsolation(value: unknown): Isolation | undefined {
+  if (!isObject(value) || str(value.state) === undefined) {
+    return undefined;
+  }
+  return {
+    state: str(value.state)!,
+    worktree: str(value.worktree),
+    branch: str(value.branch),
+    base: str(value.base) ?? null,
+  };
+}
+
+/**
+ * What a run's worktree accepts now: `diff` while it exists (`active`),
+ * `apply` once the run completed, `discard` while it is not applied or
+ * discarded and no task drives the run (the server refuses a running one).
+ */
+export function worktreeActions(run: RunState): WorktreeAction[] {
+  const state = run.isolation?.state;
+  const driven = run.status === 'queued' || run.status === 'running';
+  const offered: WorktreeAction[] = [];
+  if (state === 'active') {
+    offered.push('diff');
+    if (run.status === 'completed') {
+      offered.push('apply');
+    }
+  }
+  if ((state === 'active' || state === 'pending') && !driven) {
+    offered.push('discard');
+  }
+  return offered;
+}
+
+/** `agent.diff`'s result: a worktree run's patch and the file it was written to. */
+export interface RunDiff {
+  runId: string;
+  files: string[];
+  patch: string;
+  /** The patch as a `.diff` file the editor opens, when the server wrote one. */
+  uri?: string;
+}
+
+export function parseDiff(value: unknown): RunDiff | undefined {
+  if (!isObject(value) || str(value.runId) === undefined || str(value.patch) === undefined) {
+    return undefined;
+  }
+  return {
+    runId: str(value.runId)!,
+    files: Array.isArray(value.files) ? value.files.filter((f): f is string => typeof f === 'string') : [],
+    patch: str(value.patch)!,
+    uri: str(value.uri),
   };
 }
 
@@ -294,4 +382,21 @@ export function isFinal(status: RunStatus): boolean {
 /** Statuses in which a run still holds the workflow's attention (cancel makes sense). */
 export function isActive(status: RunStatus): boolean {
   return status === 'queued' || status === 'running' || status === 'waiting';
+}
+
+/**
+ * Whether a command's error is `agent.run` refusing a workspace workflow the
+ * user has not approved yet (`-32001` with `data.trustRequired`): the server
+ * asks the user itself (`window/showMessageRequest`, "Trust and run"), so the
+ * refusal is no error to show.
+ */
+export function isTrustRequired(code: number, data: unknown): boolean {
+  return (
+    code === -32001 &&
+    typeof data === 'object' &&
+    data !== null &&
+    'trustRequired' in data &&
+    typeof data.trustRequired === 'object' &&
+    data.trustRequired !== null
+  );
 }

@@ -9,7 +9,18 @@
  * `view/item/context` menus in package.json.
  */
 
-import { Action, ACTIONS, isFinal, RunState, RunStatus, StepState, StepStatus } from './protocol';
+import {
+  Action,
+  ACTIONS,
+  isFinal,
+  Isolation,
+  RunState,
+  RunStatus,
+  StepState,
+  StepStatus,
+  WorktreeAction,
+  worktreeActions,
+} from './protocol';
 
 /** What one tree row shows. `icon` is a codicon id, `color` a theme color id. */
 export interface TreeItemSpec {
@@ -50,9 +61,14 @@ const STEP_ICONS: Record<StepStatus, [string, string?]> = {
  * `run` plus the actions it takes, e.g. `run:retry:skip:override:resume:cancel`,
  * always in the order of ACTIONS, so that package.json's `viewItem` patterns
  * can rely on it (`^run:resume\b`: resume is the first action the run takes).
+ * A run's worktree actions come last (`run:diff:apply:discard`).
  */
-function contextValue(kind: 'run' | 'step', actions: readonly Action[]): string {
-  return [kind, ...ACTIONS.filter((action) => actions.includes(action))].join(':');
+function contextValue(
+  kind: 'run' | 'step',
+  actions: readonly Action[],
+  worktree: readonly WorktreeAction[] = [],
+): string {
+  return [kind, ...ACTIONS.filter((action) => actions.includes(action)), ...worktree].join(':');
 }
 
 function shortId(runId: string): string {
@@ -82,6 +98,7 @@ export function runTreeItem(run: RunState): TreeItemSpec {
   const tooltip = [
     run.title ? `${run.title} (${run.workflow ?? 'run'} ${run.runId})` : `${run.workflow ?? 'run'} ${run.runId}`,
     `${run.status}${where}`,
+    run.isolation ? `worktree ${run.isolation.state}${run.isolation.branch ? ` (${run.isolation.branch})` : ''}` : '',
     run.error ? `error: ${run.error}` : '',
   ]
     .filter((line) => line !== '')
@@ -92,7 +109,7 @@ export function runTreeItem(run: RunState): TreeItemSpec {
     tooltip,
     icon,
     color,
-    contextValue: contextValue('run', run.actions),
+    contextValue: contextValue('run', run.actions, worktreeActions(run)),
     collapsible: run.steps.length > 0,
   };
 }
@@ -127,8 +144,26 @@ export interface StatusBarSpec {
   background?: string;
 }
 
-/** The status bar summary of all known runs: the most urgent one wins. */
-export function statusBar(runs: readonly RunState[]): StatusBarSpec {
+/** The language server's process as the status bar tells it. */
+export type ServerState = 'starting' | 'ready' | 'stopped';
+
+/**
+ * The status bar summary: the server while it is not ready, else the most
+ * urgent of all known runs.
+ */
+export function statusBar(runs: readonly RunState[], server: ServerState = 'ready'): StatusBarSpec {
+  if (server === 'starting') {
+    return { text: '$(loading~spin) Agent', tooltip: 'Starting the agentls language server…' };
+  }
+  if (server === 'stopped') {
+    return {
+      text: '$(warning) Agent: no server',
+      tooltip:
+        'The agentls language server is not running: see the Agent Language Server output, ' +
+        'then run "Agent: Restart Server".',
+      background: 'statusBarItem.warningBackground',
+    };
+  }
   const waiting = runs.filter((r) => r.status === 'waiting');
   const failed = runs.filter((r) => r.status === 'failed');
   const running = runs.filter((r) => r.status === 'running' || r.status === 'queued');
@@ -188,8 +223,13 @@ export class RunsModel {
 
   private put(run: RunState, newest: boolean): void {
     const known = this.runs.get(run.runId);
-    // agent/state may omit the workflow name; keep the one we learnt earlier.
-    this.runs.set(run.runId, { ...run, workflow: run.workflow ?? known?.workflow });
+    // agent/state may omit the workflow name and never carries the worktree;
+    // keep what we learnt earlier.
+    this.runs.set(run.runId, {
+      ...run,
+      workflow: run.workflow ?? known?.workflow,
+      isolation: run.isolation !== undefined ? run.isolation : known?.isolation,
+    });
     if (!known) {
       if (newest) {
         this.order.unshift(run.runId);
@@ -218,6 +258,27 @@ export class RunsModel {
   /** All runs, newest first. */
   list(): RunState[] {
     return this.order.map((id) => this.runs.get(id)!);
+  }
+
+  /**
+   * Records a run's worktree as a command result (`agent.status`,
+   * `agent.discard`) told it; `null`: the run has none.
+   */
+  setIsolation(runId: string, isolation: Isolation | null): void {
+    const run = this.runs.get(runId);
+    if (run) {
+      this.runs.set(runId, { ...run, isolation });
+    }
+  }
+
+  /** Runs whose worktree is not known yet (no command result read for them). */
+  isolationUnknown(): RunState[] {
+    return this.list().filter((run) => run.isolation === undefined);
+  }
+
+  /** Runs whose worktree accepts `action` now, newest first. */
+  worktreeAccepting(action: WorktreeAction): RunState[] {
+    return this.list().filter((run) => worktreeActions(run).includes(action));
   }
 
   /** Runs whose latest state says they accept `action`, newest first. */

@@ -4,8 +4,11 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
 import {
+  applyCall,
   approveCall,
   cancelCall,
+  diffCall,
+  discardCall,
   overrideCall,
   rejectCall,
   resumeCall,
@@ -91,4 +94,14 @@ test('run_id_is_read_from_the_run_answer_only', () => {
   assert.equal(runIdOf({ runId: 3 }), undefined);
   assert.equal(runIdOf(null), undefined);
   assert.equal(runIdOf('abc'), undefined);
+});
+
+test('worktree_commands_send_the_run_or_nothing_for_the_newest', () => {
+  assert.deepEqual(diffCall('r1'), { command: 'agent.diff', arguments: [{ runId: 'r1' }] });
+  assert.deepEqual(applyCall('r1'), { command: 'agent.apply', arguments: [{ runId: 'r1' }] });
+  assert.deepEqual(discardCall('r1'), { command: 'agent.discard', arguments: [{ runId: 'r1' }] });
+  assert.deepEqual(diffCall(), { command: 'agent.diff', arguments: [{}] });
+  assert.deepEqual(applyCall(undefined), { command: 'agent.apply', arguments: [{}] });
+  // agent.apply answers {runId, files}: the run it applied is read from it.
+  assert.equal(runIdOf({ runId: 'r1', files: ['a.txt'] }), 'r1');
 });

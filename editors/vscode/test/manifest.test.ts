@@ -48,7 +48,7 @@ test('every_registered_command_is_declared_and_in_the_agent_category', () => {
 
 test('palette_has_the_commands_the_issue_names', () => {
   const titles = manifest.contributes.commands.map((c) => `${c.category}: ${c.title}`);
-  for (const wanted of ['Agent: Run Workflow…', 'Cancel', 'Retry', 'Resume', 'Skip', 'Override', 'Approve', 'Reject', 'Show Output', 'Show Runs']) {
+  for (const wanted of ['Agent: Run Workflow…', 'Cancel', 'Retry', 'Resume', 'Skip', 'Override', 'Approve', 'Reject', 'Show Output', 'Show Runs', 'Show Run Diff', 'Apply Run', 'Discard Run']) {
     assert.ok(titles.some((t) => t.includes(wanted)), `${wanted} in ${titles.join(', ')}`);
   }
 });
@@ -61,13 +61,20 @@ function viewItemRegex(item: MenuItem): RegExp {
 }
 
 /** A run with one step, as the server's `agent/state` sends it, read by the extension. */
-function run(status: string, actions: string[], step: string, stepActions: string[]): RunState {
+function run(
+  status: string,
+  actions: string[],
+  step: string,
+  stepActions: string[],
+  worktree?: string,
+): RunState {
   const state = parseRun({
     runId: 'r',
     workflow: 'w',
     status,
     actions,
     steps: [{ id: 's', status: step, actions: stepActions }],
+    isolation: worktree ? { worktree: '/state/worktrees/r', branch: 'agentls/r', base: 'abc', state: worktree } : undefined,
   });
   assert.ok(state);
   return state;
@@ -94,12 +101,36 @@ test('row_menus_show_exactly_the_actions_the_server_lists', () => {
     // Whatever the status says, the menus follow the server's list.
     { state: run('failed', [], 'failed', []), runMenus: [], stepMenus: [] },
     { state: run('failed', ['resume', 'cancel'], 'failed', ['skip']), runMenus: ['resume', 'cancel'], stepMenus: ['skip'] },
+    // A run isolated in a worktree (docs/protocol.md "Run state"): its
+    // patch while the worktree exists, apply once completed, discard unless
+    // a task drives it; nothing once applied or discarded.
+    { state: run('completed', [], 'completed', [], 'active'), runMenus: ['diff', 'apply', 'discard'], stepMenus: [] },
+    {
+      state: run('failed', ['retry', 'skip', 'override', 'resume', 'cancel'], 'failed', ['retry'], 'active'),
+      runMenus: ['retry', 'skip', 'override', 'cancel', 'diff', 'discard'],
+      stepMenus: ['retry'],
+    },
+    { state: run('running', ['cancel'], 'running', [], 'active'), runMenus: ['cancel', 'diff'], stepMenus: [] },
+    { state: run('completed', [], 'completed', [], 'applied'), runMenus: [], stepMenus: [] },
+    { state: run('cancelled', [], 'cancelled', [], 'discarded'), runMenus: [], stepMenus: [] },
   ];
   const items = manifest.contributes.menus['view/item/context'].filter((i) => i.command !== 'agentls.showOutput');
-  const menus = new Set(items.map((i) => i.command.replace('agentls.', '')));
-  assert.deepEqual([...menus].sort(), ['approve', 'cancel', 'override', 'reject', 'resume', 'retry', 'skip']);
+  const actionOf = (command: string): string => command.replace('agentls.', '').replace('showDiff', 'diff');
+  const menus = new Set(items.map((i) => actionOf(i.command)));
+  assert.deepEqual([...menus].sort(), [
+    'apply',
+    'approve',
+    'cancel',
+    'diff',
+    'discard',
+    'override',
+    'reject',
+    'resume',
+    'retry',
+    'skip',
+  ]);
   for (const item of items) {
-    const action = item.command.replace('agentls.', '');
+    const action = actionOf(item.command);
     const regex = viewItemRegex(item);
     for (const row of rows) {
       const runRow = runTreeItem(row.state).contextValue;

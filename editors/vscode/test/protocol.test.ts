@@ -2,7 +2,16 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { parseOutput, parseRun, parseRunList, parseWorkflows, workflowParams } from '../src/protocol';
+import {
+  isTrustRequired,
+  parseDiff,
+  parseOutput,
+  parseRun,
+  parseRunList,
+  parseWorkflows,
+  workflowParams,
+  worktreeActions,
+} from '../src/protocol';
 
 test('state_with_unknown_status_is_ignored', () => {
   assert.equal(parseRun({ runId: 'r', status: 'exploded', steps: [] }), undefined);
@@ -102,4 +111,52 @@ test('params_are_read_from_a_map_or_a_list', () => {
     { name: 'x', description: undefined, default: '1', required: false },
   ]);
   assert.deepEqual(workflowParams({ name: 'w' }), []);
+});
+
+test('a_trust_refusal_is_told_apart_from_other_errors', () => {
+  const trust = { trustRequired: { workflow: 'local', path: '.agentls/workflows/local.toml', hash: 'h', actions: ['run `echo`'] } };
+  assert.equal(isTrustRequired(-32001, trust), true);
+  assert.equal(isTrustRequired(-32001, { trustRequired: null }), false);
+  assert.equal(isTrustRequired(-32001, undefined), false);
+  assert.equal(isTrustRequired(-32602, trust), false);
+});
+
+test('isolation_is_read_only_when_it_names_a_state', () => {
+  const wire = { runId: 'r', status: 'completed', actions: [], steps: [] };
+  const isolated = parseRun({
+    ...wire,
+    isolation: { worktree: '/s/worktrees/r', branch: 'agentls/r', base: null, state: 'pending' },
+  });
+  assert.deepEqual(isolated?.isolation, { state: 'pending', worktree: '/s/worktrees/r', branch: 'agentls/r', base: null });
+  assert.equal(parseRun(wire)?.isolation, undefined);
+  assert.equal(parseRun({ ...wire, isolation: { worktree: '/x' } })?.isolation, undefined);
+});
+
+test('worktree_actions_follow_isolation_state_and_status', () => {
+  const at = (status: string, state?: string): string[] =>
+    worktreeActions(
+      parseRun({ runId: 'r', status, actions: [], steps: [], isolation: state ? { state } : undefined })!,
+    );
+  assert.deepEqual(at('completed', 'active'), ['diff', 'apply', 'discard']);
+  assert.deepEqual(at('failed', 'active'), ['diff', 'discard']);
+  assert.deepEqual(at('cancelled', 'active'), ['diff', 'discard']);
+  assert.deepEqual(at('running', 'active'), ['diff']);
+  assert.deepEqual(at('queued', 'pending'), []);
+  assert.deepEqual(at('failed', 'pending'), ['discard']);
+  assert.deepEqual(at('completed', 'applied'), []);
+  assert.deepEqual(at('completed', 'discarded'), []);
+  assert.deepEqual(at('completed'), []);
+});
+
+test('diff_result_needs_a_run_and_a_patch', () => {
+  const patch = 'diff --git a/a.txt b/a.txt\n--- a/a.txt\n+++ b/a.txt\n@@ -1 +1 @@\n-a\n+b\n';
+  assert.deepEqual(parseDiff({ runId: 'r', files: ['a.txt', 3], patch, uri: 'file:///s/views/diff-r.diff' }), {
+    runId: 'r',
+    files: ['a.txt'],
+    patch,
+    uri: 'file:///s/views/diff-r.diff',
+  });
+  assert.deepEqual(parseDiff({ runId: 'r', files: [], patch: '' }), { runId: 'r', files: [], patch: '', uri: undefined });
+  assert.equal(parseDiff({ runId: 'r', files: [] }), undefined);
+  assert.equal(parseDiff(null), undefined);
 });

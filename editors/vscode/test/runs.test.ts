@@ -115,6 +115,15 @@ test('status_bar_shows_the_most_urgent_run', () => {
   assert.equal(spec.background, 'statusBarItem.warningBackground');
 });
 
+test('status_bar_says_whether_the_server_runs_before_any_run', () => {
+  const running = state('running', ['cancel'], [{ id: 'a', status: 'running' }]);
+  assert.equal(statusBar([], 'starting').text, '$(loading~spin) Agent');
+  const stopped = statusBar([running], 'stopped');
+  assert.equal(stopped.text, '$(warning) Agent: no server');
+  assert.equal(stopped.background, 'statusBarItem.warningBackground');
+  assert.equal(statusBar([running], 'ready').text, '$(sync~spin) Agent: fix-tests 0/1');
+});
+
 test('history_never_overrides_a_live_state', () => {
   const model = new RunsModel();
   model.applyState(state('running', ['cancel'], [], 'a'));
@@ -170,4 +179,32 @@ test('new_runs_come_first_and_accepting_follows_their_actions', () => {
     model.accepting('cancel').map((r) => r.runId),
     ['new', 'cut', 'old'],
   );
+});
+
+test('worktree_is_kept_across_states_that_do_not_carry_it', () => {
+  // agent/state and agent.runs never carry `isolation`; agent.status does.
+  const model = new RunsModel();
+  model.applyState(state('running', ['cancel']));
+  assert.deepEqual(model.isolationUnknown().map((r) => r.runId), ['run-0123456789']);
+  model.setIsolation('run-0123456789', { state: 'active', branch: 'agentls/run-0123456789' });
+  model.applyState(state('completed', []));
+  const run = model.get('run-0123456789')!;
+  assert.equal(run.isolation?.state, 'active');
+  assert.equal(runTreeItem(run).contextValue, 'run:diff:apply:discard');
+  assert.match(runTreeItem(run).tooltip, /worktree active \(agentls\/run-0123456789\)/);
+  assert.deepEqual(model.worktreeAccepting('apply').map((r) => r.runId), ['run-0123456789']);
+  assert.deepEqual(model.isolationUnknown(), []);
+  // Discarded: nothing left to offer.
+  model.setIsolation('run-0123456789', { state: 'discarded' });
+  assert.equal(runTreeItem(model.get('run-0123456789')!).contextValue, 'run');
+  assert.deepEqual(model.worktreeAccepting('discard'), []);
+});
+
+test('a_run_without_a_worktree_offers_no_worktree_action', () => {
+  const model = new RunsModel();
+  model.applyState(state('completed', []));
+  model.setIsolation('run-0123456789', null);
+  assert.equal(runTreeItem(model.get('run-0123456789')!).contextValue, 'run');
+  assert.deepEqual(model.isolationUnknown(), []);
+  assert.deepEqual(model.worktreeAccepting('diff'), []);
 });

@@ -66,6 +66,14 @@ pub enum Command {
     /// Reject the waiting step (the run pauses as failed); an agent step's
     /// tool call is refused and the model gets the reason.
     Reject(DecisionArgs),
+    /// Print the patch of a run isolated in a worktree: its changes against
+    /// the working tree it started from.
+    Diff(WorktreeArgs),
+    /// Apply a completed worktree run's patch to the workspace (all or
+    /// nothing), then remove its worktree.
+    Apply(WorktreeArgs),
+    /// Drop a worktree run's changes: remove its worktree and branch.
+    Discard(WorktreeArgs),
     /// List the workflows this workspace can run.
     Workflows {
         #[command(flatten)]
@@ -121,6 +129,14 @@ pub struct RunArgs {
     /// with a `replay` provider).
     #[arg(long, value_name = "FILE")]
     pub record: Option<PathBuf>,
+}
+
+#[derive(Args)]
+pub struct WorktreeArgs {
+    /// Run id (a unique prefix is enough).
+    pub run: String,
+    #[command(flatten)]
+    pub ws: WorkspaceArg,
 }
 
 #[derive(Args)]

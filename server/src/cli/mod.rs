@@ -10,6 +10,7 @@ mod args;
 mod control;
 mod doctor;
 mod live;
+mod patch;
 mod render;
 mod run;
 mod runs;
@@ -85,6 +86,9 @@ pub fn main() -> ExitCode {
             Command::Override(args) => control::override_output(args).await,
             Command::Approve(args) => control::approve(args).await,
             Command::Reject(args) => control::reject(args).await,
+            Command::Diff(args) => patch::diff(args),
+            Command::Apply(args) => patch::apply(args).await,
+            Command::Discard(args) => patch::discard(args),
             Command::Workflows { ws, json } => workflows::list(&ws, json),
             Command::Check { ws } => workflows::check(&ws),
             Command::Stats(args) => stats::run(args),

@@ -211,6 +211,17 @@ pub fn run_json(engine: &Engine, record: &RunRecord) -> Value {
             "transcript".into(),
             Value::String(engine.transcript_path(&record.id).display().to_string()),
         );
+        if let Ok(Some(w)) = engine.worktree(&record.id) {
+            object.insert(
+                "isolation".into(),
+                serde_json::json!({
+                    "worktree": w.path,
+                    "branch": w.branch,
+                    "base": w.base,
+                    "state": w.state,
+                }),
+            );
+        }
     }
     value
 }

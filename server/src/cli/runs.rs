@@ -60,6 +60,16 @@ pub fn show(ws: &WorkspaceArg, run: &str, json: bool) -> Result<u8, Fail> {
     if let Some(error) = &record.error {
         println!("  {error}");
     }
+    if let Ok(Some(w)) = engine.worktree(&id) {
+        let base = w.base.as_deref().map(|b| &b[..b.len().min(12)]);
+        println!(
+            "  isolated in worktree {} (branch {}, from {}, {})",
+            w.path.display(),
+            w.branch,
+            base.unwrap_or("-"),
+            w.state.as_str()
+        );
+    }
     for step in &record.steps {
         let code = step
             .exit_code

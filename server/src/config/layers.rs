@@ -157,17 +157,30 @@ impl Layers {
         {
             merge(&mut merged, layer);
         }
-        // `[sandbox]` is the user's alone: a repository's config file must
-        // not unsandbox the repository's own workflows.
-        let mut sandbox = serde_json::to_value(super::SandboxConfig::default()).unwrap_or_default();
-        let own = self.user.iter().filter_map(|f| f.good.as_ref());
-        for layer in own.chain(self.init.iter()).chain(self.settings.iter()) {
-            if let Some(section) = layer.get("sandbox") {
-                merge(&mut sandbox, section);
+        // `[sandbox]` and `[isolation]` are the user's alone: a
+        // repository's config file must not unsandbox the repository's own
+        // workflows, nor let them work in the user's working tree.
+        let defaults = [
+            (
+                "sandbox",
+                serde_json::to_value(super::SandboxConfig::default()),
+            ),
+            (
+                "isolation",
+                serde_json::to_value(super::IsolationConfig::default()),
+            ),
+        ];
+        for (name, default) in defaults {
+            let mut section = default.unwrap_or_default();
+            let own = self.user.iter().filter_map(|f| f.good.as_ref());
+            for layer in own.chain(self.init.iter()).chain(self.settings.iter()) {
+                if let Some(value) = layer.get(name) {
+                    merge(&mut section, value);
+                }
             }
-        }
-        if let Value::Object(map) = &mut merged {
-            map.insert("sandbox".to_string(), sandbox);
+            if let Value::Object(map) = &mut merged {
+                map.insert(name.to_string(), section);
+            }
         }
         // Each layer validated alone, so the merge is valid too; the
         // fallback only guards against a schema bug, never user input.

@@ -37,6 +37,10 @@ pub struct Config {
     /// own layers only (their file and the editor's settings): a workspace
     /// must not lift its own sandbox.
     pub sandbox: SandboxConfig,
+    /// Where runs work (`[isolation]`). Read from the user's own layers
+    /// only: a workspace must not make its workflows work in the user's
+    /// working tree.
+    pub isolation: IsolationConfig,
     /// OpenTelemetry export (`[telemetry]`). Read from the user's config
     /// file only: a workspace must not redirect the user's telemetry.
     pub telemetry: agentls_telemetry::TelemetryConfig,
@@ -149,9 +153,11 @@ impl Default for ExecConfig {
 #[serde(default, deny_unknown_fields)]
 pub struct SandboxConfig {
     /// User and built-in workflows without a `sandbox` key: `writes`
-    /// (confined writes, network allowed) or `off` (the default: a sandboxed
-    /// step cannot create entries in a git workspace's root, which a first
-    /// build does). Workspace workflows are always sandboxed.
+    /// (confined writes, network allowed), `worktree` (the default: so
+    /// confined when the run works in a worktree of its own, unconfined in
+    /// the workspace, where a sandboxed step cannot create entries in a git
+    /// workspace's root, which a first build does) or `off`. Workspace
+    /// workflows are always sandboxed.
     pub default: SandboxDefault,
     /// Where no sandbox can be had, run sandboxed workflows unconfined with
     /// a warning (`true`) or fail their steps (`false`).
@@ -161,7 +167,7 @@ pub struct SandboxConfig {
 impl Default for SandboxConfig {
     fn default() -> Self {
         Self {
-            default: SandboxDefault::Off,
+            default: SandboxDefault::Worktree,
             allow_unconfined: true,
         }
     }
@@ -174,8 +180,30 @@ pub enum SandboxDefault {
     /// Writes confined to the workspace, its temporary directory and the
     /// declared paths; network allowed.
     Writes,
+    /// As `writes` in runs isolated in a worktree (the whole worktree is
+    /// writable there), unconfined otherwise.
+    Worktree,
     /// Unconfined.
     Off,
+}
+
+/// `[isolation]`: where runs of workflows without an `isolation` key work.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct IsolationConfig {
+    pub default: IsolationDefault,
+}
+
+/// `[isolation] default`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum IsolationDefault {
+    /// In the workspace itself.
+    #[default]
+    None,
+    /// In a git worktree of the workspace of their own; the result is a
+    /// patch to apply (docs/workflows.md, "Isolation").
+    Worktree,
 }
 
 /// How runs are checkpointed.

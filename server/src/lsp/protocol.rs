@@ -72,6 +72,12 @@ commands! {
     Config = "agent.config", UriArgs => ConfigResult;
     /// What the server holds for an open document.
     Document = "agent.document", UriArgs => DocumentResult;
+    /// The patch of a run isolated in a worktree.
+    Diff = "agent.diff", RunArgs => DiffResult;
+    /// Applies a completed worktree run's patch to the workspace.
+    Apply = "agent.apply", RunArgs => ApplyResult;
+    /// Drops a worktree run's changes and its worktree.
+    Discard = "agent.discard", RunArgs => RunState;
 }
 
 // ---- arguments ------------------------------------------------------------
@@ -224,6 +230,48 @@ pub struct RunState {
     pub updated_at: i64,
     pub finished_at: Option<i64>,
     pub steps: Vec<StepState>,
+    /// The run's worktree; absent for a run in the workspace itself.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub isolation: Option<IsolationState>,
+}
+
+/// The worktree a run is isolated in (docs/workflows.md, "Isolation").
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct IsolationState {
+    /// The worktree's directory.
+    pub worktree: PathBuf,
+    /// `agentls/<runId>`.
+    pub branch: String,
+    /// The commit it started from (HEAD plus the user's uncommitted
+    /// changes); `null` until the worktree is made.
+    pub base: Option<String>,
+    /// `pending`, `active`, `applied` or `discarded`.
+    pub state: agentls_engine::WorktreeState,
+}
+
+/// `agent.diff`: a worktree run's patch, also written to a file the editor
+/// can open (`uri`).
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DiffResult {
+    pub run_id: String,
+    /// The files the patch touches, relative to the workspace.
+    pub files: Vec<String>,
+    /// The patch, as `git diff` writes it; empty when the run changed nothing.
+    pub patch: String,
+    /// A `file://` URI of the patch written to the state directory.
+    pub uri: Option<Uri>,
+}
+
+/// `agent.apply`: the patch applies to the workspace as it is now; the
+/// edit goes on in a task (`workspace/applyEdit` for the editor).
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ApplyResult {
+    pub run_id: String,
+    /// The files the patch touches, relative to the workspace.
+    pub files: Vec<String>,
 }
 
 /// A step of a [`RunState`].

@@ -1,8 +1,8 @@
 //! Command results a person can see in editors that discard them.
 //!
 //! Helix (and any client that sets the editor key `showResults`) throws away
-//! what `workspace/executeCommand` returns, so `agent.status`, `agent.runs`
-//! and `agent.output` would show a blank screen. For those clients the
+//! what `workspace/executeCommand` returns, so `agent.status`, `agent.runs`,
+//! `agent.output` and `agent.diff` would show a blank screen. For those clients the
 //! answer is also written as text to a file in the workspace's state
 //! directory (`<state>/<workspace>/views/`, next to the transcripts) and
 //! opened with `window/showDocument`; a client that cannot show documents
@@ -27,10 +27,11 @@ pub enum View<'a> {
     Runs,
     Status,
     Output { run: &'a str, step: Option<&'a str> },
+    Diff { run: &'a str },
 }
 
 impl View<'_> {
-    fn file_name(&self) -> String {
+    pub fn file_name(&self) -> String {
         match self {
             View::Runs => "runs.txt".into(),
             View::Status => "status.txt".into(),
@@ -39,6 +40,8 @@ impl View<'_> {
                 run,
                 step: Some(step),
             } => format!("output-{run}-{step}.txt"),
+            // The file `agent.diff` names in its result, too.
+            View::Diff { run } => format!("diff-{run}.diff"),
         }
     }
 }

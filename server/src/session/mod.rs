@@ -357,9 +357,14 @@ pub fn engine_options(config: &Config) -> EngineOptions {
         max_output_bytes: usize::try_from(config.store.max_output_bytes).unwrap_or(usize::MAX),
         sandbox: agentls_engine::SandboxSettings {
             sandbox_own_workflows: config.sandbox.default == crate::config::SandboxDefault::Writes,
+            sandbox_worktree_runs: config.sandbox.default != crate::config::SandboxDefault::Off,
             allow_unconfined: config.sandbox.allow_unconfined,
         },
         agents: config.acp_agents(),
+        isolation: match config.isolation.default {
+            crate::config::IsolationDefault::None => agentls_workflow::Isolation::None,
+            crate::config::IsolationDefault::Worktree => agentls_workflow::Isolation::Worktree,
+        },
         ..EngineOptions::default()
     }
 }

@@ -16,8 +16,10 @@ use agentls_workflow::{Context, Step, StepKind};
 use tokio_util::sync::CancellationToken;
 
 use crate::engine::Inner;
+use crate::isolation::WorkingTree;
 use crate::models::{CallLog, PromptCall};
 pub(crate) use agent::{answer, Answer};
+pub(crate) use sandbox::policy as sandbox_policy;
 pub use sandbox::SandboxSettings;
 
 /// How one attempt of a step ended: the one place that says it (the
@@ -150,7 +152,7 @@ pub async fn execute(
     record: &RunRecord,
     step: &Step,
     attempt: Attempt,
-    sandbox: Option<&agentls_workflow::Sandbox>,
+    tree: &WorkingTree,
     ctx: &Context,
     cancel: &CancellationToken,
 ) -> Outcome {
@@ -165,7 +167,7 @@ pub async fn execute(
     let work = async {
         match kind {
             StepKind::Run { command, env } => {
-                run::execute(inner, record, step, sandbox, command, env, cancel).await
+                run::execute(inner, record, step, tree, command, env, cancel).await
             }
             StepKind::Prompt {
                 prompt,
@@ -183,7 +185,7 @@ pub async fn execute(
             }
             // Cancel wins over an editor that never answers its applyEdit.
             StepKind::Edit(spec) => tokio::select! {
-                outcome = edit::execute(inner, record, spec) => outcome,
+                outcome = edit::execute(inner, record, tree, spec) => outcome,
                 _ = cancel.cancelled() => Outcome::Cancelled,
             },
             StepKind::Approve { message } => Outcome::Waiting {
@@ -198,7 +200,7 @@ pub async fn execute(
                     idx: attempt.idx,
                     step,
                     spec,
-                    sandbox,
+                    tree,
                     calls: calls.clone(),
                     after_failure: attempt.after_failure,
                     cancel,

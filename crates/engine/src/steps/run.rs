@@ -13,12 +13,12 @@ pub async fn execute(
     inner: &std::sync::Arc<Inner>,
     record: &RunRecord,
     step: &Step,
-    sandbox: Option<&agentls_workflow::Sandbox>,
+    tree: &crate::isolation::WorkingTree,
     command: String,
     env: Vec<(String, String)>,
     cancel: &CancellationToken,
 ) -> Outcome {
-    let spec = command_spec(inner, record, sandbox, command, env, step.timeout);
+    let spec = command_spec(inner, record, tree, command, env, step.timeout);
 
     // The program's name only: the command line can carry a secret, the
     // environment certainly does.
@@ -117,13 +117,13 @@ pub async fn execute(
 pub(crate) fn command_spec(
     inner: &std::sync::Arc<Inner>,
     record: &RunRecord,
-    sandbox: Option<&agentls_workflow::Sandbox>,
+    tree: &crate::isolation::WorkingTree,
     command: String,
     env: Vec<(String, String)>,
     timeout: Option<std::time::Duration>,
 ) -> CommandSpec {
     let options = inner.options();
-    let mut spec = CommandSpec::new(command, &inner.root);
+    let mut spec = CommandSpec::new(command, &tree.root);
     // Provider keys never reach children, unless the step passes one by name.
     spec.remove_env = options
         .secret_vars
@@ -144,7 +144,12 @@ pub(crate) fn command_spec(
         rows: options.rows,
     };
     spec.term = options.term.clone();
-    spec.sandbox = super::sandbox::policy(sandbox, record.workflow_source, &options.sandbox);
+    spec.sandbox = super::sandbox::policy(
+        tree.sandbox.as_ref(),
+        record.workflow_source,
+        &options.sandbox,
+        tree.worktree.as_deref(),
+    );
 
     spec
 }

@@ -14,6 +14,10 @@ pub struct SandboxSettings {
     /// sandboxed (writes confined, network allowed). Workspace workflows
     /// always do.
     pub sandbox_own_workflows: bool,
+    /// Whether user and built-in workflows without a `sandbox` key run
+    /// sandboxed when the run has a worktree of its own (writes confined
+    /// to the worktree and its temporary directory).
+    pub sandbox_worktree_runs: bool,
     /// Whether a sandboxed command may run unconfined, with a warning,
     /// where no sandbox can be had; otherwise its step fails.
     pub allow_unconfined: bool,
@@ -23,20 +27,27 @@ impl Default for SandboxSettings {
     fn default() -> Self {
         SandboxSettings {
             sandbox_own_workflows: true,
+            sandbox_worktree_runs: true,
             allow_unconfined: true,
         }
     }
 }
 
 /// The policy for a command of a workflow from `source` declaring
-/// `declared`; `None`: it runs unconfined by choice.
+/// `declared`, in a run whose worktree is `worktree` (if it has one);
+/// `None`: it runs unconfined by choice.
 pub fn policy(
     declared: Option<&Sandbox>,
     source: WorkflowSource,
     settings: &SandboxSettings,
+    worktree: Option<&std::path::Path>,
 ) -> Option<SandboxPolicy> {
     let from_workspace = source == WorkflowSource::Workspace;
-    if declared.is_none() && !from_workspace && !settings.sandbox_own_workflows {
+    let own_default = match worktree {
+        Some(_) => settings.sandbox_own_workflows || settings.sandbox_worktree_runs,
+        None => settings.sandbox_own_workflows,
+    };
+    if declared.is_none() && !from_workspace && !own_default {
         return None;
     }
     let declared = declared.cloned().unwrap_or_default();
@@ -61,6 +72,10 @@ pub fn policy(
                 }
             },
         })
+        // The whole worktree is the run's: unlike a workspace's `.git`
+        // directory, its `.git` file points git at nothing agentls reads
+        // (agentls-worktree names the git directory itself).
+        .chain(worktree.map(std::path::Path::to_path_buf))
         .collect();
     Some(SandboxPolicy {
         write,
@@ -77,19 +92,20 @@ mod tests {
     fn workspace_workflows_are_sandboxed_without_network_by_default() {
         let settings = SandboxSettings {
             sandbox_own_workflows: false,
+            sandbox_worktree_runs: false,
             allow_unconfined: true,
         };
-        let p = policy(None, WorkflowSource::Workspace, &settings).unwrap();
+        let p = policy(None, WorkflowSource::Workspace, &settings, None).unwrap();
         assert_eq!(p.network, Network::Denied);
         assert!(!p.required);
-        assert_eq!(policy(None, WorkflowSource::User, &settings), None);
-        assert_eq!(policy(None, WorkflowSource::Builtin, &settings), None);
+        assert_eq!(policy(None, WorkflowSource::User, &settings, None), None);
+        assert_eq!(policy(None, WorkflowSource::Builtin, &settings, None), None);
     }
 
     #[test]
     fn own_workflows_follow_the_setting_with_network_allowed() {
         let settings = SandboxSettings::default();
-        let p = policy(None, WorkflowSource::Builtin, &settings).unwrap();
+        let p = policy(None, WorkflowSource::Builtin, &settings, None).unwrap();
         assert_eq!(p.network, Network::Allowed);
     }
 
@@ -102,11 +118,31 @@ mod tests {
         };
         let strict = SandboxSettings {
             sandbox_own_workflows: false,
+            sandbox_worktree_runs: false,
             allow_unconfined: false,
         };
-        let p = policy(Some(&declared), WorkflowSource::User, &strict).unwrap();
+        let p = policy(Some(&declared), WorkflowSource::User, &strict, None).unwrap();
         assert_eq!(p.network, Network::Ports(vec![8080]));
         assert_eq!(p.write, [PathBuf::from("/opt/cache")]);
         assert!(p.required, "the config forbids unconfined runs");
+    }
+
+    #[test]
+    fn a_worktree_run_is_sandboxed_by_default_and_may_write_its_whole_worktree() {
+        let settings = SandboxSettings {
+            sandbox_own_workflows: false,
+            sandbox_worktree_runs: true,
+            allow_unconfined: true,
+        };
+        let tree = std::path::Path::new("/state/worktrees/r1");
+        assert_eq!(policy(None, WorkflowSource::User, &settings, None), None);
+        let p = policy(None, WorkflowSource::User, &settings, Some(tree)).unwrap();
+        assert_eq!(p.write, [PathBuf::from("/state/worktrees/r1")]);
+        assert_eq!(p.network, Network::Allowed);
+        let off = SandboxSettings {
+            sandbox_worktree_runs: false,
+            ..settings
+        };
+        assert_eq!(policy(None, WorkflowSource::User, &off, Some(tree)), None);
     }
 }

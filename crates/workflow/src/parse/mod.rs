@@ -35,6 +35,7 @@ const TOP_KEYS: &[&str] = &[
     "params",
     "steps",
     "sandbox",
+    "isolation",
 ];
 const APPLIES_KEYS: &[&str] = &["languages", "selection", "diagnostics"];
 const PARAM_KEYS: &[&str] = &["description", "default", "required"];
@@ -149,6 +150,7 @@ fn parse_text(name: &str, r: &mut Reporter<'_>, templates: &Templates) -> Option
         .map(|v| parse_params(r, v))
         .unwrap_or_default();
     let sandbox = doc.get("sandbox").and_then(|v| sandbox::parse(r, v));
+    let isolation = doc.get("isolation").and_then(|v| parse_isolation(r, v));
     let steps = match doc.get_key_value("steps") {
         None => {
             r.error(
@@ -168,8 +170,29 @@ fn parse_text(name: &str, r: &mut Reporter<'_>, templates: &Templates) -> Option
         params,
         steps,
         sandbox,
+        isolation,
         source: Source::new(crate::SourceKind::Builtin, None, String::new()),
     })
+}
+
+/// `isolation = "none" | "worktree"`.
+fn parse_isolation(
+    r: &mut Reporter<'_>,
+    value: &toml::Spanned<DeValue<'_>>,
+) -> Option<crate::Isolation> {
+    let text = r.string("isolation", value)?;
+    match text.as_str() {
+        "none" => Some(crate::Isolation::None),
+        "worktree" => Some(crate::Isolation::Worktree),
+        other => {
+            r.error(
+                DiagnosticCode::InvalidValue,
+                value.span(),
+                format!("`isolation` is \"none\" or \"worktree\", not {other:?}"),
+            );
+            None
+        }
+    }
 }
 
 /// The offset of the first bracket that opens level `MAX_NESTING + 1`,

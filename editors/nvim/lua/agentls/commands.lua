@@ -1,5 +1,5 @@
---- :Agent {run|cancel|retry|resume|skip|approve|reject|output|runs} and its
---- completion. Each subcommand resolves what it applies to (workflow, run,
+--- :Agent {run|cancel|retry|resume|skip|approve|reject|diff|apply|discard|output|runs}
+--- and its completion. Each subcommand resolves what it applies to (workflow, run,
 --- selection) and sends one agent.* command through lsp.lua. Which runs a
 --- control command offers is what the server lists in their `actions`.
 local lsp = require("agentls.lsp")
@@ -211,6 +211,102 @@ local function show_output(_, args)
   end)
 end
 
+--- The run a worktree command (diff, apply, discard) names: an id (or a
+--- prefix of a run this Neovim knows) given as argument, else the run of the
+--- output or diff buffer you are in, else nil: the server takes the newest run.
+local function worktree_run(args)
+  local wanted = args[1] or vim.b.agentls_run
+  if not wanted then
+    return nil
+  end
+  for _, r in ipairs(runs.list()) do
+    if r.runId == wanted or r.runId:sub(1, #wanted) == wanted then
+      return r.runId
+    end
+  end
+  return wanted
+end
+
+--- Sends agent.<action> {runId?, uri?} for a worktree run; `callback` gets the result.
+local function worktree_command(action, args, callback)
+  local bufnr = vim.api.nvim_get_current_buf()
+  local client = client_or_warn(bufnr)
+  if not client then
+    return
+  end
+  local command = "agent." .. action
+  local argument = { runId = worktree_run(args), uri = document_uri(bufnr) }
+  -- No buffer: the client sends every buffer's pending changes first, so
+  -- apply checks the text as it is now (the patch may touch any of them).
+  lsp.execute(client, command, argument, function(err, result)
+    if err then
+      -- apply's refusal names the file the user changed where the run did.
+      return on_error(command, err)
+    end
+    callback(result)
+  end, nil)
+end
+
+--- :Agent diff [run]: the run's patch in a scratch buffer (filetype diff),
+--- `agentls://diff/RUN`, in a split. :Agent apply and :Agent discard typed
+--- there apply to that run.
+local function show_diff(_, args)
+  worktree_command("diff", args, function(result)
+    if type(result) ~= "table" or type(result.patch) ~= "string" then
+      return notify("agent.diff gave no patch", vim.log.levels.ERROR)
+    end
+    if result.patch == "" then
+      return notify(("run %s changed nothing"):format(result.runId))
+    end
+    local name = "agentls://diff/" .. result.runId
+    local buf = vim.fn.bufnr(name)
+    if buf == -1 then
+      buf = vim.api.nvim_create_buf(false, true)
+      pcall(vim.api.nvim_buf_set_name, buf, name)
+    end
+    vim.bo[buf].modifiable = true
+    vim.api.nvim_buf_set_lines(buf, 0, -1, false, vim.split((result.patch:gsub("\n$", "")), "\n", { plain = true }))
+    vim.bo[buf].modifiable = false
+    vim.bo[buf].modified = false
+    vim.bo[buf].filetype = "diff"
+    vim.b[buf].agentls_run = result.runId
+    local wins = vim.fn.win_findbuf(buf)
+    if #wins > 0 then
+      vim.api.nvim_set_current_win(wins[1])
+    else
+      vim.cmd("botright split")
+      vim.api.nvim_win_set_buf(0, buf)
+    end
+  end)
+end
+
+--- :Agent apply [run]: the completed worktree run's patch goes to the
+--- workspace (open buffers through workspace/applyEdit), all or nothing.
+local function apply(_, args)
+  worktree_command("apply", args, function(result)
+    local files = type(result) == "table" and type(result.files) == "table" and result.files or {}
+    notify(("applying run %s: %s"):format(result and result.runId or "?", table.concat(files, ", ")))
+  end)
+end
+
+--- :Agent discard [run]: asks, then drops the run's changes and its worktree.
+local function discard(_, args)
+  local id = worktree_run(args)
+  local which = id and ("run " .. id) or "the newest run"
+  vim.ui.select({ "Discard", "Keep" }, {
+    prompt = ("Discard the changes of %s? Its worktree and branch are removed."):format(which),
+    kind = "agentls.discard",
+  }, function(choice)
+    if choice ~= "Discard" then
+      return
+    end
+    worktree_command("discard", { id }, function(result)
+      local state = type(result) == "table" and type(result.isolation) == "table" and result.isolation.state or "?"
+      notify(("run %s: worktree %s"):format(result and result.runId or "?", state))
+    end)
+  end)
+end
+
 --- :Agent runs: the run list, refreshed from the server's history.
 local function show_runs()
   local client = client_or_warn(0)
@@ -230,6 +326,9 @@ M.subcommands = {
   run = run,
   output = show_output,
   runs = show_runs,
+  diff = show_diff,
+  apply = apply,
+  discard = discard,
 }
 for _, action in ipairs(CONTROL) do
   M.subcommands[action] = control(action)
@@ -279,7 +378,7 @@ function M.complete(arglead, cmdline, _)
     candidates = vim.tbl_map(function(r)
       return r.runId
     end, runs.accepting(words[1]))
-  elseif #words == 2 and words[1] == "output" then
+  elseif #words == 2 and (words[1] == "output" or words[1] == "diff" or words[1] == "apply" or words[1] == "discard") then
     candidates = vim.tbl_map(function(r)
       return r.runId
     end, runs.list())

@@ -6,9 +6,12 @@
 //! with the run id while the run goes on in a task; requests to the editor
 //! (progress, edits, documents) are sent from tasks.
 
+mod apply;
 mod approve;
 mod cancel;
 mod config;
+mod diff;
+mod discard;
 mod document;
 mod history;
 mod output;
@@ -88,6 +91,11 @@ async fn dispatch(state: &State, params: ExecuteCommandParams) -> Result<Value> 
         ext::Document::NAME => {
             answer::<ext::Document>(document::run(state, args::<ext::Document>(a)?))
         }
+        ext::Diff::NAME => answer::<ext::Diff>(diff::run(state, args::<ext::Diff>(a)?).await),
+        ext::Apply::NAME => answer::<ext::Apply>(apply::run(state, args::<ext::Apply>(a)?).await),
+        ext::Discard::NAME => {
+            answer::<ext::Discard>(discard::run(state, args::<ext::Discard>(a)?).await)
+        }
         _ => Err(Error::invalid_params(format!(
             "unknown command `{}`; this server knows: {}",
             echo(command),
@@ -135,6 +143,7 @@ fn engine_error(err: EngineError) -> Error {
             }})),
         },
         EngineError::WrongState { .. }
+        | EngineError::Isolation { .. }
         | EngineError::Busy { .. }
         | EngineError::UnknownStep { .. }
         | EngineError::WrongStep { .. }

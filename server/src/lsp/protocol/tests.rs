@@ -175,6 +175,12 @@ fn run_state() -> RunState {
             finished_at: None,
             usage: Usage::default(),
         }],
+        isolation: Some(IsolationState {
+            worktree: "/s/worktrees/r".into(),
+            branch: "agentls/r".into(),
+            base: Some("abc".into()),
+            state: agentls_engine::WorktreeState::Active,
+        }),
     }
 }
 
@@ -259,6 +265,17 @@ fn every_command_in_the_doc_has_the_fields_of_its_types() {
         version: 1,
         text: String::new(),
     });
+    check_command::<Diff>(DiffResult {
+        run_id: "r".into(),
+        files: vec![],
+        patch: String::new(),
+        uri: None,
+    });
+    check_command::<Apply>(ApplyResult {
+        run_id: "r".into(),
+        files: vec![],
+    });
+    check_command::<Discard>(run_state());
 }
 
 #[test]
@@ -326,6 +343,8 @@ fn the_shape_reader_finds_nested_names_and_the_arg_reader_every_field() {
     );
     assert_eq!(
         arg_names::<DecisionArgs>(),
-        ["reason", "runId", "step", "uri"].map(String::from).into()
+        ["always", "reason", "runId", "step", "uri"]
+            .map(String::from)
+            .into()
     );
 }

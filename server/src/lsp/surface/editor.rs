@@ -74,6 +74,11 @@ impl LspEditor {
         }
     }
 
+    /// Whether the edit can be made now, without making it.
+    pub fn check(&self, request: &EditRequest) -> Result<(), String> {
+        self.plan(request).map(|_| ())
+    }
+
     fn plan(&self, request: &EditRequest) -> Result<Planned, String> {
         let session = self.shared.session()?;
         match request {

@@ -157,12 +157,36 @@ impl Surface {
     /// The run as command results show it.
     pub fn run_state(&self, run: &RunId) -> Result<RunState, agentls_engine::EngineError> {
         let record = self.engine.store().run(run)?;
-        Ok(run_state(
+        let mut state = run_state(
             &record,
             self.engine.is_active(run),
             &self.shared.transcript(run),
             self.root(),
-        ))
+        );
+        state.isolation =
+            self.engine
+                .worktree(run)?
+                .map(|w| crate::lsp::protocol::IsolationState {
+                    worktree: w.path,
+                    branch: w.branch,
+                    base: w.base,
+                    state: w.state,
+                });
+        Ok(state)
+    }
+
+    /// Whether `patch` applies to the workspace as the editor and the disk
+    /// have it now (open documents at their current text); the error names
+    /// the files that do not.
+    pub fn check_patch(&self, patch: &str) -> Result<(), String> {
+        LspEditor::new(self.shared.clone()).check(&agentls_engine::EditRequest::Patch {
+            patch: patch.to_string(),
+        })
+    }
+
+    /// Runs `work` on the runs' runtime (work that waits on the editor).
+    pub fn spawn(&self, work: impl std::future::Future<Output = ()> + Send + 'static) {
+        self.runs.spawn(work);
     }
 
     /// Tells the user something with `window/showMessage`, through the

@@ -264,6 +264,7 @@ pub fn run_state(
                 usage: s.usage.clone(),
             })
             .collect(),
+        isolation: None,
     }
 }
 

@@ -82,7 +82,7 @@ async fn converse(
             ),
         ));
     };
-    let tools = Tools::new(&agent.inner.root).map_err(|e| (Failure::Invalid, e.to_string()))?;
+    let tools = Tools::new(&agent.tree.root).map_err(|e| (Failure::Invalid, e.to_string()))?;
     let allow = Allow::new(&agent.spec.allow.run, &agent.spec.allow.edit)
         .map_err(|e| (Failure::Invalid, format!("`allow`: {e}")))?;
     let store = &agent.inner.store;
@@ -121,7 +121,7 @@ async fn converse(
     let base = crate::steps::run::command_spec(
         agent.inner,
         agent.record,
-        agent.sandbox,
+        agent.tree,
         String::new(),
         Vec::new(),
         None,
@@ -129,6 +129,7 @@ async fn converse(
     let host = Arc::new(StepHost {
         terminals: Terminals::new(agent.cancel),
         base,
+        editor: agent.tree.editor(agent.inner),
         inner: agent.inner.clone(),
         run: agent.record.id.clone(),
         idx: agent.idx,
@@ -191,7 +192,7 @@ async fn converse(
     let prompt = Prompt {
         text: agent.spec.task.clone(),
         resume,
-        resources: resources(agent.record, &root),
+        resources: resources(agent.record, &agent.inner.root),
     };
     let result = agentls_acp::run(
         &command,
@@ -283,6 +284,9 @@ struct StepHost {
     /// scrubbed keys, terminal settings, sandbox); each terminal sets its
     /// command line, directory and variables.
     base: CommandSpec,
+    /// The editor of the run's working tree: the language client's for the
+    /// workspace, the disk for a run's own worktree.
+    editor: Arc<dyn crate::editor::Editor>,
 }
 
 impl StepHost {
@@ -487,7 +491,7 @@ impl Host for StepHost {
         let this = self;
         Box::pin(async move {
             let rel = this.relative(&path)?;
-            let text = match this.inner.editor().document(&rel).await {
+            let text = match this.editor.document(&rel).await {
                 Some(text) => text,
                 None => this
                     .tools
@@ -525,7 +529,7 @@ impl Host for StepHost {
                 path: rel.clone(),
                 text: content,
             };
-            match this.inner.editor().apply(request).await {
+            match this.editor.apply(request).await {
                 Ok(_) => {
                     this.line(format!("▸ wrote {rel}")).await;
                     Ok(())

@@ -67,6 +67,21 @@ pub(crate) fn start_durability(call: &ToolCall) -> agentls_store::Durability {
     }
 }
 
+/// The live view's line for a stored call that ended as `why` says
+/// (`run cargo build: rejected (not today)`).
+pub(crate) fn summary_of(name: &str, input: &str, why: String) -> String {
+    let call = ToolCall {
+        id: String::new(),
+        name: name.to_string(),
+        input: serde_json::from_str(input).unwrap_or_default(),
+        signature: None,
+    };
+    match agentls_tools::parse(&call) {
+        Ok(invocation) => agentls_tools::summary(&invocation, &Outcome::Failed(why)),
+        Err(_) => format!("{name}: {why}"),
+    }
+}
+
 /// Whether the call runs a command (started at most twice across crashes).
 pub(crate) fn is_command(call: &ToolCall) -> bool {
     call.name == ToolName::RunCommand.as_str()
@@ -82,7 +97,7 @@ impl<'a> Toolbox<'a> {
             .collect();
         let allow = Allow::new(&agent.spec.allow.run, &agent.spec.allow.edit)
             .map_err(|e| (Failure::Invalid, format!("`allow`: {e}")))?;
-        let tools = Tools::new(&agent.inner.root).map_err(|e| (Failure::Invalid, e.to_string()))?;
+        let tools = Tools::new(&agent.tree.root).map_err(|e| (Failure::Invalid, e.to_string()))?;
         Ok(Toolbox {
             agent,
             tools,
@@ -245,14 +260,24 @@ impl Toolbox<'_> {
     /// The editor's unsaved text of `path` when it is open there.
     async fn open_text(&self, path: &str) -> Option<String> {
         let located = self.tools.locate(path).ok()?;
-        self.agent.inner.editor().document(&located.rel).await
+        self.agent
+            .tree
+            .editor(self.agent.inner)
+            .document(&located.rel)
+            .await
     }
 
     /// The text an edit of `path` starts from: the editor's when the file
     /// is open, else the disk's; `None`: no such file.
     async fn current(&self, path: &str) -> Result<Option<String>, ToolError> {
         let rel = self.tools.check_write(path)?;
-        if let Some(text) = self.agent.inner.editor().document(&rel).await {
+        if let Some(text) = self
+            .agent
+            .tree
+            .editor(self.agent.inner)
+            .document(&rel)
+            .await
+        {
             return Ok(Some(text));
         }
         self.tools.current_text(&rel)
@@ -264,7 +289,13 @@ impl Toolbox<'_> {
             path: plan.path.clone(),
             text: plan.after.clone(),
         };
-        match self.agent.inner.editor().apply(request).await {
+        match self
+            .agent
+            .tree
+            .editor(self.agent.inner)
+            .apply(request)
+            .await
+        {
             Ok(_) => Ok((
                 Outcome::Changed {
                     added: plan.added,
@@ -295,7 +326,7 @@ impl Toolbox<'_> {
         let spec = crate::steps::run::command_spec(
             agent.inner,
             agent.record,
-            agent.sandbox,
+            agent.tree,
             command.to_string(),
             Vec::new(),
             Some(limit),

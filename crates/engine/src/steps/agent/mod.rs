@@ -58,7 +58,9 @@ pub(crate) struct Agent<'a> {
     pub idx: usize,
     pub step: &'a Step,
     pub spec: AgentSpec,
-    pub sandbox: Option<&'a agentls_workflow::Sandbox>,
+    /// Where its tools read, write and run commands (the workspace or the
+    /// run's worktree), and the commands' sandbox.
+    pub tree: &'a crate::isolation::WorkingTree,
     pub calls: CallLog,
     /// The attempt starts after a failure (a retry): the turn budget starts
     /// afresh, the conversation goes on.
@@ -137,20 +139,14 @@ impl Agent<'_> {
             };
             self.append(0, &task, segment, &Usage::default())?;
             messages.push(task);
-        } else if !stored.is_empty() {
-            let _ = out
-                .send(
-                    format!(
-                        "[continuing the conversation: {} messages, {} turns so far]\n",
-                        messages.len(),
-                        messages
-                            .iter()
-                            .filter(|m| matches!(m, Message::Assistant { .. }))
-                            .count()
-                    )
-                    .into_bytes(),
-                )
-                .await;
+        } else if self.after_failure {
+            let done = messages
+                .iter()
+                .filter(|m| matches!(m, Message::Assistant { .. }))
+                .count();
+            let turns = if done == 1 { "turn" } else { "turns" };
+            let line = format!("[going on after the failure: {done} {turns} so far]\n");
+            let _ = out.send(line.into_bytes()).await;
         }
         let tools = act::Toolbox::new(self)?;
         let specs = tools.specs();
@@ -253,6 +249,11 @@ impl Agent<'_> {
             let row = stored.iter().find(|row| row.pos == pos);
             let status = match row {
                 Some(row) if row.status.is_final() => {
+                    // Answered while the run waited (a rejection), or done
+                    // before agentls stopped: said again, not done again.
+                    if let Some(summary) = &row.summary {
+                        let _ = out.send(format!("▸ {summary}\n").into_bytes()).await;
+                    }
                     results.push(ToolResult {
                         call_id: call.id.clone(),
                         name: call.name.clone(),
@@ -499,11 +500,11 @@ pub(crate) fn answer(
                 Some(reason) => format!("The user rejected this tool call: {reason}"),
                 None => "The user rejected this tool call.".to_string(),
             };
-            let summary = format!(
-                "{}: rejected{}",
-                waiting.name,
-                reason.map(|r| format!(" ({r})")).unwrap_or_default()
-            );
+            let why = match reason {
+                Some(reason) => format!("rejected ({reason})"),
+                None => "rejected".to_string(),
+            };
+            let summary = act::summary_of(&waiting.name, &waiting.input, why);
             tx.finish_tool_call(
                 run,
                 idx,
