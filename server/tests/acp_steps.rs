@@ -640,3 +640,51 @@ fn the_current_file_and_the_selection_go_with_the_prompt_as_resources() {
     assert_eq!(blocks[1]["name"], "src/lib.rs");
     assert!(blocks[1].get("text").is_none());
 }
+
+#[test]
+fn in_a_worktree_run_the_agent_works_in_the_runs_worktree_and_the_workspace_is_untouched() {
+    let env = TestEnv::new();
+    let script = json!([
+        {"read": "src/lib.rs"},
+        {"write": ["src/lib.rs", "fn answer() -> u32 { 42 }\n"]}
+    ]);
+    env.write(
+        "config/agentls/config.toml",
+        &agent_config(&env, &script.to_string()),
+    );
+    env.write(
+        "config/agentls/workflows/fix.toml",
+        &format!("isolation = \"worktree\"\n{WORKFLOW}"),
+    );
+    env.write("ws/src/lib.rs", "fn answer() -> u32 { 41 }\n");
+    let root = ws(&env);
+    support::git(&root, &["init", "--quiet", "-b", "main"]);
+    support::git(&root, &["add", "-A"]);
+    support::git(&root, &["commit", "--quiet", "-m", "first"]);
+
+    let out = agentls(&env).args(["run", "fix"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("fn answer() -> u32 { 41 }"),
+        "{}",
+        text(&out)
+    );
+    assert!(stdout.contains("src/lib.rs: ok"), "{}", text(&out));
+    let cwd = seen(&env)[1]["cwd"].as_str().unwrap().to_string();
+    assert_ne!(cwd, root.canonicalize().unwrap().display().to_string());
+    assert_eq!(
+        std::fs::read_to_string(root.join("src/lib.rs")).unwrap(),
+        "fn answer() -> u32 { 41 }\n",
+        "the workspace is untouched until the run is applied"
+    );
+    let run = show(&env);
+    let id = run["id"].as_str().unwrap();
+    let diff = agentls(&env).args(["diff", id]).output().unwrap();
+    let patch = String::from_utf8_lossy(&diff.stdout);
+    assert!(
+        patch.contains("+fn answer() -> u32 { 42 }"),
+        "{}",
+        text(&diff)
+    );
+}
