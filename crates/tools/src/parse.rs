@@ -207,11 +207,15 @@ impl Args {
         if self.fields.is_empty() {
             return Ok(());
         }
-        let extra: Vec<String> = self.fields.keys().map(|key| format!("`{key}`")).collect();
-        let known: Vec<String> = crate::spec(self.tool).parameters["properties"]
+        // Sorted: a JSON map's order depends on serde_json's features,
+        // which another crate of the build may turn on.
+        let mut extra: Vec<String> = self.fields.keys().map(|key| format!("`{key}`")).collect();
+        extra.sort();
+        let mut known: Vec<String> = crate::spec(self.tool).parameters["properties"]
             .as_object()
             .map(|props| props.keys().map(|key| format!("`{key}`")).collect())
             .unwrap_or_default();
+        known.sort();
         Err(self.error(format!(
             "unknown field{} {}; the fields are {}",
             if extra.len() == 1 { "" } else { "s" },
