@@ -219,24 +219,6 @@ fn agent_that_crashes_mid_turn_fails_the_step_with_its_exit_status_and_stderr() 
     assert!(error.contains("fake agent: crashing on purpose"), "{error}");
 }
 
-fn alive(pid: i32) -> bool {
-    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
-        // A zombie is gone for our purpose: it runs nothing.
-        Ok(stat) => !stat
-            .rsplit_once(')')
-            .is_some_and(|(_, rest)| rest.trim_start().starts_with('Z')),
-        Err(_) => false,
-    }
-}
-
-fn wait_until(what: &str, limit: Duration, mut done: impl FnMut() -> bool) {
-    let deadline = Instant::now() + limit;
-    while !done() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(10));
-    }
-}
-
 #[test]
 fn cancel_kills_an_agent_that_ignores_session_cancel_with_its_process_group() {
     let env = TestEnv::new();
@@ -258,7 +240,7 @@ fn cancel_kills_an_agent_that_ignores_session_cancel_with_its_process_group() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    wait_until("the agent's sleeper", Duration::from_secs(30), || {
+    support::wait_until("the agent's sleeper", Duration::from_secs(30), || {
         std::fs::read_to_string(&pidfile).is_ok_and(|s| !s.is_empty())
     });
     let sleeper: i32 = std::fs::read_to_string(&pidfile)
@@ -266,14 +248,14 @@ fn cancel_kills_an_agent_that_ignores_session_cancel_with_its_process_group() {
         .trim()
         .parse()
         .unwrap();
-    assert!(alive(sleeper));
+    assert!(support::process_running(sleeper));
     // Ctrl-C: `agentls run` cancels the run it follows.
     unsafe {
         libc::kill(child.id() as i32, libc::SIGINT);
     }
     let out = child.wait_with_output().unwrap();
     assert!(
-        !alive(sleeper),
+        !support::process_running(sleeper),
         "the agent's process group outlived the cancel"
     );
     let run = show(&env);
@@ -297,7 +279,7 @@ fn agent_that_honours_session_cancel_ends_the_step_cancelled() {
         .spawn()
         .unwrap();
     // The session exists once the agent says where it works.
-    wait_until("the session", Duration::from_secs(30), || {
+    support::wait_until("the session", Duration::from_secs(30), || {
         seen(&env).len() >= 2
     });
     let started = Instant::now();
@@ -461,7 +443,7 @@ fn cancel_during_a_long_terminal_command_kills_its_process_group_at_once() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    wait_until("the long command", Duration::from_secs(30), || {
+    support::wait_until("the long command", Duration::from_secs(30), || {
         std::fs::read_to_string(&pidfile).is_ok_and(|s| s.ends_with('\n'))
     });
     let long: i32 = std::fs::read_to_string(&pidfile)
@@ -469,14 +451,14 @@ fn cancel_during_a_long_terminal_command_kills_its_process_group_at_once() {
         .trim()
         .parse()
         .unwrap();
-    assert!(alive(long));
+    assert!(support::process_running(long));
     unsafe {
         libc::kill(child.id() as i32, libc::SIGINT);
     }
     // The command's group goes with the cancel, not with the agent's
     // grace period.
-    wait_until("the long command's end", Duration::from_secs(1), || {
-        !alive(long)
+    support::wait_until("the long command's end", Duration::from_secs(1), || {
+        !support::process_running(long)
     });
     let out = child.wait_with_output().unwrap();
     let run = show(&env);
@@ -506,7 +488,7 @@ fn killed_mid_turn_then_resumed(load: bool) -> (TestEnv, Value, Vec<Value>) {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    wait_until("the agent mid-turn", Duration::from_secs(30), || {
+    support::wait_until("the agent mid-turn", Duration::from_secs(30), || {
         marker.exists()
     });
     let _ = child.kill(); // SIGKILL
@@ -590,7 +572,10 @@ fn a_step_timeout_ends_the_agent_with_everything_it_started() {
         .trim()
         .parse()
         .unwrap();
-    assert!(!alive(sleeper), "the agent's child outlived the step");
+    assert!(
+        !support::process_running(sleeper),
+        "the agent's child outlived the step"
+    );
 }
 
 fn prompt_blocks(embed: bool) -> Vec<Value> {

@@ -138,14 +138,6 @@ fn lines(path: &Path) -> Vec<String> {
         .collect()
 }
 
-fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while !done() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(5));
-    }
-}
-
 fn store_path(env: &TestEnv) -> PathBuf {
     std::fs::read_dir(env.state_dir())
         .expect("state dir exists")
@@ -166,11 +158,15 @@ fn kill_then_resume(point: Point) {
         .unwrap();
     match point {
         Point::Asked(n) | Point::Streaming(n) => {
-            wait_until(&format!("{point:?}"), || vendor.requests().len() >= n)
+            support::wait_until(&format!("{point:?}"), Duration::from_secs(30), || {
+                vendor.requests().len() >= n
+            })
         }
-        Point::Running(x) => wait_until(&format!("{point:?}"), || {
-            lines(&env.root().join("holding")).contains(&x.to_string())
-        }),
+        Point::Running(x) => {
+            support::wait_until(&format!("{point:?}"), Duration::from_secs(30), || {
+                lines(&env.root().join("holding")).contains(&x.to_string())
+            })
+        }
     }
     let _ = child.kill(); // SIGKILL
     let _ = child.wait();

@@ -317,17 +317,15 @@ fn cancel_during_a_long_command_kills_its_process_group_at_once() {
     server.initialize(InitParams::new().run_events().folder(&folder).build());
     let run = server.start_run(json!({"workflow": "ask"}));
     let pids = folder.join("pids");
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-    while std::fs::read_to_string(&pids)
-        .unwrap_or_default()
-        .is_empty()
-    {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the command never started"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(5));
-    }
+    support::wait_until(
+        "the command to start",
+        std::time::Duration::from_secs(30),
+        || {
+            !std::fs::read_to_string(&pids)
+                .unwrap_or_default()
+                .is_empty()
+        },
+    );
     let shell: i32 = std::fs::read_to_string(&pids)
         .unwrap()
         .trim()
@@ -337,26 +335,10 @@ fn cancel_during_a_long_command_kills_its_process_group_at_once() {
         .execute_command("agent.cancel", json!([{"runId": run}]))
         .expect("agent.cancel");
     assert_eq!(state["status"], "cancelled", "{state}");
-    // SAFETY: signal 0 only asks whether the process exists.
-    let alive = |pid: i32| unsafe { libc::kill(pid, 0) == 0 } && !zombie(pid);
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(1);
-    while alive(shell) {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the command's shell outlived the cancel by a second"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(5));
-    }
+    support::wait_until(
+        "the command's shell to end within a second of the cancel",
+        std::time::Duration::from_secs(1),
+        || !support::process_running(shell),
+    );
     assert_eq!(server.shutdown_and_exit().code(), Some(0));
-}
-
-/// Whether `pid` has exited and waits to be reaped.
-fn zombie(pid: i32) -> bool {
-    std::fs::read_to_string(format!("/proc/{pid}/stat"))
-        .ok()
-        .and_then(|stat| {
-            stat.rsplit_once(") ")
-                .map(|(_, rest)| rest.starts_with('Z'))
-        })
-        .unwrap_or(true)
 }

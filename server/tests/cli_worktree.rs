@@ -6,7 +6,7 @@ mod support;
 
 use std::path::PathBuf;
 use std::process::{Output, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::Value;
 use support::{git, TestEnv};
@@ -18,14 +18,6 @@ fn text(out: &Output) -> String {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     )
-}
-
-fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while !done() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(5));
-    }
 }
 
 /// A git workspace `ws/` with `notes.txt` committed and then modified
@@ -123,10 +115,14 @@ run = '''touch {s}/{name}.started; while [ ! -e {s}/go ]; do sleep 0.01; done; {
                 .unwrap()
         };
         let (ra, rb) = (start(a), start(b));
-        wait_until("both runs inside their step", || {
-            self.signals.join(format!("{a}.started")).exists()
-                && self.signals.join(format!("{b}.started")).exists()
-        });
+        support::wait_until(
+            "both runs inside their step",
+            Duration::from_secs(60),
+            || {
+                self.signals.join(format!("{a}.started")).exists()
+                    && self.signals.join(format!("{b}.started")).exists()
+            },
+        );
         assert_eq!(self.notes(), NOTES, "the user's file while the runs run");
         std::fs::write(self.signals.join("go"), "").unwrap();
         for child in [ra, rb] {
@@ -290,7 +286,7 @@ run = '''if [ -e {s}/killed ]; then echo two > two.txt; else touch {s}/two.start
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    wait_until("step two running", || {
+    support::wait_until("step two running", Duration::from_secs(60), || {
         f.signals.join("two.started").exists()
     });
     child.kill().unwrap(); // SIGKILL

@@ -86,26 +86,14 @@ async fn drive_steps(
         Ok(workflow) => workflow,
         Err(message) => {
             let error = format!("its workflow snapshot no longer parses: {message}");
-            return inner.let_go(run, RunStatus::Failed, || {
-                inner
-                    .store
-                    .set_run_status(run, RunStatus::Failed, Some(&error))?;
-                inner.emit_run(run, &name, RunStatus::Failed, Some(error.clone()), tag);
-                Ok(())
-            });
+            return fail_run(inner, run, &name, error, tag);
         }
     };
     let mut tree = match crate::isolation::prepare(inner, run).await {
         Ok(tree) => tree,
         Err(message) => {
             let error = format!("run {run} cannot start its steps: {message}");
-            return inner.let_go(run, RunStatus::Failed, || {
-                inner
-                    .store
-                    .set_run_status(run, RunStatus::Failed, Some(&error))?;
-                inner.emit_run(run, &name, RunStatus::Failed, Some(error.clone()), tag);
-                Ok(())
-            });
+            return fail_run(inner, run, &name, error, tag);
         }
     };
     tree.sandbox = workflow.sandbox.clone();
@@ -157,6 +145,23 @@ async fn drive_steps(
             .store
             .set_run_status(run, RunStatus::Completed, None)?;
         inner.emit_run(run, &name, RunStatus::Completed, None, tag);
+        Ok(())
+    })
+}
+
+/// Ends the drive with the run `failed` before any step ran.
+fn fail_run(
+    inner: &Inner,
+    run: &RunId,
+    name: &str,
+    error: String,
+    tag: Option<Tag>,
+) -> Result<RunStatus, EngineError> {
+    inner.let_go(run, RunStatus::Failed, || {
+        inner
+            .store
+            .set_run_status(run, RunStatus::Failed, Some(&error))?;
+        inner.emit_run(run, name, RunStatus::Failed, Some(error.clone()), tag);
         Ok(())
     })
 }

@@ -247,7 +247,12 @@ pub(crate) fn sweep(inner: &Inner) {
         .collect();
     let finished_branches: Vec<&Worktree> =
         recorded.iter().filter(|w| w.state.is_finished()).collect();
-    if stale.is_empty() && finished_branches.is_empty() {
+    // Git is asked only when a directory is left over: every open of an
+    // engine (each CLI command) passes here, and a workspace keeps its
+    // finished runs' rows for good. A finished run's branch whose directory
+    // is already gone (a crash between the two removals) is removed the
+    // next time there is a directory to sweep.
+    if stale.is_empty() {
         return;
     }
     let repo = match Repo::discover(&inner.root) {

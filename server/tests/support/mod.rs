@@ -105,6 +105,30 @@ impl TestEnv {
     }
 }
 
+/// Polls `done` every 5 ms until it holds, failing the test after `limit`.
+/// For what no event announces: a file a step writes, a process ending.
+pub fn wait_until(what: &str, limit: std::time::Duration, mut done: impl FnMut() -> bool) {
+    let deadline = std::time::Instant::now() + limit;
+    while !done() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "timed out waiting for {what}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+}
+
+/// Whether `pid` runs: it exists and is not a zombie (orphans are
+/// reparented to an init that may never reap them).
+pub fn process_running(pid: i32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
+        let state = stat
+            .rsplit_once(')')
+            .and_then(|(_, rest)| rest.trim_start().chars().next());
+        !matches!(state, Some('Z' | 'X'))
+    })
+}
+
 /// Runs `git -C dir ARGS` with a fixed author, fails the test when it
 /// fails, and returns its stdout.
 pub fn git(dir: &Path, args: &[&str]) -> String {

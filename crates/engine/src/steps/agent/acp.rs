@@ -38,6 +38,7 @@ use agentls_tools::{Allow, Tools};
 use tokio::sync::mpsc;
 
 use super::acp_terminal::{command_line, Terminals};
+use super::act::PermissionKind;
 use super::Agent;
 use crate::editor::EditRequest;
 use crate::engine::Inner;
@@ -321,9 +322,10 @@ impl StepHost {
         Ok(located.rel)
     }
 
-    fn granted(&self, kind: &str, subject: &str) -> bool {
-        self.store()
-            .is_granted(&self.run, kind, subject)
+    /// Whether an `allow` rule or an earlier "always" covers it (the one
+    /// check native tools use too); a store that cannot say means no.
+    fn unasked(&self, kind: PermissionKind, subject: &str) -> bool {
+        super::policy::runs_unasked(self.store(), &self.run, &self.allow, kind, subject)
             .unwrap_or(false)
     }
 
@@ -427,7 +429,7 @@ impl StepHost {
             "read" | "search" | "think" => Ok(()),
             "execute" => {
                 let command = command_of(ask);
-                if self.allow.allows_run(&command) || self.granted("run", &command) {
+                if self.unasked(PermissionKind::Run, &command) {
                     Ok(())
                 } else {
                     Err(format!("no `allow.run` rule matches `{command}`"))
@@ -439,7 +441,7 @@ impl StepHost {
                 }
                 for path in &ask.locations {
                     let rel = self.relative(path).map_err(|e| e.to_string())?;
-                    if !(self.allow.allows_edit(&rel) || self.granted("edit", &rel)) {
+                    if !self.unasked(PermissionKind::Edit, &rel) {
                         return Err(format!("no `allow.edit` rule matches {rel}"));
                     }
                 }
@@ -491,14 +493,10 @@ impl Host for StepHost {
         let this = self;
         Box::pin(async move {
             let rel = this.relative(&path)?;
-            let text = match this.editor.document(&rel).await {
-                Some(text) => text,
-                None => this
-                    .tools
-                    .current_text(&rel)
-                    .map_err(|e| HostError::Failed(e.to_string()))?
-                    .ok_or_else(|| HostError::Failed(format!("{rel}: no such file")))?,
-            };
+            let text = super::act::current_text(this.editor.as_ref(), &this.tools, &rel)
+                .await
+                .map_err(|e| HostError::Failed(e.to_string()))?
+                .ok_or_else(|| HostError::Failed(format!("{rel}: no such file")))?;
             this.line(format!("▸ read {rel}")).await;
             Ok(lines(text, line, limit))
         })
@@ -516,7 +514,7 @@ impl Host for StepHost {
                 .tools
                 .check_write(&rel)
                 .map_err(|e| HostError::Refused(e.to_string()))?;
-            if !(this.allow.allows_edit(&rel) || this.granted("edit", &rel)) {
+            if !this.unasked(PermissionKind::Edit, &rel) {
                 this.line(format!(
                     "⛔ write {rel} refused: no `allow.edit` rule matches it"
                 ))
@@ -546,7 +544,7 @@ impl Host for StepHost {
         let this = self;
         Box::pin(async move {
             let line = command_line(&request.command, &request.args);
-            if !(this.allow.allows_run(&line) || this.granted("run", &line)) {
+            if !this.unasked(PermissionKind::Run, &line) {
                 this.line(format!(
                     "⛔ terminal `{line}` refused: no `allow.run` rule matches it"
                 ))

@@ -67,6 +67,20 @@ pub(crate) fn start_durability(call: &ToolCall) -> agentls_store::Durability {
     }
 }
 
+/// The text of `rel` an agent sees and edits: the editor's when the file is
+/// open there (unsaved changes included), else the disk's; `None`: no such
+/// file. The native tools and an ACP agent's `fs/*` requests both read so.
+pub(crate) async fn current_text(
+    editor: &dyn crate::editor::Editor,
+    tools: &Tools,
+    rel: &str,
+) -> Result<Option<String>, ToolError> {
+    if let Some(text) = editor.document(rel).await {
+        return Ok(Some(text));
+    }
+    tools.current_text(rel)
+}
+
 /// The live view's line for a stored call that ended as `why` says
 /// (`run cargo build: rejected (not today)`).
 pub(crate) fn summary_of(name: &str, input: &str, why: String) -> String {
@@ -110,11 +124,8 @@ impl<'a> Toolbox<'a> {
         agentls_tools::specs(&self.enabled)
     }
 
-    pub fn allows(&self, kind: PermissionKind, subject: &str) -> bool {
-        match kind {
-            PermissionKind::Run => self.allow.allows_run(subject),
-            PermissionKind::Edit => self.allow.allows_edit(subject),
-        }
+    pub fn allow(&self) -> &Allow {
+        &self.allow
     }
 
     /// What permission the call needs; `None`: none (it reads, or it
@@ -271,16 +282,8 @@ impl Toolbox<'_> {
     /// is open, else the disk's; `None`: no such file.
     async fn current(&self, path: &str) -> Result<Option<String>, ToolError> {
         let rel = self.tools.check_write(path)?;
-        if let Some(text) = self
-            .agent
-            .tree
-            .editor(self.agent.inner)
-            .document(&rel)
-            .await
-        {
-            return Ok(Some(text));
-        }
-        self.tools.current_text(&rel)
+        let editor = self.agent.tree.editor(self.agent.inner);
+        current_text(editor.as_ref(), &self.tools, &rel).await
     }
 
     /// Applies a planned edit through the editor (or the disk).

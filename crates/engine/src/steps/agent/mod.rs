@@ -262,6 +262,28 @@ impl Agent<'_> {
                     });
                     continue;
                 }
+                // Still waiting when the step is driven again: an "always"
+                // given for an earlier call may cover it now.
+                Some(row) if row.status == ToolCallStatus::Waiting => {
+                    match policy::decide(self, tools, call).await.map_err(invalid)? {
+                        Decision::Ask { description, .. } => {
+                            return Ok(wait(out, description).await)
+                        }
+                        Decision::Allowed => {
+                            store
+                                .write_with(Durability::Relaxed, |tx| {
+                                    tx.set_tool_call_status(
+                                        run,
+                                        idx,
+                                        (seq, pos),
+                                        ToolCallStatus::Approved,
+                                    )
+                                })
+                                .map_err(invalid)?;
+                            ToolCallStatus::Approved
+                        }
+                    }
+                }
                 Some(row) => row.status,
                 None => {
                     let decision = policy::decide(self, tools, call).await.map_err(invalid)?;
@@ -285,34 +307,12 @@ impl Agent<'_> {
                             tx.add_tool_call(run, idx, &new, status)
                         })
                         .map_err(invalid)?;
+                    if let Decision::Ask { description, .. } = decision {
+                        return Ok(wait(out, description).await);
+                    }
                     status
                 }
             };
-            if status == ToolCallStatus::Waiting {
-                let message = match policy::decide(self, tools, call).await.map_err(invalid)? {
-                    Decision::Ask { description, .. } => description,
-                    // Allowed meanwhile (an "always" given for an earlier call).
-                    Decision::Allowed => {
-                        store
-                            .write_with(Durability::Relaxed, |tx| {
-                                tx.set_tool_call_status(
-                                    run,
-                                    idx,
-                                    (seq, pos),
-                                    ToolCallStatus::Approved,
-                                )
-                            })
-                            .map_err(invalid)?;
-                        String::new()
-                    }
-                };
-                if !message.is_empty() {
-                    let _ = out
-                        .send(format!("⏸ waiting for approval: {message}\n").into_bytes())
-                        .await;
-                    return Ok(Settled::Waiting(message));
-                }
-            }
             let starts = row.map(|r| r.starts).unwrap_or(0);
             let in_flight = status == ToolCallStatus::Running;
             let done = if in_flight && starts >= 2 && act::is_command(call) {
@@ -427,6 +427,14 @@ enum Settled {
     Results(Vec<ToolResult>),
     Waiting(String),
     Cancelled,
+}
+
+/// The step waits on a call: says so in the live output.
+async fn wait(out: &mpsc::Sender<Vec<u8>>, description: String) -> Settled {
+    let _ = out
+        .send(format!("⏸ waiting for approval: {description}\n").into_bytes())
+        .await;
+    Settled::Waiting(description)
 }
 
 /// The turn (from 1) that assistant message `seq` was: the task is message

@@ -5,7 +5,7 @@
 
 use agentls_chat::ToolCall;
 
-use super::act::{Permission, Toolbox};
+use super::act::{Permission, PermissionKind, Toolbox};
 use super::Agent;
 
 /// What the policy says of a tool call.
@@ -23,6 +23,29 @@ pub enum Decision {
     },
 }
 
+/// Whether `subject` (a command line, a relative path) of `kind` runs
+/// without asking: an `allow` rule matches it, or a person allowed it
+/// "always" earlier in the run. The one check for native tools and an ACP
+/// agent's requests alike.
+pub(crate) fn runs_unasked(
+    store: &agentls_store::Store,
+    run: &agentls_store::RunId,
+    allow: &agentls_tools::Allow,
+    kind: PermissionKind,
+    subject: &str,
+) -> Result<bool, String> {
+    let ruled = match kind {
+        PermissionKind::Run => allow.allows_run(subject),
+        PermissionKind::Edit => allow.allows_edit(subject),
+    };
+    if ruled {
+        return Ok(true);
+    }
+    store
+        .is_granted(run, kind.as_str(), subject)
+        .map_err(|e| e.to_string())
+}
+
 pub async fn decide(
     agent: &Agent<'_>,
     tools: &Toolbox<'_>,
@@ -36,15 +59,14 @@ pub async fn decide(
     else {
         return Ok(Decision::Allowed);
     };
-    if tools.allows(kind, &subject) {
-        return Ok(Decision::Allowed);
-    }
-    let granted = agent
-        .inner
-        .store
-        .is_granted(&agent.record.id, kind.as_str(), &subject)
-        .map_err(|e| e.to_string())?;
-    Ok(if granted {
+    let unasked = runs_unasked(
+        &agent.inner.store,
+        &agent.record.id,
+        tools.allow(),
+        kind,
+        &subject,
+    )?;
+    Ok(if unasked {
         Decision::Allowed
     } else {
         Decision::Ask {
