@@ -144,7 +144,8 @@ pub trait Host: Send + Sync + 'static {
     fn release_terminal(self: std::sync::Arc<Self>, id: String)
         -> BoxFuture<Result<(), HostError>>;
 
-    /// `session/request_permission`.
+    /// `session/request_permission`: may wait for a person (awaited off
+    /// the message loop); answers `Cancelled` when the turn is cancelled.
     fn permission(self: std::sync::Arc<Self>, ask: PermissionAsk) -> BoxFuture<PermissionAnswer>;
 
     /// `session/update`. Awaited before the next message is read: a host

@@ -197,9 +197,14 @@ pub async fn run(
                 agent_client_protocol::on_receive_request!(),
             )
             .on_receive_request(
-                async move |request: RequestPermissionRequest, responder, _cx| {
-                    let answer = h_perm.clone().permission(permission_ask(&request)).await;
-                    responder.respond(RequestPermissionResponse::new(outcome(&request, answer)))
+                async move |request: RequestPermissionRequest, responder, cx| {
+                    // A person may take minutes to answer: the message loop
+                    // goes on meanwhile (updates, cancel, other requests).
+                    let answer = h_perm.clone().permission(permission_ask(&request));
+                    cx.spawn(async move {
+                        let answer = answer.await;
+                        responder.respond(RequestPermissionResponse::new(outcome(&request, answer)))
+                    })
                 },
                 agent_client_protocol::on_receive_request!(),
             )

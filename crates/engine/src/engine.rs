@@ -9,7 +9,7 @@ use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use agentls_store::{
-    Action, RunId, RunRecord, RunStatus, StepRecord, StepResult, StepStatus, Store,
+    Action, RunId, RunRecord, RunStatus, StepRecord, StepResult, StepStatus, Store, ToolCallStatus,
 };
 use agentls_workflow::{SourceKind, StepKind, Templates, Workflow};
 use tokio::sync::watch;
@@ -126,6 +126,9 @@ pub(crate) struct Inner {
     models: RwLock<Option<Arc<dyn Models>>>,
     /// This process's claim on the runs it drives.
     pub owner: Owner,
+    /// Woken when this process records a person's answer to a question an
+    /// agent step asks inside its drive (see [`Engine::answer_in_drive`]).
+    pub answered: tokio::sync::Notify,
     /// What traces name the workspace by: a hash of its id (the state
     /// directory's name), never its path.
     pub workspace_hash: String,
@@ -205,6 +208,7 @@ impl Engine {
                 editor: RwLock::new(editor),
                 models: RwLock::new(None),
                 owner,
+                answered: tokio::sync::Notify::new(),
             }),
         };
         crate::isolation::sweep(&engine.inner);
@@ -388,6 +392,10 @@ impl Engine {
         step: Option<&str>,
         reason: Option<&str>,
     ) -> Result<(), EngineError> {
+        let answer = crate::steps::Answer::Reject { reason };
+        if self.answer_in_drive(run, step, answer)? {
+            return Ok(());
+        }
         let (record, idx) = self.paused_step(run, step, Action::Reject)?;
         if record.steps[idx].kind == "agent" {
             // The model hears the reason as the call's result and goes on.
@@ -422,6 +430,46 @@ impl Engine {
     pub async fn cancel_all(&self) {
         let runs = self.inner.active.runs();
         futures::future::join_all(runs.iter().map(|run| self.cancel(run))).await;
+    }
+
+    /// Records a person's answer to the question an agent step asks inside
+    /// its drive (an ACP agent's permission request: the run stays
+    /// `running`, the step is `waiting` on a tool call). The step watches
+    /// the store, so any agentls process may answer; this one wakes it at
+    /// once. `false` when no step of the run waits that way.
+    pub(crate) fn answer_in_drive(
+        &self,
+        run: &RunId,
+        step: Option<&str>,
+        answer: crate::steps::Answer<'_>,
+    ) -> Result<bool, EngineError> {
+        let record = self.inner.store.run(run)?;
+        if record.status != RunStatus::Running {
+            return Ok(false);
+        }
+        let Some(waiting) = record
+            .steps
+            .iter()
+            .find(|s| s.status == StepStatus::Waiting && step.is_none_or(|id| s.step_id == id))
+        else {
+            return Ok(false);
+        };
+        let open = self
+            .inner
+            .store
+            .tool_calls(run, waiting.idx)?
+            .iter()
+            .any(|call| call.status == ToolCallStatus::Waiting);
+        if !open {
+            return Err(EngineError::Answered {
+                run: run.to_string(),
+                step: waiting.step_id.clone(),
+            });
+        }
+        let said = crate::steps::answer(&self.inner.store, run, waiting.idx, answer)?;
+        tracing::info!("run {run}: {said}");
+        self.inner.answered.notify_waiters();
+        Ok(true)
     }
 
     pub(crate) fn idle_run(&self, run: &RunId) -> Result<RunRecord, EngineError> {

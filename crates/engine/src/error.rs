@@ -40,6 +40,10 @@ pub enum EngineError {
     /// no worktree, a run not completed...); `run`: "run X" or "workflow Y".
     #[error("{run}: {message}")]
     Isolation { run: String, message: String },
+    /// An answer to an agent's question that was answered already (by the
+    /// editor, the CLI or another process) and not yet taken up.
+    #[error("run {run}: step `{step}` has its answer already; it goes on")]
+    Answered { run: String, step: String },
     #[error("run {run}: its workflow snapshot no longer parses: {message}")]
     Snapshot { run: String, message: String },
 }

@@ -198,6 +198,10 @@ impl<'a> Tagged<'a> {
         reason: Option<&str>,
         always: bool,
     ) -> Result<(), EngineError> {
+        let answer = crate::steps::Answer::Approve { always };
+        if self.engine.answer_in_drive(run, step, answer)? {
+            return Ok(());
+        }
         let (record, idx) = self.paused_step(run, step, Action::Approve)?;
         if record.steps[idx].kind == "agent" {
             return self.answer_agent(run, idx, crate::steps::Answer::Approve { always });

@@ -187,6 +187,33 @@ impl WriteTx<'_> {
         one_row(changed, run, idx, seq, pos)
     }
 
+    /// Puts a call already recorded (an ACP agent's, reported before it
+    /// asked) back to `waiting` for a person, with what an "always"
+    /// answer allows (`ask`: kind and subject).
+    pub fn ask_tool_call(
+        &mut self,
+        run: &RunId,
+        idx: usize,
+        (seq, pos): (u32, u32),
+        ask: Option<(&str, &str)>,
+    ) -> Result<(), StoreError> {
+        let changed = self
+            .tx
+            .prepare_cached(
+                "UPDATE tool_calls SET status = 'waiting', ask_kind = ?5, ask_subject = ?6 \
+                 WHERE run_id = ?1 AND step_idx = ?2 AND seq = ?3 AND pos = ?4",
+            )?
+            .execute(params![
+                run,
+                idx_sql(idx),
+                seq,
+                pos,
+                ask.map(|(kind, _)| kind),
+                ask.map(|(_, subject)| subject),
+            ])?;
+        one_row(changed, run, idx, seq, pos)
+    }
+
     /// Marks a call `running` and counts the start: committed before the
     /// engine starts it.
     pub fn start_tool_call(

@@ -125,6 +125,9 @@ impl StepStatus {
                 | (Running, Completed | Failed | Waiting | Cancelled | Pending)
                 | (Failed, Running | Skipped | Completed)
                 | (Waiting, Running | Completed | Failed | Cancelled)
+                // A step that waited on a person inside its drive (an ACP
+                // agent's question) when agentls stopped: it runs again.
+                | (Waiting, Pending)
         )
     }
 
@@ -360,6 +363,7 @@ mod tests {
             (Waiting, Completed),
             (Waiting, Failed),
             (Waiting, Cancelled),
+            (Waiting, Pending),
         ]
     };
 

@@ -274,10 +274,13 @@ impl WriteTx<'_> {
             .map(|(run, _)| run)
             .collect();
         for run in &runs {
+            // A `waiting` step of a `running` run waited inside its drive
+            // (an ACP agent's question): the question died with the drive.
             let running: Vec<usize> = self
                 .tx
                 .prepare_cached(
-                    "SELECT idx FROM steps WHERE run_id = ?1 AND status = 'running' ORDER BY idx",
+                    "SELECT idx FROM steps WHERE run_id = ?1 AND status IN ('running', 'waiting') \
+                     ORDER BY idx",
                 )?
                 .query_map([run], |row| row.get(0))?
                 .collect::<Result<_, _>>()?;

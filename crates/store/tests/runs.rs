@@ -330,6 +330,29 @@ fn approve_steps_wait_and_cancel_clears_the_wait() {
 }
 
 #[test]
+fn recovery_turns_a_step_waiting_inside_a_running_run_back_into_pending() {
+    // An ACP agent's question waits inside the drive: the run stays
+    // `running` while its step is `waiting`. A crash ends the question
+    // with the drive; the step runs again on resume.
+    let store = store();
+    let run = store.create_run(&new_run(&["agent"])).unwrap();
+    store
+        .write(|tx| {
+            tx.set_run_status(&run, RunStatus::Running, None)?;
+            tx.start_step(&run, 0)?;
+            tx.set_step_status(&run, 0, StepStatus::Waiting, Some("run `cargo test`"))
+        })
+        .unwrap();
+
+    assert_eq!(store.recover_interrupted().unwrap(), std::slice::from_ref(&run));
+    let record = store.run(&run).unwrap();
+    assert_eq!(
+        (record.status, record.steps[0].status),
+        (RunStatus::Interrupted, StepStatus::Pending)
+    );
+}
+
+#[test]
 fn recover_interrupted_marks_running_runs_and_resets_their_running_steps() {
     let store = store();
     let running = three_step_run(&store);

@@ -1,6 +1,8 @@
 //! Applying a person's decision to a run from the shell, then following the
 //! run in the foreground like `agentls run` does.
 
+use agentls_engine::{EngineError, RunStatus};
+
 use super::args::{ControlArgs, DecisionArgs, OverrideArgs, StepArgs};
 use super::run::{finish, Follow};
 use super::workspace::CliWorkspace;
@@ -17,6 +19,17 @@ async fn apply(
     let run = ws.resolve(&engine, &args.run)?;
     let follow = Follow::new(&engine, args.json);
     act(&engine, &run)?;
+    let record = engine.store().run(&run).map_err(EngineError::from)?;
+    if record.status == RunStatus::Running && !engine.is_active(&run) {
+        // An answer to an agent's question inside a drive of another
+        // agentls (the editor's server, an `agentls run`): it goes on there.
+        if !args.json {
+            println!(
+                "run {run} goes on in the agentls that drives it; `agentls show {run}` follows it"
+            );
+        }
+        return Ok(0);
+    }
     finish(&engine, &run, &follow).await
 }
 

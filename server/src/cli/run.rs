@@ -19,6 +19,9 @@ use super::Fail;
 pub struct Follow {
     pub json: bool,
     pub renderer: Arc<Renderer>,
+    /// Woken when a step starts to wait on a person while its run goes on
+    /// (an ACP agent's question).
+    asked: Arc<Asked>,
 }
 
 impl Follow {
@@ -29,7 +32,28 @@ impl Follow {
             Target::Stdout
         }));
         engine.subscribe(renderer.clone());
-        Self { json, renderer }
+        let asked = Arc::new(Asked(tokio::sync::Notify::new()));
+        engine.subscribe(asked.clone());
+        Self {
+            json,
+            renderer,
+            asked,
+        }
+    }
+}
+
+/// Signals a step that waits on a person (see [`Follow::asked`]).
+struct Asked(tokio::sync::Notify);
+
+impl agentls_engine::Subscriber for Asked {
+    fn event(&self, event: &agentls_engine::Event) {
+        if let agentls_engine::Event::Step {
+            status: agentls_engine::StepStatus::Waiting,
+            ..
+        } = event
+        {
+            self.0.notify_one();
+        }
     }
 }
 
@@ -104,6 +128,7 @@ pub async fn run(args: RunArgs) -> Result<u8, Fail> {
 /// Follows a run already being driven to where it stops, answering
 /// approvals on a terminal, then reports it. Returns the exit code.
 pub async fn finish(engine: &Engine, run: &RunId, follow: &Follow) -> Result<u8, Fail> {
+    let asks = std::io::stdin().is_terminal() && !follow.json;
     let record = loop {
         let record = tokio::select! {
             record = engine.wait(run) => record?,
@@ -111,8 +136,18 @@ pub async fn finish(engine: &Engine, run: &RunId, follow: &Follow) -> Result<u8,
                 eprintln!("agentls: cancelling run {run}…");
                 engine.cancel(run).await?
             }
+            // A question inside the drive (the run goes on): asked on the
+            // terminal too; an answer from elsewhere ends the question.
+            _ = follow.asked.0.notified(), if asks => {
+                let record = engine.store().run(run).map_err(EngineError::from)?;
+                if record.status == RunStatus::Running {
+                    follow.renderer.flush();
+                    answer_in_drive(engine, run, record).await?;
+                }
+                continue;
+            }
         };
-        if record.status == RunStatus::Waiting && std::io::stdin().is_terminal() && !follow.json {
+        if record.status == RunStatus::Waiting && asks {
             follow.renderer.flush();
             match ask_approval(&record)? {
                 Decision::Approve { always } => engine.approve_with(run, None, None, always)?,
@@ -132,6 +167,33 @@ pub async fn finish(engine: &Engine, run: &RunId, follow: &Follow) -> Result<u8,
         print_next_step(&record);
     }
     Ok(exit_code(record.status))
+}
+
+/// Asks the terminal about a step that waits inside its drive, until the
+/// question is answered (here or elsewhere) or the run stops.
+async fn answer_in_drive(engine: &Engine, run: &RunId, record: RunRecord) -> Result<(), Fail> {
+    let waiting = |r: &RunRecord| {
+        r.steps
+            .iter()
+            .any(|s| s.status == agentls_engine::StepStatus::Waiting)
+    };
+    if !waiting(&record) {
+        return Ok(());
+    }
+    let asked = tokio::task::spawn_blocking(move || ask_approval(&record));
+    let decision = tokio::select! {
+        decision = asked => decision.map_err(|e| Fail::usage(e.to_string()))??,
+        _ = engine.wait(run) => return Ok(()),
+    };
+    let answered = match decision {
+        Decision::Approve { always } => engine.approve_with(run, None, None, always),
+        Decision::Reject(reason) => engine.reject(run, None, reason.as_deref()),
+    };
+    match answered {
+        // Answered from the editor or another shell meanwhile.
+        Err(EngineError::Answered { .. }) => Ok(()),
+        done => Ok(done?),
+    }
 }
 
 pub fn exit_code(status: RunStatus) -> u8 {

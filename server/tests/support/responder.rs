@@ -1,7 +1,7 @@
 //! How the test client answers the server's requests (applyEdit,
 //! configuration, showDocument, ...), as a test configured it.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 
 use serde_json::{json, Value};
 
@@ -15,13 +15,23 @@ pub(super) struct Responder {
     pub(super) never_answer: Vec<String>,
     /// Answers set by tests for other server requests, by method.
     pub(super) answers: HashMap<String, Value>,
+    /// Answers used once each, in order, before `answers` (a person who
+    /// allows one question and denies the next).
+    pub(super) answers_in_turn: HashMap<String, VecDeque<Value>>,
 }
 
 pub(super) fn answer_server_request(
     method: &str,
     params: &Value,
-    responder: &Responder,
+    responder: &mut Responder,
 ) -> Result<Value, ()> {
+    let queued = responder
+        .answers_in_turn
+        .get_mut(method)
+        .and_then(VecDeque::pop_front);
+    if let Some(answer) = queued {
+        return Ok(answer);
+    }
     if let Some(answer) = responder.answers.get(method) {
         return Ok(answer.clone());
     }

@@ -185,6 +185,7 @@ impl TestServer {
                 apply_edit: json!({ "applied": true }),
                 never_answer: Vec::new(),
                 answers: HashMap::new(),
+                answers_in_turn: HashMap::new(),
             }),
             stderr: Mutex::new(Vec::new()),
             stderr_closed: Mutex::new(false),
@@ -285,6 +286,14 @@ impl TestServer {
     /// Sets the answer to `workspace/applyEdit` (default `{"applied": true}`).
     pub fn set_apply_edit_response(&self, value: Value) {
         lock(&self.shared.responder).apply_edit = value;
+    }
+
+    /// Answers the next server requests `method` with `results`, one each
+    /// in order (then as [`TestServer::answer_with`] says).
+    pub fn answer_in_turn(&self, method: &str, results: Vec<Value>) {
+        lock(&self.shared.responder)
+            .answers_in_turn
+            .insert(method.to_owned(), results.into());
     }
 
     /// Answers every later server request `method` with `result` (e.g. the
@@ -586,7 +595,7 @@ fn handle_message(msg: Value, shared: &Shared, writer: &Sender<WriterMsg>) {
                     .push(format!("server request {method} has a non-integer id {id}"));
             }
             let unanswered = lock(&shared.responder).never_answer.contains(&method);
-            let reply = answer_server_request(&method, &params, &lock(&shared.responder));
+            let reply = answer_server_request(&method, &params, &mut lock(&shared.responder));
             let not_found = reply.is_err();
             let frame = match reply {
                 Ok(result) => json!({ "jsonrpc": "2.0", "id": id, "result": result }),

@@ -147,6 +147,7 @@ fn engine_error(err: EngineError) -> Error {
         | EngineError::Busy { .. }
         | EngineError::UnknownStep { .. }
         | EngineError::WrongStep { .. }
+        | EngineError::Answered { .. }
         | EngineError::Snapshot { .. } => Error {
             code: ErrorCode::ServerError(RUN_REFUSED),
             message: message.into(),

@@ -73,6 +73,11 @@ impl Subscriber for Bridge {
                 }
                 shared.report(view);
                 shared.push_state(view, false);
+                // Asked here, not when the run stops: an ACP agent's
+                // question leaves the run `running` while its step waits.
+                if *status == StepStatus::Waiting {
+                    shared.ask_permission(view);
+                }
             }),
             Event::Run {
                 run,
@@ -283,12 +288,10 @@ impl Shared {
         if show {
             self.show_transcript(&view.id, view.status == RunStatus::Completed);
         }
-        if view.status == RunStatus::Waiting {
-            self.ask_permission(view);
-        }
     }
 
-    /// An agent step waits on a tool call: asks the editor with
+    /// An agent step waits on a tool call (a native one with its run
+    /// paused, an ACP agent's with its run going on): asks the editor with
     /// `window/showMessageRequest` (allow once, allow for the rest of the
     /// run, deny). A dismissed question leaves the run waiting for
     /// `agent.approve` / `agent.reject`; an answer that comes after one of
@@ -301,7 +304,8 @@ impl Shared {
         else {
             return;
         };
-        let wants = step.error.as_deref().unwrap_or("make a tool call");
+        let asked = step.error.clone();
+        let wants = asked.as_deref().unwrap_or("make a tool call");
         let message = format!(
             "agentls: `{}` (step `{}`) wants to {wants}",
             view.workflow, step.id
@@ -333,6 +337,19 @@ impl Shared {
                 return;
             };
             let _runs = runs.enter();
+            // Answered elsewhere meanwhile (the CLI, another window), and
+            // perhaps asked again: this answer was for that question only.
+            let still = engine.store().run(&run).is_ok_and(|record| {
+                record.steps.iter().any(|s| {
+                    s.step_id == step && s.status == StepStatus::Waiting && s.error == asked
+                })
+            });
+            if !still {
+                tracing::info!(
+                    "run {run}: the question was answered elsewhere; this answer is dropped"
+                );
+                return;
+            }
             let done = match picked.as_str() {
                 ALLOW_ONCE => engine.approve_with(&run, Some(&step), None, false),
                 ALLOW_RUN => engine.approve_with(&run, Some(&step), None, true),

@@ -5,15 +5,16 @@
 //!   else the disk; inside the working tree only (agentls-tools' guard:
 //!   no `..`, no symlink out, no `.git`);
 //! - `fs/write_text_file`: the guarded edit path (`Editor::apply`), for a
-//!   path the step's `allow.edit` rules (or a run-wide grant) cover;
+//!   path the step's `allow.edit` rules (or a run-wide grant, or the
+//!   person's answer to the agent's permission request) cover, else after
+//!   a person's answer;
 //! - `terminal/*`: the exec layer, as a `run` step's command (PTY, process
 //!   group, output limit, key variables scrubbed, the run's sandbox), for a
-//!   command line the step's `allow.run` rules (or a grant) cover;
-//! - `session/request_permission`: the `allow` rules; what they do not
-//!   cover is refused with the agent's reject option. The step cannot
-//!   pause while the agent process lives (a pause ends the drive), so this
-//!   slice does not wait for a person; the live output says what was
-//!   refused and why;
+//!   command line the step's `allow.run` rules (or a grant, or an answer)
+//!   cover, else after a person's answer;
+//! - `session/request_permission`: the `allow` rules, else a person's
+//!   answer, asked while the agent waits (`acp_ask`); "always" is the
+//!   agent's allow-always option and a grant for the rest of the run;
 //! - `session/update`: the step's live output, and each of the agent's
 //!   tool calls as a row in the store (`tool_calls`), as native calls are.
 //!
@@ -37,6 +38,7 @@ use agentls_store::{Durability, NewToolCall, RunId, Store, ToolCallStatus};
 use agentls_tools::{Allow, Tools};
 use tokio::sync::mpsc;
 
+use super::acp_ask::{Asker, Question, Reply, Slot};
 use super::acp_terminal::{command_line, Terminals};
 use super::act::PermissionKind;
 use super::Agent;
@@ -128,6 +130,12 @@ async fn converse(
         None,
     );
     let host = Arc::new(StepHost {
+        asker: Asker {
+            inner: agent.inner.clone(),
+            run: agent.record.id.clone(),
+            idx: agent.idx,
+            cancel: agent.cancel.clone(),
+        },
         terminals: Terminals::new(agent.cancel),
         base,
         editor: agent.tree.editor(agent.inner),
@@ -141,6 +149,8 @@ async fn converse(
             next_pos: first_pos,
             calls: HashMap::new(),
             last: Kind::None,
+            approved: Vec::new(),
+            made_up: 0,
         }),
     });
     agent.activity(format!("starting the ACP agent `{name}`"));
@@ -206,6 +216,7 @@ async fn converse(
     // Whatever the agent left running goes with it.
     host.terminals.end.cancel();
     host.end_line().await;
+    host.close_calls();
     result.map_err(|error| {
         let failure = match error {
             agentls_acp::AcpError::Spawn { .. } => Failure::Invalid,
@@ -270,9 +281,31 @@ struct State {
     /// The agent's tool call id → its position and title.
     calls: HashMap<String, (u32, String)>,
     last: Kind,
+    /// What a person allowed once in answer to a permission request: the
+    /// write or terminal that carries it out is not asked again.
+    approved: Vec<(PermissionKind, String)>,
+    /// Numbers the tool call ids agentls makes up for a bare write or
+    /// terminal it asks a person about.
+    made_up: u32,
+}
+
+/// What the policy says of a permission request.
+enum Verdict {
+    Allowed,
+    /// Never, whoever answers: a path outside the workspace or into `.git`.
+    Refused(String),
+    /// A person decides. `grant`: what "always" allows for the rest of the
+    /// run; `approves`: what an approval lets the agent's write or
+    /// terminal do without asking again; `description`: the exact action.
+    Ask {
+        grant: Option<(PermissionKind, String)>,
+        approves: Vec<(PermissionKind, String)>,
+        description: String,
+    },
 }
 
 struct StepHost {
+    asker: Asker,
     inner: Arc<Inner>,
     run: RunId,
     idx: usize,
@@ -398,6 +431,23 @@ impl StepHost {
         }
     }
 
+    /// The tool calls the agent never reported ended (a permission it was
+    /// given and did not follow with an update): recorded as ended with
+    /// the step, so none stays `running`.
+    fn close_calls(&self) {
+        let open: Vec<String> = match self.store().tool_calls(&self.run, self.idx) {
+            Ok(calls) => calls
+                .into_iter()
+                .filter(|call| call.status == ToolCallStatus::Running)
+                .map(|call| call.call_id)
+                .collect(),
+            Err(_) => return,
+        };
+        for id in open {
+            self.finish_call(&id, "ended with the step");
+        }
+    }
+
     fn finish_call(&self, id: &str, status: &str) -> Option<String> {
         let (pos, title) = self.state().calls.get(id).cloned()?;
         let failed = status == "failed";
@@ -421,33 +471,177 @@ impl StepHost {
     }
 
     /// What the `allow` rules (and the run's grants) say of a permission
-    /// request: `Ok` allowed, `Err(why)` not.
-    fn decide(&self, ask: &PermissionAsk) -> Result<(), String> {
+    /// request.
+    fn decide(&self, ask: &PermissionAsk) -> Verdict {
         let kind = ask.kind.as_deref().unwrap_or("other");
         match kind {
             // Reading never asks (as for the built-in tools).
-            "read" | "search" | "think" => Ok(()),
+            "read" | "search" | "think" => Verdict::Allowed,
             "execute" => {
                 let command = command_of(ask);
                 if self.unasked(PermissionKind::Run, &command) {
-                    Ok(())
-                } else {
-                    Err(format!("no `allow.run` rule matches `{command}`"))
+                    return Verdict::Allowed;
+                }
+                Verdict::Ask {
+                    grant: Some((PermissionKind::Run, command.clone())),
+                    approves: vec![(PermissionKind::Run, command.clone())],
+                    description: format!("run `{command}`"),
                 }
             }
             "edit" | "delete" | "move" => {
-                if ask.locations.is_empty() {
-                    return Err("the agent named no file".into());
-                }
+                let mut files = Vec::new();
                 for path in &ask.locations {
-                    let rel = self.relative(path).map_err(|e| e.to_string())?;
-                    if !self.unasked(PermissionKind::Edit, &rel) {
-                        return Err(format!("no `allow.edit` rule matches {rel}"));
+                    match self.relative(path) {
+                        Ok(rel) => files.push(rel),
+                        Err(error) => return Verdict::Refused(error.to_string()),
                     }
                 }
-                Ok(())
+                let uncovered: Vec<&String> = files
+                    .iter()
+                    .filter(|rel| !self.unasked(PermissionKind::Edit, rel))
+                    .collect();
+                if !files.is_empty() && uncovered.is_empty() {
+                    return Verdict::Allowed;
+                }
+                let description = if files.is_empty() {
+                    format!("{} ({kind})", ask.title)
+                } else {
+                    let names: Vec<&str> = uncovered.iter().map(|rel| rel.as_str()).collect();
+                    format!("{kind} {}", names.join(", "))
+                };
+                Verdict::Ask {
+                    grant: match uncovered[..] {
+                        [one] => Some((PermissionKind::Edit, one.clone())),
+                        _ => None,
+                    },
+                    approves: files
+                        .iter()
+                        .map(|rel| (PermissionKind::Edit, rel.clone()))
+                        .collect(),
+                    description,
+                }
             }
-            other => Err(format!("`{other}` is not covered by `allow` rules")),
+            other => Verdict::Ask {
+                grant: None,
+                approves: Vec::new(),
+                description: format!("{} ({other})", ask.title),
+            },
+        }
+    }
+
+    /// Asks a person (see `acp_ask`); the question's row is the agent's
+    /// tool call when it reported one under `call_id`. Returns the row's
+    /// call id with the answer.
+    async fn ask_person(
+        &self,
+        call_id: Option<&str>,
+        kind: &str,
+        title: &str,
+        grant: Option<(PermissionKind, String)>,
+        description: String,
+    ) -> (String, Reply) {
+        let (slot, call_id) = {
+            let mut state = self.state();
+            match call_id.and_then(|id| state.calls.get(id).map(|(pos, _)| (*pos, id))) {
+                Some((pos, id)) => (Slot::Reported(pos), id.to_string()),
+                None => {
+                    let id = match call_id {
+                        Some(id) => id.to_string(),
+                        None => {
+                            state.made_up += 1;
+                            format!("agentls-ask-{}", state.made_up)
+                        }
+                    };
+                    let pos = state.next_pos;
+                    state.next_pos += 1;
+                    state.calls.insert(id.clone(), (pos, title.to_string()));
+                    (Slot::New(pos), id)
+                }
+            }
+        };
+        self.line(format!(
+            "⏸ waiting for approval: {description} (agentls approve {run} / agentls reject {run})",
+            run = self.run
+        ))
+        .await;
+        let question = Question {
+            call_id: call_id.clone(),
+            kind: kind.to_string(),
+            title: title.to_string(),
+            grant,
+            description,
+        };
+        let reply = self.asker.ask(slot, &question).await;
+        match &reply {
+            Reply::Allow { always: true } => {
+                self.line(format!("▸ approved for the rest of the run: {title}"))
+                    .await
+            }
+            Reply::Allow { always: false } => self.line(format!("▸ approved: {title}")).await,
+            Reply::Reject { reason } => self.line(format!("⛔ rejected: {title} ({reason})")).await,
+            Reply::Cancelled => {}
+        }
+        (call_id, reply)
+    }
+
+    /// Whether a person allowed `subject` once in answer to the agent's
+    /// permission request (and uses the approval up).
+    fn take_approved(&self, kind: PermissionKind, subject: &str) -> bool {
+        let mut state = self.state();
+        let found = state
+            .approved
+            .iter()
+            .position(|(k, s)| *k == kind && s == subject);
+        found.map(|at| state.approved.remove(at)).is_some()
+    }
+
+    /// What a person asked about a write sees: the diff from the file's
+    /// current text (the editor's buffer, else the disk).
+    async fn write_description(&self, rel: &str, content: &str) -> String {
+        let current = super::act::current_text(self.editor.as_ref(), &self.tools, rel)
+            .await
+            .ok()
+            .flatten();
+        match self.tools.plan_write(rel, content, current.as_deref()) {
+            Ok(plan) => format!("write {rel}:\n{}", plan.diff),
+            Err(_) => format!("write {rel}"),
+        }
+    }
+
+    /// For a write or terminal of the agent: its `allow` rule, a grant or
+    /// an earlier approval, else a person's answer (`content`: the text a
+    /// write puts in file `subject`). `Ok(Some(id))`: the tool call row
+    /// made for the question, to finish; `Err`: why not.
+    async fn permit(
+        &self,
+        kind: PermissionKind,
+        subject: &str,
+        content: Option<&str>,
+    ) -> Result<Option<String>, String> {
+        if self.unasked(kind, subject) || self.take_approved(kind, subject) {
+            return Ok(None);
+        }
+        let (name, title, description) = match kind {
+            PermissionKind::Edit => (
+                "edit",
+                format!("Write {subject}"),
+                self.write_description(subject, content.unwrap_or_default())
+                    .await,
+            ),
+            PermissionKind::Run => (
+                "execute",
+                format!("Run {subject}"),
+                format!("run `{subject}`"),
+            ),
+        };
+        let grant = Some((kind, subject.to_string()));
+        match self
+            .ask_person(None, name, &title, grant, description)
+            .await
+        {
+            (id, Reply::Allow { .. }) => Ok(Some(id)),
+            (_, Reply::Reject { reason }) => Err(reason),
+            (_, Reply::Cancelled) => Err("the step was cancelled".into()),
         }
     }
 }
@@ -514,20 +708,24 @@ impl Host for StepHost {
                 .tools
                 .check_write(&rel)
                 .map_err(|e| HostError::Refused(e.to_string()))?;
-            if !this.unasked(PermissionKind::Edit, &rel) {
-                this.line(format!(
-                    "⛔ write {rel} refused: no `allow.edit` rule matches it"
-                ))
-                .await;
-                return Err(HostError::Refused(format!(
-                    "writing {rel} is not allowed: the step's `allow.edit` rules do not match it"
-                )));
-            }
+            let asked = this
+                .permit(PermissionKind::Edit, &rel, Some(&content))
+                .await
+                .map_err(|why| HostError::Refused(format!("writing {rel} was refused: {why}")))?;
             let request = EditRequest::File {
                 path: rel.clone(),
                 text: content,
             };
-            match this.editor.apply(request).await {
+            let written = this.editor.apply(request).await;
+            if let Some(id) = asked {
+                let status = if written.is_ok() {
+                    "completed"
+                } else {
+                    "failed"
+                };
+                this.finish_call(&id, status);
+            }
+            match written {
                 Ok(_) => {
                     this.line(format!("▸ wrote {rel}")).await;
                     Ok(())
@@ -544,14 +742,16 @@ impl Host for StepHost {
         let this = self;
         Box::pin(async move {
             let line = command_line(&request.command, &request.args);
-            if !this.unasked(PermissionKind::Run, &line) {
-                this.line(format!(
-                    "⛔ terminal `{line}` refused: no `allow.run` rule matches it"
-                ))
-                .await;
-                return Err(HostError::Refused(format!(
-                    "running `{line}` is not allowed: the step's `allow.run` rules do not match it"
-                )));
+            let asked = this
+                .permit(PermissionKind::Run, &line, None)
+                .await
+                .map_err(|why| {
+                    HostError::Refused(format!("running `{line}` was refused: {why}"))
+                })?;
+            if let Some(id) = asked {
+                // The row stands for the question; the terminal's own
+                // output and exit are the agent's to read.
+                this.finish_call(&id, "completed");
             }
             let mut spec = this.base.clone();
             if let Some(cwd) = &request.cwd {
@@ -605,20 +805,34 @@ impl Host for StepHost {
     fn permission(self: Arc<Self>, ask: PermissionAsk) -> BoxFuture<PermissionAnswer> {
         let this = self;
         Box::pin(async move {
-            match this.decide(&ask) {
-                Ok(()) => {
+            let (grant, approves, description) = match this.decide(&ask) {
+                Verdict::Allowed => {
                     this.line(format!("▸ allowed: {}", ask.title)).await;
-                    PermissionAnswer::Allow { always: false }
+                    return PermissionAnswer::Allow { always: false };
                 }
-                Err(why) => {
-                    this.line(format!(
-                        "⛔ refused: {} ({why}; an ACP agent's request is answered by the \
-                         step's `allow` rules, see docs/agents.md)",
-                        ask.title
-                    ))
-                    .await;
-                    PermissionAnswer::Reject
+                Verdict::Refused(why) => {
+                    this.line(format!("⛔ refused: {} ({why})", ask.title))
+                        .await;
+                    return PermissionAnswer::Reject;
                 }
+                Verdict::Ask {
+                    grant,
+                    approves,
+                    description,
+                } => (grant, approves, description),
+            };
+            let kind = ask.kind.as_deref().unwrap_or("other");
+            let id = Some(ask.tool_call_id.as_str()).filter(|id| !id.is_empty());
+            let (_, reply) = this
+                .ask_person(id, kind, &ask.title, grant, description)
+                .await;
+            match reply {
+                Reply::Allow { always } => {
+                    this.state().approved.extend(approves);
+                    PermissionAnswer::Allow { always }
+                }
+                Reply::Reject { .. } => PermissionAnswer::Reject,
+                Reply::Cancelled => PermissionAnswer::Cancelled,
             }
         })
     }

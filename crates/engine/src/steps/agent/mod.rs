@@ -26,6 +26,7 @@
 //! `agent.reject`.
 
 mod acp;
+mod acp_ask;
 mod acp_terminal;
 mod act;
 mod policy;
