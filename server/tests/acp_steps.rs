@@ -11,7 +11,11 @@
 //! again from its prompt, and the transcript says which. In the editor:
 //! the agent reads the unsaved buffer, its write comes back as
 //! `workspace/applyEdit` with the buffer's version, and a flood of 10,000
-//! updates reaches the editor coalesced and complete.
+//! updates reaches the editor coalesced and complete. What the `allow`
+//! rules do not cover waits for a person while the agent waits: answered
+//! from another agentls process (approved once, rejected once, "always"),
+//! from the editor's `showMessageRequest`, on `agentls run`'s terminal, or
+//! cancelled.
 
 mod support;
 
@@ -894,4 +898,42 @@ fn cancel_while_the_agent_waits_for_a_person_ends_the_step_cancelled() {
         (&json!("cancelled"), &json!("cancelled")),
         "{run}"
     );
+}
+
+/// `agentls run` on a terminal asks the agent's question there while the
+/// agent waits: `y` allows it once, a reason refuses the next.
+#[test]
+fn on_a_terminal_agentls_run_asks_the_agents_question() {
+    let env = setup(
+        r#"[
+        {"permission": {"title": "Run cargo publish", "kind": "execute", "rawInput": {"command": "cargo publish"}}},
+        {"permission": {"title": "Run git push", "kind": "execute", "rawInput": {"command": "git push"}}},
+        {"say": "Done."}
+    ]"#,
+    );
+    let mut command = agentls(&env);
+    command.args(["run", "fix"]);
+    let mut terminal = support::OnTerminal::spawn(&command);
+    let question = "Allow? [y = once, a = always in this run";
+    let first = terminal.wait_for(question, 1);
+    assert!(
+        first.contains("Step `fix` wants to run `cargo publish`"),
+        "{first}"
+    );
+    terminal.type_line("y");
+    let second = terminal.wait_for(question, 2);
+    assert!(second.contains("wants to run `git push`"), "{second}");
+    terminal.type_line("not from here");
+    assert!(terminal.success());
+    let run = show(&env);
+    assert_eq!(run["status"], "completed", "{run}");
+    let live = transcript(&run);
+    for expected in [
+        "permission Run cargo publish: yes",
+        "⛔ rejected: Run git push (The user rejected this tool call: not from here)",
+        "permission Run git push: no",
+        "Done.",
+    ] {
+        assert!(live.contains(expected), "missing {expected:?} in\n{live}");
+    }
 }

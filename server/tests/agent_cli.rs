@@ -329,9 +329,6 @@ fn a_stream_cut_in_a_tool_calls_arguments_is_retried_and_the_partial_call_never_
 /// told it.
 #[test]
 fn on_a_terminal_the_cli_asks_and_always_covers_the_same_command() {
-    use portable_pty::{native_pty_system, CommandBuilder, PtySize};
-    use std::io::{Read, Write};
-
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
     let turns = [
         Turn::default().call("c1", "run_command", &[r#"{"command": "./bump x"}"#]),
@@ -347,66 +344,21 @@ fn on_a_terminal_the_cli_asks_and_always_covers_the_same_command() {
         "config/agentls/workflows/ask.toml",
         "[[steps]]\nid = \"a\"\nagent = \"go\"\nprovider = \"m\"\ntools = [\"run_command\"]\n",
     );
-    let pty = native_pty_system()
-        .openpty(PtySize {
-            rows: 40,
-            cols: 200,
-            pixel_width: 0,
-            pixel_height: 0,
-        })
-        .expect("a pty");
-    let std_cmd = agentls(&env);
-    let mut cmd = CommandBuilder::new(std_cmd.get_program());
-    cmd.args(["run", "ask"]);
-    cmd.env_clear();
-    for (name, value) in std_cmd.get_envs() {
-        if let Some(value) = value {
-            cmd.env(name, value);
-        }
-    }
-    cmd.cwd(env.root());
-    let mut child = pty.slave.spawn_command(cmd).expect("agentls starts");
-    drop(pty.slave);
-    let mut writer = pty.master.take_writer().unwrap();
-    let reader = pty.master.try_clone_reader().unwrap();
+    let mut command = agentls(&env);
+    command.args(["run", "ask"]).current_dir(env.root());
+    let mut terminal = support::OnTerminal::spawn(&command);
     // Answers each question as it appears: `a` to the first, a reason to
     // the second.
-    let (tx, rx) = std::sync::mpsc::channel::<String>();
-    std::thread::spawn(move || {
-        let mut reader = reader;
-        let mut seen = String::new();
-        let mut buf = [0u8; 4096];
-        while let Ok(n @ 1..) = reader.read(&mut buf) {
-            seen.push_str(&String::from_utf8_lossy(&buf[..n]));
-            let _ = tx.send(seen.clone());
-        }
-    });
-    let mut transcript = String::new();
-    let mut wait_for = |needle: &str, count: usize| {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while transcript.matches(needle).count() < count {
-            let left = deadline.saturating_duration_since(Instant::now());
-            assert!(
-                !left.is_zero(),
-                "no `{needle}` on the terminal:\n{transcript}"
-            );
-            if let Ok(seen) = rx.recv_timeout(left) {
-                transcript = seen;
-            }
-        }
-        transcript.clone()
-    };
-    let first = wait_for("Allow? [y = once, a = always in this run", 1);
+    let first = terminal.wait_for("Allow? [y = once, a = always in this run", 1);
     assert!(
         first.contains("Step `a` wants to run `./bump x`"),
         "{first}"
     );
-    writer.write_all(b"a\r").unwrap();
-    let second = wait_for("Allow? [y = once, a = always in this run", 2);
+    terminal.type_line("a");
+    let second = terminal.wait_for("Allow? [y = once, a = always in this run", 2);
     assert!(second.contains("wants to run `./bump y`"), "{second}");
-    writer.write_all(b"not y, please\r").unwrap();
-    let status = child.wait().expect("agentls exits");
-    assert!(status.success(), "{status:?}");
+    terminal.type_line("not y, please");
+    assert!(terminal.success());
     assert_eq!(lines(&env.root().join("side-effects")), ["x", "x"]);
     let last = vendor.requests()[3].json().to_string();
     assert!(

@@ -344,7 +344,10 @@ fn recovery_turns_a_step_waiting_inside_a_running_run_back_into_pending() {
         })
         .unwrap();
 
-    assert_eq!(store.recover_interrupted().unwrap(), std::slice::from_ref(&run));
+    assert_eq!(
+        store.recover_interrupted().unwrap(),
+        std::slice::from_ref(&run)
+    );
     let record = store.run(&run).unwrap();
     assert_eq!(
         (record.status, record.steps[0].status),

@@ -12,6 +12,7 @@ mod lsp;
 mod responder;
 mod runs;
 mod server;
+mod terminal;
 mod transport;
 
 pub use lsp::{config_key, files_contain, InitParams};
@@ -19,6 +20,7 @@ pub use runs::progress_of;
 pub use server::{
     Notification, Recorded, RpcError, ServerOptions, ServerRequest, TestServer, DEFAULT_TIMEOUT,
 };
+pub use terminal::OnTerminal;
 pub use transport::encode_raw_frame;
 
 use std::path::{Path, PathBuf};
