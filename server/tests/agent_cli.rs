@@ -10,7 +10,7 @@ mod support;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use agentls_provider::testing::{sse_response, FakeServer, Step, Turn, Wire};
 use serde_json::Value;
