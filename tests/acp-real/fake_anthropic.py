@@ -17,7 +17,8 @@ A request offering no tools (a title, a quota probe, ...) gets a short text.
 (message_start, content_block_start, content_block_delta with text_delta or
 input_json_delta, content_block_stop, message_delta, message_stop); other
 requests with a JSON message. POST .../count_tokens gets an estimate; any
-other path a JSON 404 in the API's error shape. Every request is logged as
+other path a JSON 404 in the API's error shape. It is also the agent's
+HTTPS_PROXY: a CONNECT (a fetch from another host) is refused with 403. Every request is logged as
 one JSON line to LOG (method, path, model, stream, the names of the tools
 offered, the last message, and the reply given).
 
@@ -201,6 +202,16 @@ class Handler(BaseHTTPRequestHandler):
             404,
             {"type": "error", "error": {"type": "not_found_error", "message": "fake: " + self.path}},
         )
+
+    def do_CONNECT(self):
+        # The agent's HTTPS_PROXY is this server: whatever it would fetch
+        # from elsewhere (Claude Code's plugin lists on GitHub) ends here.
+        self.record({"method": "CONNECT", "path": self.path, "reply": "403"})
+        self.send_response(403)
+        self.send_header("Content-Length", "0")
+        self.send_header("Connection", "close")
+        self.end_headers()
+        self.close_connection = True
 
     def do_GET(self):
         self.not_found({})
