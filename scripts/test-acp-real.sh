@@ -10,8 +10,9 @@
 # tests/acp-real/package-lock.json pins (npm ci, once; a stamp skips it when
 # the lock is what is installed):
 #   - @zed-industries/claude-agent-acp 0.23.1, what the `claude-code`
-#     built-in starts. Its Claude Code uses its own Read and Edit tools on the disk;
-#     agentls answers its permission request for the edit from `allow.edit`.
+#     built-in starts. Its Claude Code uses its own Read and Edit tools on
+#     the disk; agentls answers its permission request for the edit from
+#     `allow.edit`.
 #   - @zed-industries/claude-code-acp 0.16.2, the same adapter under its
 #     previous name, whose Read and Edit are its own MCP tools
 #     (mcp__acp__Read, mcp__acp__Edit) that go through ACP fs/read_text_file
@@ -19,12 +20,14 @@
 #
 # For each: `agentls run` of an `acp = "claude-code"` step whose fake vendor
 # asks for a read of src/lib.rs, then an edit of its `41` to `42`, then says
-# "Done.". Checked: agentls's log has the agent's answers to `initialize` and
-# `session/new`; the run exits 0 and is `completed`; src/lib.rs says 42; the
-# fake vendor got the read's tool_result with the file's text and the
-# edit's; the live output shows agentls's part (the permission it granted;
-# `▸ read`/`▸ wrote` where it served fs/*); no process of the agent
-# outlives the run. About 10 s once installed. See docs/agents.md ("Tested with").
+# "Done.". Checked: agentls's log has the agent's answers to `initialize`
+# and `session/new`, and no warning (a message it refused); the run exits 0
+# and is `completed` with the agent's text as the step's output;
+# src/lib.rs says 42; the fake vendor got the read's tool_result with the
+# file's text, and the edit's; the live output shows agentls's part (the
+# permission it granted; `▸ read`/`▸ wrote` where it served fs/*); no
+# process of the agent outlives the run. About 10 s once installed. See
+# docs/agents.md ("Tested with").
 #
 #   scripts/test-acp-real.sh [--bin PATH] [--keep]
 #
@@ -184,6 +187,11 @@ TOML
   for method in initialize session/new; do
     check "$name answered $method" grep -q "into_typed_dispatch method=\"$method\"" "$log"
   done
+  # A message of the agent's that agentls's ACP SDK refused (an update it
+  # cannot parse is dropped with a warning, and the agent is not told).
+  local warned
+  warned=$(grep -E '^[^ ]+ +(WARN|ERROR) ' "$log" | cut -c1-300 || true)
+  check "$name: agentls's log has no warning or error${warned:+: $warned}" test -z "$warned"
   check "$name: agentls run exits 0" test "$rc" = 0
   local shown status output
   shown=$(cd "$dir/ws" && newest_run env -i PATH="$PATH" HOME="$dir/home" \
