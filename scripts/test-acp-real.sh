@@ -108,7 +108,8 @@ PY
 newest_run() {
   local id
   id=$("$@" runs --json | python3 -c 'import json, sys; print(json.load(sys.stdin)[0]["id"])')
-  "$@" show "$id" --json | python3 -c '
+  # `show` exits 1 for a failed run; its JSON is what is wanted.
+  { "$@" show "$id" --json || true; } | python3 -c '
 import json, sys
 run = json.load(sys.stdin)
 print(run["status"])
