@@ -173,7 +173,7 @@ TOML
   # With strace there, every connect(2) of agentls and all it starts is
   # recorded, to show that none left 127.0.0.1 (nor asked a DNS server).
   local trace=()
-  if command -v strace >/dev/null; then
+  if command -v strace >/dev/null && strace -f -qq -e trace=connect -o /dev/null true 2>/dev/null; then
     trace=(strace -f -qq -e trace=connect -o "$dir/connect.trace")
   fi
   local rc=0 started=$SECONDS
@@ -227,7 +227,7 @@ TOML
       | grep -v 'inet_addr("127\.0\.0\.1")\|inet_pton(AF_INET6, "::1"' | sort -u || true)
     check "$name: every connection went to 127.0.0.1 (strace)${away:+: $away}" test -z "$away"
   else
-    echo "note: no strace here; the connections were not traced"
+    echo "note: no working strace here; the connections were not traced"
   fi
 }
 
