@@ -29,24 +29,20 @@
 # process of the agent outlives the run. About 10 s once installed. See
 # docs/agents.md ("Tested with").
 #
-#   scripts/test-acp-real.sh [--bin PATH] [--keep] [--no-claude-rule]
+#   scripts/test-acp-real.sh [--bin PATH] [--keep]
 #
 # --keep leaves the scratch directory (logs, the fake vendor's request log)
-# and prints where it is. --no-claude-rule leaves out claude-code-acp's own
-# permission rule for mcp__acp__Edit (see below), so its edit asks agentls
-# with session/request_permission, which must be granted by `allow.edit`.
+# and prints where it is.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 bin=""
 keep=""
-claude_rule=1
 while [ $# -gt 0 ]; do
   case "$1" in
     --bin) bin="$2"; shift 2 ;;
     --keep) keep=1; shift ;;
-    --no-claude-rule) claude_rule=""; shift ;;
-    *) echo "usage: $0 [--bin PATH] [--keep] [--no-claude-rule]" >&2; exit 2 ;;
+    *) echo "usage: $0 [--bin PATH] [--keep]" >&2; exit 2 ;;
   esac
 done
 if [ -z "$bin" ]; then
@@ -127,28 +123,40 @@ survivors() {
   echo "${found% /environ}"
 }
 
-# one_agent NAME PROGRAM VIA: VIA is `fs` when the agent's reads and writes
-# go through ACP fs/*, `own` when it uses its own tools on the disk.
+# The id of the run whose step waits for a person, once it does (the
+# agent's permission request outside `allow`); waits up to 60 s.
+question() {
+  local i shown
+  for i in $(seq 600); do
+    shown=$("$@" runs --json 2>/dev/null | python3 -c '
+import json, sys
+runs = json.load(sys.stdin)
+print(runs[0]["id"] if runs else "")' 2>/dev/null || true)
+    # `show` exits non-zero for a run that is not completed.
+    if [ -n "$shown" ] && { "$@" show "$shown" --json 2>/dev/null || true; } | python3 -c '
+import json, sys
+run = json.load(sys.stdin)
+sys.exit(0 if run["status"] == "running" and run["steps"][0]["status"] == "waiting" else 1)'; then
+      echo "$shown"
+      return 0
+    fi
+    sleep 0.1
+  done
+  return 1
+}
+
+# one_agent NAME PROGRAM VIA [asked]: VIA is `fs` when the agent's reads and
+# writes go through ACP fs/*, `own` when it uses its own tools on the disk.
+# `asked`: no `allow` rule covers the edit, so the step waits for a person,
+# and `agentls approve` from another process answers.
 one_agent() {
-  local name=$1 program=$2 via=$3
+  local name=$1 program=$2 via=$3 asked=${4:-}
   local dir=$scratch/$name
+  local allow='allow = { edit = ["src/**"] }'
+  [ -n "$asked" ] && allow=''
   echo "== $name ($(basename "$program"))"
   mkdir -p "$dir/config/agentls/workflows" "$dir/ws/src" "$dir/home" "$dir/state"
   printf 'pub fn answer() -> u32 {\n    41\n}\n' > "$dir/ws/src/lib.rs"
-  if [ "$via" = fs ] && [ -n "$claude_rule" ]; then
-    # claude-code-acp asks session/request_permission for mcp__acp__Edit
-    # with a bare toolCall (title and rawInput; the kind `edit` and the
-    # file came in the `tool_call` update before it), which agentls does
-    # not merge with the call it knows: it takes the kind as `other`, no
-    # `allow` rule covers it, and the step waits for a person until its
-    # timeout. Claude Code's own rule lets the edit go on without asking,
-    # so it reaches agentls as fs/write_text_file, which `allow.edit`
-    # checks. Drop this file when agentls merges the two (docs/agents.md);
-    # --no-claude-rule shows whether it does.
-    mkdir -p "$dir/home/.claude"
-    printf '{ "permissions": { "allow": ["mcp__acp__Edit"] } }\n' > "$dir/home/.claude/settings.json"
-  fi
-
   python3 "$here/fake_anthropic.py" --workspace "$dir/ws" --log "$dir/vendor.jsonl" \
     --port-file "$dir/port" &
   fake_pid=$!
@@ -166,9 +174,9 @@ TOML
 id = "fix"
 agent = "src/lib.rs answers 41; make it answer 42."
 acp = "claude-code"
-allow = { edit = ["src/**"] }
 timeout = "120s"
 TOML
+  echo "$allow" >> "$dir/config/agentls/workflows/fix.toml"
 
   # With strace there, every connect(2) of agentls and all it starts is
   # recorded, to show that none left 127.0.0.1 (nor asked a DNS server).
@@ -177,9 +185,21 @@ TOML
     trace=(strace -f -qq -e trace=connect -o "$dir/connect.trace")
   fi
   local rc=0 started=$SECONDS
-  (cd "$dir/ws" && env -i PATH="$PATH" HOME="$dir/home" XDG_CONFIG_HOME="$dir/config" \
-    AGENTLS_STATE_DIR="$dir/state" AGENTLS_LOG="info,agent_client_protocol=debug" \
-    "${trace[@]}" "$bin" run fix) > "$dir/run.out" 2>&1 || rc=$?
+  local as_user=(env -i PATH="$PATH" HOME="$dir/home" XDG_CONFIG_HOME="$dir/config"
+    AGENTLS_STATE_DIR="$dir/state")
+  (cd "$dir/ws" && "${as_user[@]}" AGENTLS_LOG="info,agent_client_protocol=debug" \
+    "${trace[@]}" "$bin" run fix) > "$dir/run.out" 2>&1 &
+  local agentls_pid=$!
+  if [ -n "$asked" ]; then
+    local run_id approved=""
+    if run_id=$(cd "$dir/ws" && question "${as_user[@]}" "$bin"); then
+      (cd "$dir/ws" && "${as_user[@]}" "$bin" approve "$run_id") > "$dir/approve.out" 2>&1 \
+        && approved=1
+    fi
+    check "$name: the edit waited for a person and agentls approve (another process) answered" \
+      test -n "$approved"
+  fi
+  wait "$agentls_pid" || rc=$?
   local left
   left=$(survivors "$dir/home")
   sed 's/^/  | /' "$dir/run.out"
@@ -216,7 +236,13 @@ TOML
     check "$name: agentls served the read (fs/read_text_file)" grep -q "▸ read src/lib.rs" "$dir/run.out"
     check "$name: agentls wrote the edit (fs/write_text_file)" grep -q "▸ wrote src/lib.rs" "$dir/run.out"
   fi
-  if [ "$via" = own ] || [ -z "$claude_rule" ]; then
+  if [ -n "$asked" ]; then
+    check "$name: the question and its answer are in the live output" \
+      grep -q "▸ approved: Edit .*src/lib.rs" "$dir/run.out"
+  else
+    # claude-code-acp 0.16 asks with a bare toolCall (title and rawInput;
+    # the kind `edit` and the file came in its `tool_call` update before):
+    # agentls decides with both, so `allow.edit` answers it too.
     check "$name: agentls's allow.edit granted the edit's permission request" \
       grep -q "▸ allowed: Edit .*src/lib.rs" "$dir/run.out"
   fi
@@ -234,6 +260,7 @@ TOML
 start=$SECONDS
 one_agent claude-agent-acp "$here/node_modules/.bin/claude-agent-acp" own
 one_agent claude-code-acp "$here/node_modules/.bin/claude-code-acp" fs
+one_agent claude-agent-acp-asked "$here/node_modules/.bin/claude-agent-acp" own asked
 echo "== acp-real: $((SECONDS - start)) s"
 if [ ${#failures[@]} -gt 0 ]; then
   echo "== acp-real FAILED: ${#failures[@]} check(s)" >&2

@@ -937,3 +937,50 @@ fn on_a_terminal_agentls_run_asks_the_agents_question() {
         assert!(live.contains(expected), "missing {expected:?} in\n{live}");
     }
 }
+
+/// claude-code-acp 0.16 asks with the call's id, title and input only: the
+/// kind and files came in its `tool_call` before. agentls decides with
+/// both, and a second `tool_call` for the same id renames it.
+#[test]
+fn a_permission_request_naming_a_reported_call_is_decided_with_what_was_reported() {
+    let env = TestEnv::new();
+    let root = ws(&env);
+    let lib = root.join("src/lib.rs");
+    let script = json!([
+        {"report": {"toolCallId": "e1", "title": "Edit File", "kind": "edit"}},
+        {"report": {"toolCallId": "e1", "title": "Edit src/lib.rs", "kind": "edit", "locations": [{"path": lib}]}},
+        {"permission": {"toolCallId": "e1", "title": "Edit src/lib.rs", "rawInput": {"file_path": lib}}},
+        {"say": "first"},
+        {"tool_call": ["t2", "Run cargo test", "execute"]},
+        {"say": "second"}
+    ]);
+    env.write(
+        "config/agentls/config.toml",
+        &agent_config(&env, &script.to_string()),
+    );
+    env.write("config/agentls/workflows/fix.toml", WORKFLOW);
+    env.write("ws/src/lib.rs", "fn answer() -> u32 { 41 }\n");
+    let out = agentls(&env)
+        .args(["run", "fix"])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    for expected in [
+        "▸ Edit File\n",
+        "▸ Edit src/lib.rs\n",
+        "▸ allowed: Edit src/lib.rs",
+        "permission Edit src/lib.rs: yes",
+    ] {
+        assert!(
+            stdout.contains(expected),
+            "missing {expected:?} in\n{}",
+            text(&out)
+        );
+    }
+    let run = show(&env);
+    // Messages with other work between them are paragraphs of the output.
+    let output = run["steps"][0]["output"].as_str().unwrap_or_default();
+    assert!(output.ends_with("first\n\nsecond"), "{output:?}");
+}

@@ -16,6 +16,7 @@ mod builtin;
 mod host;
 mod process;
 mod run;
+mod session;
 mod transport;
 
 pub use builtin::{Builtin, BUILTINS};

@@ -30,13 +30,12 @@ use crate::host::{
     Host, HostError, PermissionAnswer, PermissionAsk, TerminalExit, TerminalRequest, Update,
 };
 use crate::process::{kill_group, AgentCommand, Spawned};
+use crate::session::{lock, Answer, Known};
 use crate::transport;
 
 /// How long a cancelled agent has to end its turn before its process
 /// group is killed; also how long an agent has to exit after its turn.
 pub const GRACE: Duration = Duration::from_secs(2);
-/// The agent's answer kept in memory (the step's output cap applies after).
-const ANSWER_CAP: usize = 16 * 1024 * 1024;
 
 /// What to send.
 #[derive(Debug, Clone)]
@@ -133,7 +132,8 @@ pub async fn run(
         transport::outgoing(stdin),
         transport::incoming(stdout, host.clone()),
     );
-    let answer = Arc::new(Mutex::new(String::new()));
+    let answer = Arc::new(Mutex::new(Answer::default()));
+    let known = Arc::new(Mutex::new(Known::default()));
     // While `session/load` replays the old conversation, its updates are
     // not this turn's answer.
     let replaying = Arc::new(AtomicBool::new(false));
@@ -151,24 +151,21 @@ pub async fn run(
             host.clone(),
         );
         let (answer, replaying_n, replaying) = (answer.clone(), replaying.clone(), replaying);
+        let (known_n, known_p) = (known.clone(), known);
         let (cancel, cancel_ignored) = (cancel.clone(), cancel_ignored.clone());
         Client
             .v1()
             .name("agentls")
             .on_receive_notification(
                 async move |notification: SessionNotification, _cx| {
+                    lock(&known_n).learn(&notification.update);
                     let Some(update) = plain_update(notification.update) else {
                         return Ok(());
                     };
                     if replaying_n.load(Ordering::Relaxed) {
                         return Ok(());
                     }
-                    if let Update::Message(text) = &update {
-                        let mut answer = answer.lock().unwrap_or_else(|e| e.into_inner());
-                        if answer.len() + text.len() <= ANSWER_CAP {
-                            answer.push_str(text);
-                        }
-                    }
+                    lock(&answer).take(&update);
                     h_update.clone().update(update).await;
                     Ok(())
                 },
@@ -200,7 +197,8 @@ pub async fn run(
                 async move |request: RequestPermissionRequest, responder, cx| {
                     // A person may take minutes to answer: the message loop
                     // goes on meanwhile (updates, cancel, other requests).
-                    let answer = h_perm.clone().permission(permission_ask(&request));
+                    let ask = lock(&known_p).complete(permission_ask(&request));
+                    let answer = h_perm.clone().permission(ask);
                     cx.spawn(async move {
                         let answer = answer.await;
                         responder.respond(RequestPermissionResponse::new(outcome(&request, answer)))
@@ -355,7 +353,7 @@ pub async fn run(
     };
     let result = match ended {
         Ok(Ok((session_id, stop_reason, loaded))) => {
-            let text = std::mem::take(&mut *answer.lock().unwrap_or_else(|e| e.into_inner()));
+            let text = std::mem::take(&mut *lock(&answer)).into_text();
             Ok(Finished {
                 session_id,
                 stop_reason,
@@ -432,7 +430,7 @@ fn rpc_error(error: HostError) -> agent_client_protocol::Error {
 }
 
 /// A wire enum's name as the protocol spells it (`end_turn`, `execute`).
-fn wire_name(value: impl serde::Serialize) -> String {
+pub(crate) fn wire_name(value: impl serde::Serialize) -> String {
     match serde_json::to_value(value) {
         Ok(serde_json::Value::String(s)) => s,
         Ok(other) => other.to_string(),

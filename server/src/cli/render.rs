@@ -156,6 +156,7 @@ fn plain(rx: Messages, target: Target) {
                     StepStatus::Running => format!("▶ {head}"),
                     StepStatus::Completed => format!("✓ {head} completed{code}{why}"),
                     StepStatus::Skipped => format!("↷ {head} skipped{why}"),
+                    StepStatus::Waiting => format!("⏸ {head} waiting{why}"),
                     other => format!("✗ {head} {other}{code}{why}"),
                 }
             }

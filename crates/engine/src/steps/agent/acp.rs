@@ -401,11 +401,14 @@ impl StepHost {
         let _ = self.out.send(format!("{prefix}{text}").into_bytes()).await;
     }
 
-    fn record_call(&self, id: &str, title: &str, kind: &str) {
+    /// Records a tool call the agent starts; `false` when it had reported
+    /// it already (a second `tool_call` for the same id only renames it).
+    fn record_call(&self, id: &str, title: &str, kind: &str) -> bool {
         let pos = {
             let mut state = self.state();
-            if state.calls.contains_key(id) {
-                return;
+            if let Some(known) = state.calls.get_mut(id) {
+                known.1 = title.to_string();
+                return false;
             }
             let pos = state.next_pos;
             state.next_pos += 1;
@@ -429,6 +432,7 @@ impl StepHost {
         if let Err(error) = stored {
             tracing::warn!("agent tool call {id} not recorded: {error}");
         }
+        true
     }
 
     /// The tool calls the agent never reported ended (a permission it was
@@ -849,8 +853,10 @@ impl Host for StepHost {
                     kind,
                     status,
                 } => {
-                    this.record_call(&id, &title, &kind);
-                    this.line(format!("▸ {title}")).await;
+                    let renamed = this.state().calls.get(&id).map(|known| known.1 != title);
+                    if this.record_call(&id, &title, &kind) || renamed == Some(true) {
+                        this.line(format!("▸ {title}")).await;
+                    }
                     if matches!(status.as_str(), "completed" | "failed") {
                         if let Some(summary) = this.finish_call(&id, &status) {
                             this.line(format!("▸ {summary}")).await;
