@@ -26,7 +26,14 @@
 # src/lib.rs says 42; the fake vendor got the read's tool_result with the
 # file's text, and the edit's; the live output shows agentls's part (the
 # permission it granted; `▸ read`/`▸ wrote` where it served fs/*); no
-# process of the agent outlives the run. About 10 s once installed. See
+# process of the agent outlives the run. The workflow requires the
+# sandbox, so the agent's process runs confined (writes to the workspace,
+# its TMPDIR and its own ~/.claude paths only); for the built-in, after
+# the edit the fake vendor asks for a Write outside the workspace with
+# Claude Code's own tool, which its own settings let through unasked: it
+# must fail with EACCES and leave nothing. A third run has no `allow` rule
+# for the edit: the step waits for a person and `agentls approve` from
+# another process answers. About 10 s once installed. See
 # docs/agents.md ("Tested with").
 #
 #   scripts/test-acp-real.sh [--bin PATH] [--keep]
@@ -84,16 +91,17 @@ check() {
 # has TEXT (the conversation's tool_use names the tool; the log keeps the last
 # message, so the result is matched by the tool_use id's prefix).
 vendor_saw() {
-  python3 - "$1" "$2" "$3" <<'PY'
+  python3 - "$1" "$2" "$3" "${4:-}" <<'PY'
 import json, sys
-log, prefix, text = sys.argv[1:]
+log, prefix, text, error = sys.argv[1:]
 for line in open(log, encoding="utf-8"):
     entry = json.loads(line)
     last = entry.get("last_message") or {}
     for block in last.get("content") or []:
         if (isinstance(block, dict) and block.get("type") == "tool_result"
                 and str(block.get("tool_use_id", "")).startswith(prefix)
-                and not block.get("is_error") and text in block.get("text", "")):
+                and bool(block.get("is_error")) == (error == "error")
+                and text in block.get("text", "")):
             sys.exit(0)
 sys.exit(1)
 PY
@@ -156,9 +164,21 @@ one_agent() {
   [ -n "$asked" ] && allow=''
   echo "== $name ($(basename "$program"))"
   mkdir -p "$dir/config/agentls/workflows" "$dir/ws/src" "$dir/home" "$dir/state"
+  # As for someone who has run Claude Code before: its ~/.claude.json
+  # exists (agentls creates the built-in's directories, not its files).
+  echo "{}" > "$dir/home/.claude.json"
+  # The built-in (Claude Code's own tools): after the edit the vendor asks
+  # for a Write outside the workspace, which Claude Code's own rule lets
+  # through without asking anyone: only the agent's sandbox can stop it.
+  local escape=()
+  if [ "$via" = own ] && [ -z "$asked" ]; then
+    escape=(--escape "$dir/outside.txt")
+    mkdir -p "$dir/home/.claude"
+    printf '{ "permissions": { "allow": ["Write"] } }\n' > "$dir/home/.claude/settings.json"
+  fi
   printf 'pub fn answer() -> u32 {\n    41\n}\n' > "$dir/ws/src/lib.rs"
   python3 "$here/fake_anthropic.py" --workspace "$dir/ws" --log "$dir/vendor.jsonl" \
-    --port-file "$dir/port" &
+    --port-file "$dir/port" "${escape[@]}" &
   fake_pid=$!
   for _ in $(seq 100); do [ -s "$dir/port" ] && break; sleep 0.1; done
   local port
@@ -169,7 +189,11 @@ one_agent() {
 command = ["$program"]
 env = { ANTHROPIC_BASE_URL = "http://127.0.0.1:$port", ANTHROPIC_API_KEY = "sk-ant-fake-key-for-a-fake-vendor", CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC = "1", DISABLE_TELEMETRY = "1", DISABLE_AUTOUPDATER = "1", HTTPS_PROXY = "http://127.0.0.1:$port", HTTP_PROXY = "http://127.0.0.1:$port", NO_PROXY = "127.0.0.1" }
 TOML
+  # Sandboxed (the agent's process too: writes confined to the workspace,
+  # its TMPDIR and the built-in's own paths such as ~/.claude).
   cat > "$dir/config/agentls/workflows/fix.toml" <<'TOML'
+sandbox = { required = true }
+
 [[steps]]
 id = "fix"
 agent = "src/lib.rs answers 41; make it answer 42."
@@ -232,6 +256,11 @@ TOML
   check "$name: the vendor got the edit's tool_result" \
     vendor_saw "$dir/vendor.jsonl" toolu_edit_ ""
   check "$name: src/lib.rs now says 42" grep -qx "    42" "$dir/ws/src/lib.rs"
+  if [ ${#escape[@]} -gt 0 ]; then
+    check "$name: its own Write outside the workspace failed in its sandbox" \
+      vendor_saw "$dir/vendor.jsonl" toolu_escape_ "EACCES" error
+    check "$name: nothing was written outside the workspace" test ! -e "$dir/outside.txt"
+  fi
   if [ "$via" = fs ]; then
     check "$name: agentls served the read (fs/read_text_file)" grep -q "▸ read src/lib.rs" "$dir/run.out"
     check "$name: agentls wrote the edit (fs/write_text_file)" grep -q "▸ wrote src/lib.rs" "$dir/run.out"

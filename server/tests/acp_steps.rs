@@ -38,16 +38,18 @@ fn fake_agent() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/fake_acp_agent.py")
 }
 
-/// `[agents.fake]` running the fake agent with `script`, in the config
-/// file at `config` (relative to the environment's root).
+/// `[agents.fake]` running the fake agent with `script`. What it saw goes
+/// to `agent/seen`: its own directory, writable in a sandbox.
 fn agent_config(env: &TestEnv, script: &str) -> String {
     let script_path = env.write("script.json", script);
+    let own = env.mkdir("agent");
     format!(
         "[agents.fake]\ncommand = [\"python3\", \"{}\"]\nenv = {{ FAKE_ACP_SCRIPT = \"{}\", \
-         FAKE_ACP_SEEN = \"{}\" }}\n",
+         FAKE_ACP_SEEN = \"{}\" }}\nwrite = [\"{}\"]\n",
         fake_agent().display(),
         script_path.display(),
-        env.root().join("seen").display()
+        own.join("seen").display(),
+        own.display()
     )
 }
 
@@ -91,7 +93,7 @@ fn show(env: &TestEnv) -> Value {
 }
 
 fn seen(env: &TestEnv) -> Vec<Value> {
-    std::fs::read_to_string(env.root().join("seen"))
+    std::fs::read_to_string(env.root().join("agent/seen"))
         .unwrap_or_default()
         .lines()
         .map(|l| serde_json::from_str(l).expect("a seen line"))
@@ -630,9 +632,15 @@ fn the_current_file_and_the_selection_go_with_the_prompt_as_resources() {
 #[test]
 fn in_a_worktree_run_the_agent_works_in_the_runs_worktree_and_the_workspace_is_untouched() {
     let env = TestEnv::new();
+    let root = ws(&env);
     let script = json!([
         {"read": "src/lib.rs"},
-        {"write": ["src/lib.rs", "fn answer() -> u32 { 42 }\n"]}
+        {"write": ["src/lib.rs", "fn answer() -> u32 { 42 }\n"]},
+        // The agent's own writes, past agentls (as Claude Code's own tools
+        // do): its sandbox holds them to the worktree.
+        {"disk_write": "notes.txt"},
+        {"disk_write": root.join("src/lib.rs")},
+        {"disk_write": env.root().join("elsewhere.txt")}
     ]);
     env.write(
         "config/agentls/config.toml",
@@ -643,7 +651,6 @@ fn in_a_worktree_run_the_agent_works_in_the_runs_worktree_and_the_workspace_is_u
         &format!("isolation = \"worktree\"\n{WORKFLOW}"),
     );
     env.write("ws/src/lib.rs", "fn answer() -> u32 { 41 }\n");
-    let root = ws(&env);
     support::git(&root, &["init", "--quiet", "-b", "main"]);
     support::git(&root, &["add", "-A"]);
     support::git(&root, &["commit", "--quiet", "-m", "first"]);
@@ -657,6 +664,21 @@ fn in_a_worktree_run_the_agent_works_in_the_runs_worktree_and_the_workspace_is_u
         text(&out)
     );
     assert!(stdout.contains("src/lib.rs: ok"), "{}", text(&out));
+    for expected in [
+        "disk_write notes.txt: ok".to_string(),
+        format!("disk_write {}: error 13", root.join("src/lib.rs").display()),
+        format!(
+            "disk_write {}: error 13",
+            env.root().join("elsewhere.txt").display()
+        ),
+    ] {
+        assert!(
+            stdout.contains(&expected),
+            "missing {expected:?} in\n{}",
+            text(&out)
+        );
+    }
+    assert!(!env.root().join("elsewhere.txt").exists());
     let cwd = seen(&env)[1]["cwd"].as_str().unwrap().to_string();
     assert_ne!(cwd, root.canonicalize().unwrap().display().to_string());
     assert_eq!(

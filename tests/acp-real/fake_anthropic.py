@@ -38,6 +38,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 READ_NAMES = ("mcp__acp__Read", "Read")
 EDIT_NAMES = ("mcp__acp__Edit", "Edit")
+# Claude Code's own Write tool, for --escape: it writes on the disk itself.
+WRITE_NAME = "Write"
 TARGET = "src/lib.rs"
 
 log_lock = threading.Lock()
@@ -91,8 +93,10 @@ def result_text(block):
     return ""
 
 
-def plan(body, workspace):
-    """The content blocks and stop reason of the answer to this request."""
+def plan(body, workspace, escape=None):
+    """The content blocks and stop reason of the answer to this request.
+    `escape`: after the edit, a Write of that path (outside the workspace)
+    with Claude Code's own tool, which only a sandbox can stop."""
     names = tool_names(body)
     read = pick(names, READ_NAMES)
     edit = pick(names, EDIT_NAMES)
@@ -104,6 +108,17 @@ def plan(body, workspace):
     path = os.path.join(workspace, TARGET)
     done_reads = [u for u in uses if u.get("name") == read and u.get("id") in results]
     done_edits = [u for u in uses if u.get("name") == edit and u.get("id") in results]
+    escapes = [u for u in uses if u.get("name") == WRITE_NAME and u.get("id") in results]
+    if done_edits and escape and WRITE_NAME in names and not escapes:
+        return [
+            {"type": "text", "text": "Writing outside the workspace."},
+            {
+                "type": "tool_use",
+                "id": "toolu_escape_" + uuid.uuid4().hex[:12],
+                "name": WRITE_NAME,
+                "input": {"file_path": escape, "content": "escaped\n"},
+            },
+        ], "tool_use"
     if done_edits:
         return [{"type": "text", "text": "Done."}], "end_turn"
     if done_reads:
@@ -238,7 +253,7 @@ class Handler(BaseHTTPRequestHandler):
         if not path.endswith("/v1/messages"):
             self.not_found(body)
             return
-        blocks, stop = plan(body, self.server.workspace)
+        blocks, stop = plan(body, self.server.workspace, self.server.escape)
         self.record(
             {
                 "method": "POST",
@@ -326,11 +341,13 @@ def main():
     parser.add_argument("--workspace", required=True)
     parser.add_argument("--log", required=True)
     parser.add_argument("--port-file", required=True)
+    parser.add_argument("--escape", help="after the edit, ask for a Write of this path")
     args = parser.parse_args()
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
     server.workspace = os.path.realpath(args.workspace)
     server.log_path = args.log
+    server.escape = args.escape
     tmp = args.port_file + ".tmp"
     with open(tmp, "w") as f:
         f.write(str(server.server_address[1]))

@@ -24,5 +24,5 @@ pub use host::{
     BoxFuture, Host, HostError, PermissionAnswer, PermissionAsk, TerminalExit, TerminalOutput,
     TerminalRequest, Update,
 };
-pub use process::AgentCommand;
+pub use process::{AgentCommand, PreExec};
 pub use run::{run, AcpError, Finished, Prompt, Resource, GRACE};

@@ -26,7 +26,28 @@ pub struct AgentCommand {
     pub remove_env: Vec<String>,
     /// Its working directory: the run's working tree.
     pub cwd: PathBuf,
+    /// Run in the agent's process between fork and exec: its sandbox.
+    pub pre_exec: Option<PreExec>,
 }
+
+/// What the agent's process runs between fork and exec; it must be
+/// async-signal-safe (no allocation, no locks): a few system calls.
+#[derive(Clone)]
+pub struct PreExec(pub Arc<dyn Fn() -> std::io::Result<()> + Send + Sync>);
+
+impl std::fmt::Debug for PreExec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PreExec")
+    }
+}
+
+impl PartialEq for PreExec {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl Eq for PreExec {}
 
 pub(crate) struct Spawned {
     pub child: Child,
@@ -57,6 +78,14 @@ impl AgentCommand {
             }
         }
         cmd.envs(self.env.iter().map(|(k, v)| (k, v)));
+        if let Some(PreExec(hook)) = &self.pre_exec {
+            let hook = hook.clone();
+            // SAFETY: the hook is async-signal-safe (its contract), and
+            // cloning the `Arc` happened before the fork.
+            unsafe {
+                cmd.pre_exec(move || hook());
+            }
+        }
         let mut child = cmd.spawn()?;
         let stderr = Arc::new(Mutex::new(VecDeque::new()));
         if let Some(pipe) = child.stderr.take() {

@@ -61,6 +61,9 @@ pub struct AcpAgent {
     /// Provider key variables it may inherit (its own vendor's); every
     /// other one in `secret_vars` is removed from its environment.
     pub keys: Vec<String>,
+    /// Paths it may write in the run's sandbox besides the working tree
+    /// and its `TMPDIR` (`~` is the home directory).
+    pub write: Vec<String>,
 }
 
 impl AcpAgent {
@@ -73,6 +76,7 @@ impl AcpAgent {
                     command: b.command.iter().map(|s| s.to_string()).collect(),
                     env: Vec::new(),
                     keys: b.keys.iter().map(|s| s.to_string()).collect(),
+                    write: b.write.iter().map(|s| s.to_string()).collect(),
                 };
                 (b.name.to_string(), agent)
             })

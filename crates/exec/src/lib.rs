@@ -52,7 +52,9 @@ pub use error::ExecError;
 pub use leftovers::{end_leftovers, process_tag, PROCESS_ENV_VAR};
 pub use outcome::{Outcome, Termination};
 pub use run::run;
-pub use sandbox::{landlock_abi, Confinement, Network, SandboxPolicy, SANDBOX_ENV_VAR};
+pub use sandbox::{
+    landlock_abi, Confinement, Network, ProcessSandbox, SandboxPolicy, SANDBOX_ENV_VAR,
+};
 pub use spawn::probe_pty;
 pub use spec::{CommandSpec, PtyMode, TerminalSize, DEFAULT_SECRET_VARS, PTY_ENV_VAR};
 pub use tokio_util::sync::CancellationToken;

@@ -241,3 +241,42 @@ pub(crate) unsafe fn restrict(fd: RawFd) -> io::Result<()> {
 pub(crate) unsafe fn restrict(_fd: RawFd) -> io::Result<()> {
     Err(io::Error::from(io::ErrorKind::Unsupported))
 }
+
+/// The sandbox for a process agentls starts itself rather than through
+/// [`crate::run`] (an ACP agent, which speaks JSON-RPC on its pipes): the
+/// same ruleset as a command's in `cwd`, and its own temporary directory.
+/// Keep it until the process has ended: it owns the ruleset descriptor the
+/// child confines itself with, and the temporary directory.
+pub struct ProcessSandbox {
+    prepared: Prepared,
+}
+
+impl ProcessSandbox {
+    /// `Ok(Err(reason))`: the process runs unconfined (no Landlock here);
+    /// an error when the policy requires confinement.
+    pub fn prepare(
+        policy: &SandboxPolicy,
+        cwd: &Path,
+    ) -> Result<Result<ProcessSandbox, String>, ExecError> {
+        Ok(prepare(policy, cwd)?.map(|prepared| ProcessSandbox { prepared }))
+    }
+
+    /// The Landlock ABI it confines with.
+    pub fn abi(&self) -> u32 {
+        self.prepared.abi
+    }
+
+    /// The process's `TMPDIR`, removed with this value.
+    pub fn tmp(&self) -> &Path {
+        self.prepared.tmp.path()
+    }
+
+    /// What the child runs between fork and exec to confine itself:
+    /// async-signal-safe (two system calls), for `Command::pre_exec`.
+    pub fn pre_exec(&self) -> impl Fn() -> io::Result<()> + Send + Sync + 'static {
+        let fd = self.prepared.fd();
+        // SAFETY (of the call in the child): `fd` stays open while `self`
+        // lives, which the caller keeps until the process has ended.
+        move || unsafe { restrict(fd) }
+    }
+}

@@ -71,6 +71,11 @@ pub struct AgentConfig {
     /// from its environment); a built-in keeps its own vendor's.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub keys: Option<Vec<String>>,
+    /// Paths the agent may write in the run's sandbox besides the working
+    /// tree and its temporary directory (its login, sessions, caches); a
+    /// built-in has its own. `~` is the home directory.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub write: Option<Vec<String>>,
 }
 
 impl Config {
@@ -96,7 +101,12 @@ impl Config {
                 keys: config
                     .keys
                     .clone()
-                    .or_else(|| base.map(|b| b.keys))
+                    .or_else(|| base.as_ref().map(|b| b.keys.clone()))
+                    .unwrap_or_default(),
+                write: config
+                    .write
+                    .clone()
+                    .or_else(|| base.map(|b| b.write))
                     .unwrap_or_default(),
             };
             agents.insert(name.clone(), agent);

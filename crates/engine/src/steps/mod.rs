@@ -19,6 +19,7 @@ use crate::engine::Inner;
 use crate::isolation::WorkingTree;
 use crate::models::{CallLog, PromptCall};
 pub(crate) use agent::{answer, Answer};
+pub(crate) use sandbox::agent_policy as agent_sandbox_policy;
 pub(crate) use sandbox::policy as sandbox_policy;
 pub use sandbox::SandboxSettings;
 

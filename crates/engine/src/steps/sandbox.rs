@@ -58,20 +58,10 @@ pub fn policy(
         None if from_workspace => Network::Denied,
         None => Network::Allowed,
     };
-    let home = std::env::var_os("HOME").map(PathBuf::from);
     let write = declared
         .write
         .iter()
-        .filter_map(|path| match path.strip_prefix('~') {
-            None => Some(PathBuf::from(path)),
-            Some(rest) => match &home {
-                Some(home) => Some(home.join(rest.trim_start_matches('/'))),
-                None => {
-                    tracing::warn!(path, "HOME is not set: the sandbox cannot grant this path");
-                    None
-                }
-            },
-        })
+        .filter_map(|path| home_path(path))
         // The whole worktree is the run's: unlike a workspace's `.git`
         // directory, its `.git` file points git at nothing agentls reads
         // (agentls-worktree names the git directory itself).
@@ -84,9 +74,81 @@ pub fn policy(
     })
 }
 
+/// `path` with a leading `~` made the home directory; `None` (and a
+/// warning) when that is needed and HOME is not set.
+fn home_path(path: &str) -> Option<PathBuf> {
+    let Some(rest) = path.strip_prefix('~') else {
+        return Some(PathBuf::from(path));
+    };
+    match std::env::var_os("HOME") {
+        Some(home) => Some(PathBuf::from(home).join(rest.trim_start_matches('/'))),
+        None => {
+            tracing::warn!(path, "HOME is not set: the sandbox cannot grant this path");
+            None
+        }
+    }
+}
+
+/// The sandbox of an ACP agent's process in a run whose commands get
+/// `run_policy`: the same confinement of writes, plus the agent's own
+/// paths (`[agents.NAME] write`: its login, sessions, caches); its network
+/// is not limited, since it talks to its vendor. Its terminals keep the
+/// run's policy. `None` when the run's commands are unconfined.
+///
+/// An agent path ending in `/` is a directory, created when missing (the
+/// agent would create it, and a sandbox grants only what exists); the
+/// second value lists the agent's paths that do not exist, which the
+/// agent cannot create.
+pub fn agent_policy(
+    run_policy: Option<SandboxPolicy>,
+    agent_write: &[String],
+) -> Option<(SandboxPolicy, Vec<PathBuf>)> {
+    let mut policy = run_policy?;
+    policy.network = Network::Allowed;
+    let mut missing = Vec::new();
+    for entry in agent_write {
+        let Some(path) = home_path(entry) else {
+            continue;
+        };
+        if entry.ends_with('/') {
+            if let Err(error) = std::fs::create_dir_all(&path) {
+                tracing::warn!("cannot create {} for the agent: {error}", path.display());
+            }
+        }
+        if !path.exists() {
+            missing.push(path.clone());
+        }
+        policy.write.push(path);
+    }
+    Some((policy, missing))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_agent_gets_the_runs_confinement_its_own_paths_and_its_network() {
+        let dir = tempfile::tempdir().unwrap();
+        let own = dir.path().join("state/");
+        let file = dir.path().join("settings.json");
+        let run = SandboxPolicy {
+            write: vec![PathBuf::from("/opt/cache")],
+            network: Network::Denied,
+            required: true,
+        };
+        let agent = [own.display().to_string(), file.display().to_string()];
+        let (policy, missing) = agent_policy(Some(run), &agent).unwrap();
+        assert_eq!(policy.network, Network::Allowed, "it talks to its vendor");
+        assert!(policy.required);
+        assert_eq!(
+            policy.write,
+            [PathBuf::from("/opt/cache"), own.clone(), file.clone()]
+        );
+        assert!(own.is_dir(), "a directory entry is created");
+        assert_eq!(missing, [file], "a file is not");
+        assert_eq!(agent_policy(None, &agent), None, "an unconfined run");
+    }
 
     #[test]
     fn workspace_workflows_are_sandboxed_without_network_by_default() {

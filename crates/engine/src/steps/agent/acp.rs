@@ -109,7 +109,44 @@ async fn converse(
         agentls_exec::PROCESS_ENV_VAR.to_string(),
         agentls_exec::process_tag().to_string(),
     ));
+    let base = crate::steps::run::command_spec(
+        agent.inner,
+        agent.record,
+        agent.tree,
+        String::new(),
+        Vec::new(),
+        None,
+    );
     let root = tools.root().to_path_buf();
+    // The agent's process in the run's sandbox, with its own paths (its
+    // login, sessions) and its network (docs/agents.md, "Sandbox").
+    let policy = crate::steps::agent_sandbox_policy(base.sandbox.clone(), &def.write);
+    if let Some((_, missing)) = &policy {
+        for path in missing {
+            let note = format!(
+                "[sandbox: {} does not exist, and the agent cannot create it in its sandbox; \
+                 run the agent once outside agentls (docs/agents.md, \"Sandbox\")]\n",
+                path.display()
+            );
+            let _ = out.send(note.into_bytes()).await;
+        }
+    }
+    let sandbox = match &policy {
+        None => None,
+        Some((policy, _)) => match agentls_exec::ProcessSandbox::prepare(policy, &root) {
+            Ok(Ok(sandbox)) => Some(sandbox),
+            Ok(Err(reason)) => {
+                let _ = out
+                    .send(format!("[the agent runs unconfined: {reason}]\n").into_bytes())
+                    .await;
+                None
+            }
+            Err(error) => return Err((Failure::Invalid, error.to_string())),
+        },
+    };
+    if let Some(sandbox) = &sandbox {
+        env.push(("TMPDIR".to_string(), sandbox.tmp().display().to_string()));
+    }
     let command = AgentCommand {
         argv: def.command.clone(),
         env,
@@ -120,15 +157,10 @@ async fn converse(
             .cloned()
             .collect(),
         cwd: root.clone(),
+        pre_exec: sandbox
+            .as_ref()
+            .map(|sandbox| agentls_acp::PreExec(Arc::new(sandbox.pre_exec()))),
     };
-    let base = crate::steps::run::command_spec(
-        agent.inner,
-        agent.record,
-        agent.tree,
-        String::new(),
-        Vec::new(),
-        None,
-    );
     let host = Arc::new(StepHost {
         asker: Asker {
             inner: agent.inner.clone(),
@@ -213,7 +245,10 @@ async fn converse(
         agent.cancel.clone(),
     )
     .await;
-    // Whatever the agent left running goes with it.
+    // Whatever the agent left running goes with it; its sandbox (the
+    // ruleset, its TMPDIR) outlives it.
+    drop(command);
+    drop(sandbox);
     host.terminals.end.cancel();
     host.end_line().await;
     host.close_calls();
