@@ -53,6 +53,28 @@ fn agent_config(env: &TestEnv, script: &str) -> String {
     )
 }
 
+/// `env` with the fake agent playing `script` in the workflow `fix`, and
+/// `ws/src/lib.rs` answering 41.
+fn scripted(env: &TestEnv, script: &Value) {
+    env.write(
+        "config/agentls/config.toml",
+        &agent_config(env, &script.to_string()),
+    );
+    env.write("config/agentls/workflows/fix.toml", WORKFLOW);
+    env.write("ws/src/lib.rs", "fn answer() -> u32 { 41 }\n");
+}
+
+/// The run store of the environment's workspace.
+fn open_store(env: &TestEnv) -> agentls_store::Store {
+    let file = std::fs::read_dir(env.state_dir())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .map(|e| e.path().join("agentls.db"))
+        .find(|p| p.exists())
+        .expect("a run store");
+    agentls_store::Store::open(&file).unwrap()
+}
+
 /// The workspace is a directory of its own (`ws`), so the test's files
 /// (script, pid files, config) are outside it.
 fn setup(script: &str) -> TestEnv {
@@ -119,12 +141,7 @@ fn acp_agent_reads_writes_and_asks_through_agentls() {
         {"request": "x/unknown"},
         {"say": "Done: 42."}
     ]);
-    env.write(
-        "config/agentls/config.toml",
-        &agent_config(&env, &script.to_string()),
-    );
-    env.write("config/agentls/workflows/fix.toml", WORKFLOW);
-    env.write("ws/src/lib.rs", "fn answer() -> u32 { 41 }\n");
+    scripted(&env, &script);
     env.write("ws/.git/config", "[core]\n");
 
     let out = agentls(&env)
@@ -174,13 +191,7 @@ fn acp_agent_reads_writes_and_asks_through_agentls() {
     assert!(output.ends_with("Done: 42."), "{output}");
 
     // The agent's tool call is a row of the store, as a native one is.
-    let store_file = std::fs::read_dir(env.state_dir())
-        .unwrap()
-        .filter_map(|e| e.ok())
-        .map(|e| e.path().join("agentls.db"))
-        .find(|p| p.exists())
-        .expect("a run store");
-    let store = agentls_store::Store::open(&store_file).unwrap();
+    let store = open_store(&env);
     let id = store.resolve_run(run["id"].as_str().unwrap()).unwrap();
     let calls: Vec<(String, String, String, bool)> = store
         .tool_calls(&id, 0)
@@ -744,12 +755,7 @@ fn what_the_rules_do_not_cover_waits_for_a_person_approved_once_rejected_once() 
         {"write": [root.join("README"), "hello again\n"]},
         {"say": "Done."}
     ]);
-    env.write(
-        "config/agentls/config.toml",
-        &agent_config(&env, &script.to_string()),
-    );
-    env.write("config/agentls/workflows/fix.toml", WORKFLOW);
-    env.write("ws/src/lib.rs", "fn answer() -> u32 { 41 }\n");
+    scripted(&env, &script);
     env.write("ws/build/out.o", "object\n");
     let child = agentls(&env)
         .args(["run", "fix"])
@@ -817,13 +823,7 @@ fn what_the_rules_do_not_cover_waits_for_a_person_approved_once_rejected_once() 
     let record = show(&env);
     assert_eq!(record["status"], "completed", "{record}");
 
-    let store_file = std::fs::read_dir(env.state_dir())
-        .unwrap()
-        .filter_map(|e| e.ok())
-        .map(|e| e.path().join("agentls.db"))
-        .find(|p| p.exists())
-        .expect("a run store");
-    let store = agentls_store::Store::open(&store_file).unwrap();
+    let store = open_store(&env);
     let id = store.resolve_run(&run).unwrap();
     let calls: Vec<(String, String)> = store
         .tool_calls(&id, 0)
@@ -976,12 +976,7 @@ fn a_permission_request_naming_a_reported_call_is_decided_with_what_was_reported
         {"tool_call": ["t2", "Run cargo test", "execute"]},
         {"say": "second"}
     ]);
-    env.write(
-        "config/agentls/config.toml",
-        &agent_config(&env, &script.to_string()),
-    );
-    env.write("config/agentls/workflows/fix.toml", WORKFLOW);
-    env.write("ws/src/lib.rs", "fn answer() -> u32 { 41 }\n");
+    scripted(&env, &script);
     let out = agentls(&env)
         .args(["run", "fix"])
         .stdin(Stdio::null())

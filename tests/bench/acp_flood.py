@@ -27,6 +27,9 @@ def run(binary, scratch, updates):
         "XDG_CONFIG_HOME": os.path.join(scratch, "config"),
         "AGENTLS_STATE_DIR": os.path.join(scratch, "state"),
     }
+    # AGENTLS_LOG passes through, to measure what logging costs.
+    if "AGENTLS_LOG" in os.environ:
+        env["AGENTLS_LOG"] = os.environ["AGENTLS_LOG"]
     started = time.perf_counter()
     subprocess.run([binary, "run", "flood"], cwd=os.path.join(scratch, "ws"), env=env,
                    stdout=subprocess.DEVNULL, check=True)
