@@ -131,7 +131,26 @@ pub fn init_logging(state_base: &Path, default_level: &str) -> TelemetryGuard {
         }
     };
     let otel = telemetry.as_ref().map(|t| t.layer());
+    // What any layer may want, as one global filter: a callsite none wants
+    // is never enabled, so its fields are never computed. Without it, the
+    // per-layer filters leave every callsite "sometimes" enabled and the
+    // ACP SDK formats its handler chain for a `trace!` at every message
+    // (docs/benchmarks.md, "An ACP agent step's cost per session/update").
+    let wanted = {
+        let base = EnvFilter::try_from_env("AGENTLS_LOG")
+            .unwrap_or_else(|_| EnvFilter::new(default_level));
+        let exported = if telemetry.is_some() {
+            vec![TRACE_TARGET, CONTENT_TARGET]
+        } else {
+            Vec::new()
+        };
+        exported
+            .into_iter()
+            .filter_map(|target| format!("{target}=info").parse().ok())
+            .fold(base, EnvFilter::add_directive)
+    };
     let installed = tracing_subscriber::registry()
+        .with(wanted)
         .with(stderr)
         .with(file)
         .with(otel)

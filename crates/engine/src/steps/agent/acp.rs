@@ -118,32 +118,7 @@ async fn converse(
         None,
     );
     let root = tools.root().to_path_buf();
-    // The agent's process in the run's sandbox, with its own paths (its
-    // login, sessions) and its network (docs/agents.md, "Sandbox").
-    let policy = crate::steps::agent_sandbox_policy(base.sandbox.clone(), &def.write);
-    if let Some((_, missing)) = &policy {
-        for path in missing {
-            let note = format!(
-                "[sandbox: {} does not exist, and the agent cannot create it in its sandbox; \
-                 run the agent once outside agentls (docs/agents.md, \"Sandbox\")]\n",
-                path.display()
-            );
-            let _ = out.send(note.into_bytes()).await;
-        }
-    }
-    let sandbox = match &policy {
-        None => None,
-        Some((policy, _)) => match agentls_exec::ProcessSandbox::prepare(policy, &root) {
-            Ok(Ok(sandbox)) => Some(sandbox),
-            Ok(Err(reason)) => {
-                let _ = out
-                    .send(format!("[the agent runs unconfined: {reason}]\n").into_bytes())
-                    .await;
-                None
-            }
-            Err(error) => return Err((Failure::Invalid, error.to_string())),
-        },
-    };
+    let sandbox = confine(base.sandbox.clone(), &def.write, &root, out).await?;
     if let Some(sandbox) = &sandbox {
         env.push(("TMPDIR".to_string(), sandbox.tmp().display().to_string()));
     }
@@ -259,6 +234,38 @@ async fn converse(
         };
         (failure, error.to_string())
     })
+}
+
+/// The agent's process in the run's sandbox, with its own paths (its
+/// login, sessions) and its network (docs/agents.md, "Sandbox"); `None`
+/// when it runs unconfined (said in the live output where a sandbox was
+/// wanted), an error when the sandbox is required and cannot be had.
+async fn confine(
+    run_policy: Option<agentls_exec::SandboxPolicy>,
+    write: &[String],
+    root: &Path,
+    out: &mpsc::Sender<Vec<u8>>,
+) -> Result<Option<agentls_exec::ProcessSandbox>, (Failure, String)> {
+    let Some((policy, missing)) = crate::steps::agent_sandbox_policy(run_policy, write) else {
+        return Ok(None);
+    };
+    for path in missing {
+        let note = format!(
+            "[sandbox: {} does not exist, and the agent cannot create it in its sandbox; \
+             run the agent once outside agentls (docs/agents.md, \"Sandbox\")]\n",
+            path.display()
+        );
+        let _ = out.send(note.into_bytes()).await;
+    }
+    match agentls_exec::ProcessSandbox::prepare(&policy, root) {
+        Ok(Ok(sandbox)) => Ok(Some(sandbox)),
+        Ok(Err(reason)) => {
+            let note = format!("[the agent runs unconfined: {reason}]\n");
+            let _ = out.send(note.into_bytes()).await;
+            Ok(None)
+        }
+        Err(error) => Err((Failure::Invalid, error.to_string())),
+    }
 }
 
 /// The run's current file and selection, as the prompt's context.
