@@ -843,6 +843,10 @@ fn what_the_rules_do_not_cover_waits_for_a_person_approved_once_rejected_once() 
     assert!(store.is_granted(&id, "edit", "README").unwrap());
 }
 
+/// The editor asks each question with `showMessageRequest`: *Allow once*
+/// answers the first, *Deny* the second. The third is dismissed: the run's
+/// state (still `running`) offers approve and reject, and `agent.reject`
+/// answers it.
 #[test]
 fn in_the_editor_the_agents_question_is_asked_allowed_once_then_denied() {
     let env = TestEnv::new();
@@ -851,6 +855,7 @@ fn in_the_editor_the_agents_question_is_asked_allowed_once_then_denied() {
     let script = json!([
         {"permission": {"title": "Run cargo publish", "kind": "execute", "rawInput": {"command": "cargo publish"}}},
         {"permission": {"title": "Run git push", "kind": "execute", "rawInput": {"command": "git push"}}},
+        {"permission": {"title": "Run make deploy", "kind": "execute", "rawInput": {"command": "make deploy"}}},
         {"say": "Done."}
     ]);
     env.write(
@@ -861,7 +866,11 @@ fn in_the_editor_the_agents_question_is_asked_allowed_once_then_denied() {
     let server = TestServer::spawn_in(env, ServerOptions::new());
     server.answer_in_turn(
         "window/showMessageRequest",
-        vec![json!({"title": "Allow once"}), json!({"title": "Deny"})],
+        vec![
+            json!({"title": "Allow once"}),
+            json!({"title": "Deny"}),
+            Value::Null,
+        ],
     );
     server.initialize(InitParams::new().run_events().folder(&folder).build());
     let run = server.start_run(json!({"workflow": "fix"}));
@@ -874,12 +883,34 @@ fn in_the_editor_the_agents_question_is_asked_allowed_once_then_denied() {
             format!("agentls: `fix` (step `fix`) wants to run `{command}`")
         );
     }
+    server.wait_server_request("window/showMessageRequest", |p| {
+        p["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("make deploy"))
+    });
+    let state = server.wait_notification("agent/state", "the question's actions", |p| {
+        p["runId"] == run.as_str() && p["steps"][0]["status"] == "waiting"
+    });
+    assert_eq!(state["status"], "running", "{state}");
+    assert_eq!(
+        state["actions"],
+        json!(["approve", "reject", "cancel"]),
+        "{state}"
+    );
+    assert_eq!(
+        state["steps"][0]["actions"],
+        json!(["approve", "reject"]),
+        "{state}"
+    );
+    server.command_ok("agent.reject", json!({"runId": run, "reason": "not now"}));
     server.wait_state(&run, "completed");
     let live = server.output_text(&run);
     for expected in [
         "permission Run cargo publish: yes",
         "⛔ rejected: Run git push (The user rejected this tool call: the user denied it in the editor)",
         "permission Run git push: no",
+        "⛔ rejected: Run make deploy (The user rejected this tool call: not now)",
+        "permission Run make deploy: no",
     ] {
         assert!(live.contains(expected), "missing {expected:?} in\n{live}");
     }

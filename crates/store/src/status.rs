@@ -272,9 +272,17 @@ impl Action {
         }
     }
 
-    /// Whether a step in `step` of a run in `run` accepts the action.
+    /// Whether a step in `step` of a run in `run` accepts the action. A
+    /// `waiting` step of a `running` run (an ACP agent's question, asked
+    /// inside the drive) accepts approve and reject too.
     pub fn applies_to_step(self, run: RunStatus, step: StepStatus) -> bool {
-        self.step_status() == Some(step) && self.applies_to_run(run)
+        self.step_status() == Some(step)
+            && (self.applies_to_run(run) || (run == RunStatus::Running && self.answers()))
+    }
+
+    /// Approve or reject: what answers a waiting step.
+    fn answers(self) -> bool {
+        matches!(self, Action::Approve | Action::Reject)
     }
 
     /// The run statuses the action applies in, for messages ("failed or
@@ -299,6 +307,18 @@ impl RunStatus {
         Action::ALL
             .into_iter()
             .filter(|a| a.applies_to_run(self))
+            .collect()
+    }
+
+    /// The actions a run in this status with steps in `steps` accepts: a
+    /// `running` run with a `waiting` step (an ACP agent's question, asked
+    /// inside the drive) accepts approve and reject too.
+    pub fn actions_with(self, steps: impl IntoIterator<Item = StepStatus>) -> Vec<Action> {
+        let asks =
+            self == RunStatus::Running && steps.into_iter().any(|s| s == StepStatus::Waiting);
+        Action::ALL
+            .into_iter()
+            .filter(|a| a.applies_to_run(self) || (asks && a.answers()))
             .collect()
     }
 }
@@ -443,6 +463,23 @@ mod tests {
         assert_eq!(
             StepStatus::Waiting.actions(RunStatus::Waiting),
             [Approve, Reject]
+        );
+        // An ACP agent's question: the run goes on while its step waits.
+        assert_eq!(
+            StepStatus::Waiting.actions(RunStatus::Running),
+            [Approve, Reject]
+        );
+        assert_eq!(
+            RunStatus::Running.actions_with([StepStatus::Completed, StepStatus::Waiting]),
+            [Approve, Reject, Cancel]
+        );
+        assert_eq!(
+            RunStatus::Running.actions_with([StepStatus::Running]),
+            [Cancel]
+        );
+        assert_eq!(
+            RunStatus::Failed.actions_with([StepStatus::Failed]),
+            RunStatus::Failed.actions()
         );
         assert!(StepStatus::Failed.actions(RunStatus::Cancelled).is_empty());
         assert!(StepStatus::Completed.actions(RunStatus::Failed).is_empty());

@@ -56,6 +56,11 @@ function M.config(opts)
     settings = next(opts.settings) and { agentls = opts.settings } or nil,
     handlers = handlers(),
     on_attach = opts.on_attach,
+    -- On :quit, wait for agentls to answer `shutdown` (it cancels the runs
+    -- and kills their processes, and records them cancelled) and exit,
+    -- rather than exit at once: Neovim's default (false) races its own
+    -- exit against the server's pipe, and can die of SIGPIPE.
+    flags = { exit_timeout = 2000 },
   }
 end
 

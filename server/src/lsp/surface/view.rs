@@ -168,7 +168,9 @@ impl RunView {
             title: self.title.clone(),
             status: self.status,
             error: self.error.clone(),
-            actions: self.status.actions(),
+            actions: self
+                .status
+                .actions_with(self.steps.iter().map(|s| s.status)),
             steps: self
                 .steps
                 .iter()
@@ -238,7 +240,9 @@ pub fn run_state(
         source: record.workflow_source,
         status: record.status,
         error: record.error.clone(),
-        actions: record.status.actions(),
+        actions: record
+            .status
+            .actions_with(record.steps.iter().map(|s| s.status)),
         active,
         workspace: workspace.to_path_buf(),
         transcript: transcript.to_path_buf(),
