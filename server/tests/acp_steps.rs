@@ -64,6 +64,39 @@ fn scripted(env: &TestEnv, script: &Value) {
     env.write("ws/src/lib.rs", "fn answer() -> u32 { 41 }\n");
 }
 
+/// `agentls run fix` in the background, as from a shell without a terminal.
+fn run_in_background(env: &TestEnv) -> std::process::Child {
+    agentls(env)
+        .args(["run", "fix"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+/// Ctrl-C of `agentls run` (it cancels the run it follows), and its end.
+fn ctrl_c(child: std::process::Child) -> Output {
+    unsafe {
+        libc::kill(child.id() as i32, libc::SIGINT);
+    }
+    child.wait_with_output().unwrap()
+}
+
+/// The process id written, a line, to `file` (waited for).
+fn pid_in(file: &Path) -> i32 {
+    support::wait_until(
+        &format!("a pid in {}", file.display()),
+        Duration::from_secs(30),
+        || std::fs::read_to_string(file).is_ok_and(|s| s.ends_with('\n')),
+    );
+    std::fs::read_to_string(file)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap()
+}
+
 /// The run store of the environment's workspace.
 fn open_store(env: &TestEnv) -> agentls_store::Store {
     let file = std::fs::read_dir(env.state_dir())
@@ -244,32 +277,11 @@ fn cancel_kills_an_agent_that_ignores_session_cancel_with_its_process_group() {
         {"say": "working\n"},
         {"ignore_cancel": true}
     ]);
-    env.write(
-        "config/agentls/config.toml",
-        &agent_config(&env, &script.to_string()),
-    );
-    env.write("config/agentls/workflows/fix.toml", WORKFLOW);
-    env.mkdir("ws");
-    let child = agentls(&env)
-        .args(["run", "fix"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    support::wait_until("the agent's sleeper", Duration::from_secs(30), || {
-        std::fs::read_to_string(&pidfile).is_ok_and(|s| !s.is_empty())
-    });
-    let sleeper: i32 = std::fs::read_to_string(&pidfile)
-        .unwrap()
-        .trim()
-        .parse()
-        .unwrap();
+    scripted(&env, &script);
+    let child = run_in_background(&env);
+    let sleeper = pid_in(&pidfile);
     assert!(support::process_running(sleeper));
-    // Ctrl-C: `agentls run` cancels the run it follows.
-    unsafe {
-        libc::kill(child.id() as i32, libc::SIGINT);
-    }
-    let out = child.wait_with_output().unwrap();
+    let out = ctrl_c(child);
     assert!(
         !support::process_running(sleeper),
         "the agent's process group outlived the cancel"
@@ -282,27 +294,14 @@ fn cancel_kills_an_agent_that_ignores_session_cancel_with_its_process_group() {
 fn agent_that_honours_session_cancel_ends_the_step_cancelled() {
     let env = TestEnv::new();
     let script = serde_json::json!([{"say": "waiting\n"}, {"wait_cancel": true}]);
-    env.write(
-        "config/agentls/config.toml",
-        &agent_config(&env, &script.to_string()),
-    );
-    env.write("config/agentls/workflows/fix.toml", WORKFLOW);
-    env.mkdir("ws");
-    let child = agentls(&env)
-        .args(["run", "fix"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    scripted(&env, &script);
+    let child = run_in_background(&env);
     // The session exists once the agent says where it works.
     support::wait_until("the session", Duration::from_secs(30), || {
         seen(&env).len() >= 2
     });
     let started = Instant::now();
-    unsafe {
-        libc::kill(child.id() as i32, libc::SIGINT);
-    }
-    let out = child.wait_with_output().unwrap();
+    let out = ctrl_c(child);
     let run = show(&env);
     assert_eq!(run["status"], "cancelled", "{run} {}", text(&out));
     // Ended by the agent's answer, not by the grace period's kill.
@@ -451,20 +450,8 @@ fn cancel_during_a_long_terminal_command_kills_its_process_group_at_once() {
         &agent_config(&env, r#"[{"terminal": ["./long", []]}, {"say": "after"}]"#),
     );
     env.write("config/agentls/workflows/fix.toml", WORKFLOW);
-    let child = agentls(&env)
-        .args(["run", "fix"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    support::wait_until("the long command", Duration::from_secs(30), || {
-        std::fs::read_to_string(&pidfile).is_ok_and(|s| s.ends_with('\n'))
-    });
-    let long: i32 = std::fs::read_to_string(&pidfile)
-        .unwrap()
-        .trim()
-        .parse()
-        .unwrap();
+    let child = run_in_background(&env);
+    let long = pid_in(&pidfile);
     assert!(support::process_running(long));
     unsafe {
         libc::kill(child.id() as i32, libc::SIGINT);
@@ -496,12 +483,7 @@ fn killed_mid_turn_then_resumed(load: bool) -> (TestEnv, Value, Vec<Value>) {
     env.write("config/agentls/config.toml", &config);
     env.write("config/agentls/workflows/fix.toml", WORKFLOW);
     env.mkdir("ws");
-    let mut child = agentls(&env)
-        .args(["run", "fix"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut child = run_in_background(&env);
     support::wait_until("the agent mid-turn", Duration::from_secs(30), || {
         marker.exists()
     });
@@ -581,11 +563,7 @@ fn a_step_timeout_ends_the_agent_with_everything_it_started() {
     let out = agentls(&env).args(["run", "fix"]).output().unwrap();
     let run = show(&env);
     assert_eq!(run["status"], "failed", "{run} {}", text(&out));
-    let sleeper: i32 = std::fs::read_to_string(&pidfile)
-        .unwrap()
-        .trim()
-        .parse()
-        .unwrap();
+    let sleeper = pid_in(&pidfile);
     assert!(
         !support::process_running(sleeper),
         "the agent's child outlived the step"
@@ -757,13 +735,7 @@ fn what_the_rules_do_not_cover_waits_for_a_person_approved_once_rejected_once() 
     ]);
     scripted(&env, &script);
     env.write("ws/build/out.o", "object\n");
-    let child = agentls(&env)
-        .args(["run", "fix"])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let child = run_in_background(&env);
 
     // Each answer comes from another agentls process, through the store.
     let run = wait_for_question(&env, "run `rm -rf build`");
@@ -925,18 +897,9 @@ fn cancel_while_the_agent_waits_for_a_person_ends_the_step_cancelled() {
         {"say": "after the answer"}
     ]"#,
     );
-    let child = agentls(&env)
-        .args(["run", "fix"])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let child = run_in_background(&env);
     wait_for_question(&env, "run `git push`");
-    unsafe {
-        libc::kill(child.id() as i32, libc::SIGINT);
-    }
-    let out = child.wait_with_output().unwrap();
+    let out = ctrl_c(child);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     // The pending question is answered `cancelled` (ACP's outcome for a
     // cancelled turn), and the agent hears it.
@@ -1008,6 +971,12 @@ fn a_permission_request_naming_a_reported_call_is_decided_with_what_was_reported
         {"say": "second"}
     ]);
     scripted(&env, &script);
+    // Were the request not completed, it would wait for a person: the
+    // timeout fails the test instead of hanging it.
+    env.write(
+        "config/agentls/workflows/fix.toml",
+        &format!("{WORKFLOW}timeout = \"20s\"\n"),
+    );
     let out = agentls(&env)
         .args(["run", "fix"])
         .stdin(Stdio::null())

@@ -103,27 +103,29 @@ pub fn init_logging(state_base: &Path, default_level: &str) -> TelemetryGuard {
             Ok(None) => (None, None),
             Err(err) => (None, Some(err.to_string())),
         };
-    let filter = || {
-        let filter = EnvFilter::try_from_env("AGENTLS_LOG")
+    // `AGENTLS_LOG`, with `targets` set to `level`.
+    let filter = |targets: &[&str], level: &str| {
+        let base = EnvFilter::try_from_env("AGENTLS_LOG")
             .unwrap_or_else(|_| EnvFilter::new(default_level));
-        // Spans and content are for the exporter, never for the log: the
-        // log stays as it was, and prompt text never reaches a log file.
-        [TRACE_TARGET, CONTENT_TARGET]
-            .into_iter()
-            .filter_map(|target| format!("{target}=off").parse().ok())
-            .fold(filter, EnvFilter::add_directive)
+        targets
+            .iter()
+            .filter_map(|target| format!("{target}={level}").parse().ok())
+            .fold(base, EnvFilter::add_directive)
     };
+    // Spans and content are for the exporter, never for the log: the log
+    // stays as it was, and prompt text never reaches a log file.
+    let logged = || filter(&[TRACE_TARGET, CONTENT_TARGET], "off");
     let stderr = fmt::layer()
         .with_writer(std::io::stderr)
         .with_ansi(std::io::stderr().is_terminal())
         .with_target(false)
-        .with_filter(filter().and(STDERR_MAX_LEVEL).and(quiet_acp_sdk()));
+        .with_filter(logged().and(STDERR_MAX_LEVEL).and(quiet_acp_sdk()));
     let file = match CappedFile::open(&state_base.join("agentls.log"), LOG_FILE_CAP) {
         Ok(file) => Some(
             fmt::layer()
                 .with_ansi(false)
                 .with_writer(file)
-                .with_filter(filter()),
+                .with_filter(logged()),
         ),
         Err(err) => {
             eprintln!("agentls: log file disabled: {err}");
@@ -136,19 +138,11 @@ pub fn init_logging(state_base: &Path, default_level: &str) -> TelemetryGuard {
     // per-layer filters leave every callsite "sometimes" enabled and the
     // ACP SDK formats its handler chain for a `trace!` at every message
     // (docs/benchmarks.md, "An ACP agent step's cost per session/update").
-    let wanted = {
-        let base = EnvFilter::try_from_env("AGENTLS_LOG")
-            .unwrap_or_else(|_| EnvFilter::new(default_level));
-        let exported = if telemetry.is_some() {
-            vec![TRACE_TARGET, CONTENT_TARGET]
-        } else {
-            Vec::new()
-        };
-        exported
-            .into_iter()
-            .filter_map(|target| format!("{target}=info").parse().ok())
-            .fold(base, EnvFilter::add_directive)
+    let exported: &[&str] = match telemetry {
+        Some(_) => &[TRACE_TARGET, CONTENT_TARGET],
+        None => &[],
     };
+    let wanted = filter(exported, "info");
     let installed = tracing_subscriber::registry()
         .with(wanted)
         .with(stderr)

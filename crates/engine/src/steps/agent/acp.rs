@@ -220,9 +220,8 @@ async fn converse(
         agent.cancel.clone(),
     )
     .await;
-    // Whatever the agent left running goes with it; its sandbox (the
-    // ruleset, its TMPDIR) outlives it.
-    drop(command);
+    // The agent has ended: its sandbox (the ruleset, its TMPDIR) goes, and
+    // whatever it left running goes with it.
     drop(sandbox);
     host.terminals.end.cancel();
     host.end_line().await;
